@@ -1,0 +1,169 @@
+"""The on-disk cache: one JSON file per image, written atomically. No HTTP.
+
+The files are meant to be committed and reviewed, so they are written with sorted keys and a
+stable layout: the same snapshot always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mkdocs_taghistory.history import TagSnapshot, TagState, is_digest
+from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class CacheFormatError(ValueError):
+    """A cache file that is not a snapshot of this schema."""
+
+
+def cache_file_name(image: str) -> str:
+    """A file name for ``image`` that is readable, unique, and cannot leave the cache folder.
+
+    The readable part keeps only safe characters; the hash keeps two images whose readable
+    parts agree (``a/b-c`` and ``a/b/c``) apart.
+    """
+    readable = _UNSAFE.sub("_", image.replace("/", "_")).strip("._")[:120]
+    digest = hashlib.sha256(image.encode()).hexdigest()[:12]
+    return f"{readable}.{digest}.json"
+
+
+def snapshot_to_json(snapshot: TagSnapshot) -> str:
+    """Serialise a snapshot in the cache's stable format."""
+    document = {
+        "schema": SCHEMA_VERSION,
+        "image": snapshot.image,
+        "fetched_at": format_timestamp(snapshot.fetched_at),
+        "tags": {
+            tag: {
+                "digest": state.digest,
+                "changed": format_timestamp(state.changed) if state.changed else None,
+            }
+            for tag, state in snapshot.tags.items()
+        },
+        "digests": {
+            digest: {"created": format_timestamp(created) if created else None}
+            for digest, created in snapshot.digest_created.items()
+        },
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _optional_time(value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise CacheFormatError(f"{where} is not a timestamp")
+    try:
+        return parse_timestamp(value)
+    except ValueError as error:
+        raise CacheFormatError(f"{where}: {error}") from None
+
+
+def snapshot_from_json(text: str) -> TagSnapshot:
+    """Read a snapshot back, checking every field.
+
+    Raises:
+        CacheFormatError: when the text is not a valid snapshot of this schema.
+    """
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CacheFormatError(f"not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise CacheFormatError("not a JSON object")
+    if document.get("schema") != SCHEMA_VERSION:
+        raise CacheFormatError(
+            f"schema {document.get('schema')!r}, this version reads {SCHEMA_VERSION}"
+        )
+    image, tags, digests = document.get("image"), document.get("tags"), document.get("digests")
+    if not isinstance(image, str) or not isinstance(tags, dict) or not isinstance(digests, dict):
+        raise CacheFormatError("missing 'image', 'tags' or 'digests'")
+    states: dict[str, TagState] = {}
+    for tag, entry in tags.items():
+        if not isinstance(entry, dict) or not is_digest(str(entry.get("digest"))):
+            raise CacheFormatError(f"tag {tag!r} has no valid digest")
+        states[tag] = TagState(
+            digest=entry["digest"], changed=_optional_time(entry.get("changed"), f"tag {tag!r}")
+        )
+    created: dict[str, Any] = {}
+    for digest, entry in digests.items():
+        if not is_digest(digest) or not isinstance(entry, dict):
+            raise CacheFormatError(f"invalid digest entry {digest!r}")
+        created[digest] = _optional_time(entry.get("created"), f"digest {digest}")
+    fetched_at = _optional_time(document.get("fetched_at"), "fetched_at")
+    if fetched_at is None:
+        raise CacheFormatError("missing 'fetched_at'")
+    return TagSnapshot(image=image, fetched_at=fetched_at, tags=states, digest_created=created)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new, never half.
+
+    The temporary file lives in the same folder, because ``os.replace`` is atomic only within
+    one file system.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class SnapshotCache:
+    """Snapshots on disk under ``directory``, one file per image."""
+
+    def __init__(self, directory: Path) -> None:
+        """Keep snapshots in ``directory``, which is created on the first write."""
+        self.directory = directory
+
+    def path_for(self, image: str) -> Path:
+        """The file that holds ``image``'s snapshot."""
+        return self.directory / cache_file_name(image)
+
+    def load(self, image: str) -> TagSnapshot | None:
+        """The last snapshot of ``image``, or None when there is none that can be read.
+
+        A damaged file is reported once and treated as missing: the next successful fetch
+        replaces it.
+        """
+        path = self.path_for(image)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as error:
+            logger.warning("Ignoring unreadable cache file %s: %s", path, error)
+            return None
+        try:
+            snapshot = snapshot_from_json(text)
+        except CacheFormatError as error:
+            logger.warning("Ignoring damaged cache file %s: %s", path, error)
+            return None
+        if snapshot.image != image:
+            logger.warning("Ignoring cache file %s: it holds %s", path, snapshot.image)
+            return None
+        return snapshot
+
+    def store(self, snapshot: TagSnapshot) -> Path:
+        """Write ``snapshot`` atomically and return its path."""
+        path = self.path_for(snapshot.image)
+        write_atomically(path, snapshot_to_json(snapshot))
+        return path

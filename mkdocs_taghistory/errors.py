@@ -1,0 +1,42 @@
+"""The errors this package raises, each with a message a user can act on."""
+
+from __future__ import annotations
+
+
+class TagHistoryError(Exception):
+    """Base class of every error raised by mkdocs-taghistory."""
+
+
+class InvalidReferenceError(TagHistoryError):
+    """An image reference that is not a valid ``[HOST/]REPOSITORY``."""
+
+
+class DirectiveError(TagHistoryError):
+    """A ``<< tag_history ... >>`` directive that cannot be read.
+
+    Attributes:
+        line: 1-based line of the directive in the text that was scanned.
+        reason: what is wrong, without the location.
+    """
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+class RegistryError(TagHistoryError):
+    """A registry that did not give an image's tags.
+
+    Attributes:
+        image: the full image reference.
+        reason: what went wrong, without the image.
+        transient: True when the registry could not be reached or failed on its side, the
+            cases in which the last cached fetch may stand in for a fresh one.
+    """
+
+    def __init__(self, image: str, reason: str, *, transient: bool) -> None:
+        super().__init__(f"{image}: {reason}")
+        self.image = image
+        self.reason = reason
+        self.transient = transient

@@ -1,0 +1,127 @@
+"""The Python-Markdown extension: ``<< tag_history "IMAGE" >>`` becomes a tag table.
+
+It works wherever Python-Markdown runs (``markdown.markdown(text, extensions=[...])``,
+``markdown_extensions:`` in MkDocs, ProperDocs or Zensical). The MkDocs plugin builds on it,
+adding configuration, the cache location and one fetch for the whole site.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+from mkdocs_taghistory.directive import read_directives
+from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
+from mkdocs_taghistory.history import group_by_digest
+from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry
+from mkdocs_taghistory.registry.client import ClientSettings
+from mkdocs_taghistory.render import render_table
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, offline_from_environment
+
+# After whitespace normalisation (30), before fenced code (25) stashes code blocks: the scanner
+# skips code itself, and seeing the source as written keeps line numbers true.
+PREPROCESSOR_PRIORITY = 27
+
+
+class TagHistoryPreprocessor(Preprocessor):
+    """Replaces each directive line with a stashed tag table."""
+
+    def __init__(self, md: Markdown, extension: TagHistoryExtension) -> None:
+        """Render for ``md`` with the service and settings of ``extension``."""
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, lines: list[str]) -> list[str]:
+        """Expand the directives in ``lines``; raise :class:`TagHistoryError` on a bad one."""
+        extension = self.extension
+        service = extension.service
+        try:
+            placed = read_directives("\n".join(lines), service.settings.registry)
+        except DirectiveError as error:
+            raise TagHistoryError(f"{extension.page}:{error.line}: {error.reason}") from None
+        if not placed:
+            return lines
+        results = service.resolve(item.reference for item in placed)
+        output = list(lines)
+        # From the bottom up, so that replacing one line by three keeps earlier indices valid.
+        for item in reversed(placed):
+            result = results[item.reference]
+            if result.snapshot is None:
+                raise TagHistoryError(
+                    f"{extension.page}:{item.directive.line}: cannot show the tag history of "
+                    f"{item.reference.name}: {result.problem}"
+                )
+            html = render_table(
+                item.reference.name, group_by_digest(result.snapshot), as_of=result.as_of
+            )
+            index = item.directive.line - 1
+            output[index : index + 1] = ["", self.md.htmlStash.store(html), ""]
+        return output
+
+
+class TagHistoryExtension(Extension):
+    """Python-Markdown extension that expands ``<< tag_history "IMAGE" >>`` directives."""
+
+    def __init__(self, *, service: TagHistoryService | None = None, **kwargs: Any) -> None:
+        """Take the same options as the MkDocs plugin, or a ready ``service`` to share.
+
+        Args:
+            service: a service whose settings and fetched results to use; the MkDocs plugin
+                passes its own so that pages render from its site-wide fetch.
+            **kwargs: ``registry``, ``cache_dir``, ``insecure_registries``, ``concurrency``,
+                ``timeout``, ``offline``, ``strict``.
+        """
+        self.config = {
+            "registry": [DEFAULT_REGISTRY, "HOST/NAMESPACE that bare image names resolve against"],
+            "cache_dir": [DEFAULT_CACHE_DIR, "Folder of the on-disk cache; '' for none"],
+            "insecure_registries": [[], "Hosts spoken to over plain HTTP"],
+            "concurrency": [16, "Most requests in flight at once"],
+            "timeout": [10.0, "Seconds to wait for a connection or a read"],
+            "offline": [False, "Never ask a registry; use the cache (or TAGHISTORY_OFFLINE=1)"],
+            "strict": [False, "Warn, rather than inform, when a table comes from the cache"],
+        }
+        super().__init__(**kwargs)
+        self._service = service
+        self.page = "<markdown>"
+        """How error messages name the text being converted; the MkDocs plugin sets it."""
+
+    @property
+    def service(self) -> TagHistoryService:
+        """The service that fetches and remembers images, made from the options when needed."""
+        if self._service is None:
+            self._service = TagHistoryService(self._settings())
+        return self._service
+
+    def _settings(self) -> Settings:
+        config = self.getConfigs()
+        registry = str(config["registry"])
+        parse_registry(registry)
+        cache_dir = str(config["cache_dir"])
+        return Settings(
+            registry=registry,
+            cache_dir=Path(cache_dir) if cache_dir else None,
+            offline=bool(config["offline"]) or offline_from_environment(),
+            strict=bool(config["strict"]),
+            client=ClientSettings(
+                concurrency=int(config["concurrency"]),
+                timeout=float(config["timeout"]),
+                insecure_registries=frozenset(config["insecure_registries"]),
+            ),
+        )
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
+        """Register the preprocessor that expands directives."""
+        md.registerExtension(self)
+        md.preprocessors.register(
+            TagHistoryPreprocessor(md, self), "taghistory", PREPROCESSOR_PRIORITY
+        )
+
+
+def makeExtension(**kwargs: Any) -> TagHistoryExtension:  # noqa: N802 (Python-Markdown's name)
+    """Entry point for ``markdown.markdown(extensions=["mkdocs_taghistory.extension"])``."""
+    return TagHistoryExtension(**kwargs)

@@ -1,0 +1,164 @@
+"""The MkDocs plugin: configuration, one fetch for the whole site, and the extension on top.
+
+It delegates all real work: scanning to :mod:`directive`, fetching and caching to
+:mod:`service`, rendering to the Markdown extension it installs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from mkdocs_taghistory.config import TagHistoryConfig
+from mkdocs_taghistory.directive import PlacedDirective, read_directives
+from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
+from mkdocs_taghistory.extension import TagHistoryExtension
+from mkdocs_taghistory.reference import parse_registry
+from mkdocs_taghistory.registry.client import ClientSettings
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.settings import Settings, offline_from_environment
+
+log = get_plugin_logger(__name__)
+
+
+class _ForwardToMkDocs(logging.Handler):
+    """Hands the core modules' records to the plugin's logger.
+
+    The core logs under ``mkdocs_taghistory`` so it can run without MkDocs; MkDocs shows (and
+    counts, for ``--strict``) only records under its own logger.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.logger.handle(record)
+
+
+_FORWARDER = _ForwardToMkDocs()
+
+
+class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):
+    """Expands ``<< tag_history "IMAGE" >>`` directives into live tag tables."""
+
+    def __init__(self) -> None:
+        """Start without a service; ``on_config`` makes one per build."""
+        self.service: TagHistoryService | None = None
+        self.extension: TagHistoryExtension | None = None
+        self._config_dir = Path.cwd()
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Check the options, then install the Markdown extension with this build's service."""
+        options = self.config
+        try:
+            parse_registry(options.registry)
+        except InvalidReferenceError as error:
+            raise PluginError(f"taghistory: option 'registry': {error}") from None
+        if options.concurrency < 1:
+            raise PluginError("taghistory: option 'concurrency' must be at least 1")
+        if options.timeout <= 0:
+            raise PluginError("taghistory: option 'timeout' must be more than 0 seconds")
+        self._config_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+        # cache_dir is relative to mkdocs.yml, not to wherever mkdocs was started from.
+        cache_dir = self._config_dir / options.cache_dir
+        self.service = TagHistoryService(
+            Settings(
+                registry=options.registry,
+                cache_dir=cache_dir,
+                offline=options.offline or offline_from_environment(),
+                strict=options.strict,
+                client=ClientSettings(
+                    concurrency=options.concurrency,
+                    timeout=float(options.timeout),
+                    insecure_registries=frozenset(options.insecure_registries),
+                ),
+            )
+        )
+        core_logger = logging.getLogger("mkdocs_taghistory")
+        if _FORWARDER not in core_logger.handlers:
+            core_logger.addHandler(_FORWARDER)
+            core_logger.propagate = False
+        core_logger.setLevel(logging.DEBUG)
+        self.extension = TagHistoryExtension(service=self.service)
+        config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
+        return config
+
+    # After other plugins have added or removed files, so that every page is seen; before any
+    # page renders, so that all images are fetched in one concurrent pass.
+    @event_priority(-50)
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """Find every directive of the site and fetch all their images at once."""
+        placements: dict[str, list[tuple[str, PlacedDirective]]] = {}
+        for file in files.documentation_pages():
+            label = self._label(file)
+            for placed in self._read(file.content_string, label, 0):
+                placements.setdefault(placed.reference.name, []).append((label, placed))
+        if not placements:
+            return files
+        service = self._service()
+        everything = [placed for found in placements.values() for _, placed in found]
+        results = service.resolve(placed.reference for placed in everything)
+        for found in placements.values():
+            label, placed = found[0]
+            result = results[placed.reference]
+            if result.snapshot is None:
+                raise PluginError(
+                    f"{label}:{placed.directive.line}: cannot show the tag history of "
+                    f"{placed.reference.name}: {result.problem}"
+                )
+        return files
+
+    # Last, so that directives which other plugins write into a page are expanded too.
+    @event_priority(-100)
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        """Check this page's directives, naming the page and line of any problem."""
+        label = self._label(page.file)
+        line_offset = _front_matter_lines(page.file, markdown)
+        placed = self._read(markdown, label, line_offset)
+        results = self._service().resolve(item.reference for item in placed)
+        for item in placed:
+            result = results[item.reference]
+            if result.snapshot is None:
+                raise PluginError(
+                    f"{label}:{item.directive.line + line_offset}: cannot show the tag history "
+                    f"of {item.reference.name}: {result.problem}"
+                )
+        assert self.extension is not None
+        self.extension.page = label
+        return markdown
+
+    def _read(self, text: str, label: str, line_offset: int) -> list[PlacedDirective]:
+        try:
+            return read_directives(text, self.config.registry)
+        except DirectiveError as error:
+            raise PluginError(f"{label}:{error.line + line_offset}: {error.reason}") from None
+
+    def _service(self) -> TagHistoryService:
+        if self.service is None:
+            raise PluginError("taghistory: the plugin was used before on_config ran")
+        return self.service
+
+    def _label(self, file: File) -> str:
+        """A page's path as a user finds it: relative to mkdocs.yml where possible."""
+        path = Path(file.abs_src_path) if file.abs_src_path else Path(file.src_uri)
+        try:
+            return os.path.relpath(path, self._config_dir)
+        except ValueError:
+            return str(path)
+
+
+def _front_matter_lines(file: File, markdown: str) -> int:
+    """How many source lines precede ``markdown`` (the YAML front matter MkDocs stripped)."""
+    try:
+        source: Any = file.content_string
+    except (OSError, UnicodeDecodeError):
+        return 0
+    position = source.rfind(markdown) if markdown else -1
+    return source[:position].count("\n") if position > 0 else 0

@@ -1,0 +1,165 @@
+"""Where tables come from: the registry when it answers, else the last fetch on disk.
+
+This is the one place that combines the registry client and the cache; the Markdown extension
+and the MkDocs plugin only ask it for images.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from mkdocs_taghistory.cache import SnapshotCache
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.client import RegistryClient
+from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
+from mkdocs_taghistory.timestamps import format_timestamp
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """What a build can show for one image.
+
+    Attributes:
+        snapshot: the tags to show, or None when there are none to be had.
+        as_of: set when the snapshot came from the cache instead of a fresh fetch: the time
+            of that earlier fetch, which the page states under the table.
+        problem: why there is no fresh snapshot (or no snapshot at all).
+    """
+
+    snapshot: TagSnapshot | None
+    as_of: datetime | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchSummary:
+    """Counts for the one summary line of a fetch."""
+
+    images: int
+    tags: int
+    requests: int
+    from_cache: int
+    failed: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.images} images, {self.tags} tags, {self.requests} requests, "
+            f"{self.from_cache} from the cache, {self.failed} failed, in {self.seconds:.2f} s"
+        )
+
+
+class TagHistoryService:
+    """Fetches images once each and remembers the results for its lifetime."""
+
+    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+        """Serve tables by ``settings``; ``transport`` replaces the network (for embedding)."""
+        self.settings = settings
+        self._transport = transport
+        self._cache = SnapshotCache(settings.cache_dir) if settings.cache_dir else None
+        self._results: dict[ImageReference, ImageResult] = {}
+        self._cache_write_failed = False
+
+    def resolve(self, references: Iterable[ImageReference]) -> dict[ImageReference, ImageResult]:
+        """The result for each image, fetching in one concurrent pass those not seen before."""
+        wanted = list(dict.fromkeys(references))
+        missing = [reference for reference in wanted if reference not in self._results]
+        if missing:
+            self._results.update(self._load(missing))
+        return {reference: self._results[reference] for reference in wanted}
+
+    def _load(self, references: list[ImageReference]) -> dict[ImageReference, ImageResult]:
+        started = time.perf_counter()
+        cached = {reference: self._cached(reference) for reference in references}
+        if self.settings.offline:
+            results = {reference: self._offline(reference, cached[reference])
+                       for reference in references}
+            requests = 0
+        else:
+            known = {
+                reference: snapshot.digest_created
+                for reference, snapshot in cached.items()
+                if snapshot is not None
+            }
+            with RegistryClient(self.settings.client, self._transport) as client:
+                fetched = client.fetch_many(references, known)
+                requests = client.requests_sent
+            results = {
+                reference: self._settle(reference, fetched[reference], cached[reference])
+                for reference in references
+            }
+        summary = FetchSummary(
+            images=len(results),
+            tags=sum(len(result.snapshot.tags) for result in results.values() if result.snapshot),
+            requests=requests,
+            from_cache=sum(1 for result in results.values() if result.as_of is not None),
+            failed=sum(1 for result in results.values() if result.snapshot is None),
+            seconds=time.perf_counter() - started,
+        )
+        logger.info("Tag history: %s", summary)
+        return results
+
+    def _cached(self, reference: ImageReference) -> TagSnapshot | None:
+        return self._cache.load(reference.name) if self._cache else None
+
+    def _offline(self, reference: ImageReference, cached: TagSnapshot | None) -> ImageResult:
+        if cached is None:
+            where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
+            return ImageResult(
+                None,
+                problem=(
+                    f"the build is offline and there is no cached copy{where}; build once "
+                    f"with network (without {OFFLINE_ENVIRONMENT_VARIABLE} or 'offline') to "
+                    "fill the cache"
+                ),
+            )
+        logger.info("%s: offline build, using the cached tags as of %s",
+                    reference.name, format_timestamp(cached.fetched_at))
+        return ImageResult(cached, as_of=cached.fetched_at, problem="offline build")
+
+    def _settle(
+        self,
+        reference: ImageReference,
+        fetched: TagSnapshot | RegistryError,
+        cached: TagSnapshot | None,
+    ) -> ImageResult:
+        if isinstance(fetched, TagSnapshot):
+            self._store(fetched)
+            return ImageResult(fetched)
+        if fetched.transient and cached is not None:
+            level = logging.WARNING if self.settings.strict else logging.INFO
+            logger.log(
+                level,
+                "%s: %s; using the cached tags as of %s",
+                reference.name,
+                fetched.reason,
+                format_timestamp(cached.fetched_at),
+            )
+            return ImageResult(cached, as_of=cached.fetched_at, problem=fetched.reason)
+        if fetched.transient:
+            where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
+            return ImageResult(None, problem=f"{fetched.reason}, and there is no cached copy{where}")
+        return ImageResult(None, problem=fetched.reason)
+
+    def _store(self, snapshot: TagSnapshot) -> None:
+        if self._cache is None:
+            return
+        try:
+            self._cache.store(snapshot)
+        except OSError as error:
+            # The table is right without the cache; a read-only checkout should still build.
+            # Say so once, not once per image.
+            if not self._cache_write_failed:
+                logger.warning("Cannot write the tag history cache in %s: %s",
+                               self.settings.cache_dir, error)
+            self._cache_write_failed = True

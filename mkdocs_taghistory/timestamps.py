@@ -1,0 +1,48 @@
+"""Strict RFC 3339 timestamps, as registries and the cache write them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+# RFC 3339 with the seconds required; registries write up to nine fraction digits
+# (Go's time.RFC3339Nano), which datetime cannot hold, so the fraction is cut to six.
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp into an aware UTC datetime.
+
+    Raises:
+        ValueError: when ``text`` is not a complete RFC 3339 timestamp.
+    """
+    match = _RFC3339.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    fraction = (match.group("fraction") or "0")[:6].ljust(6, "0")
+    offset = match.group("offset").upper()
+    parsed = datetime.fromisoformat(
+        f"{match.group('date')}T{match.group('time')}.{fraction}"
+        + ("+00:00" if offset == "Z" else offset)
+    )
+    return parsed.astimezone(timezone.utc)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Write ``moment`` as RFC 3339 in UTC with a ``Z``, to the second unless it has a fraction."""
+    utc = moment.astimezone(timezone.utc)
+    spec = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return utc.strftime(spec)
+
+
+def utc_now() -> datetime:
+    """The current time in UTC, to the second: a cache's timestamps need no finer grain."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def is_epoch_placeholder(moment: datetime) -> bool:
+    """True for the zero times that reproducible builds write when they have no real date."""
+    return moment < datetime(1971, 1, 1, tzinfo=timezone.utc)
