@@ -9,7 +9,7 @@ from mkdocs_taghistory.reference import DEFAULT_REGISTRY
 from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR
 
 
-class TagHistoryConfig(Config):
+class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __init_subclass__
     """Options of the ``taghistory`` plugin."""
 
     # Where images come from ----------------------------------------------------------

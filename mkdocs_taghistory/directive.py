@@ -71,7 +71,7 @@ def parse_body(body: str, line: int) -> Directive:
     if position == len(body):
         raise DirectiveError(line, f'{NAME} directive names no image; write << {NAME} "IMAGE" >>')
     if body[position] != '"':
-        word = body[position:].split()[0]
+        word = body[position:].split(maxsplit=1)[0]
         raise DirectiveError(
             line, f'the image must be a double-quoted string: write << {NAME} "{word}" >>'
         )
@@ -194,7 +194,7 @@ def find_directives(text: str) -> list[Directive]:
         if not paragraph:
             return
         masked = _mask_code_spans("\n".join(line for _, line in paragraph)).split("\n")
-        for (index, line), visible in zip(paragraph, masked):
+        for (index, line), visible in zip(paragraph, masked, strict=False):
             if not _DIRECTIVE_START.search(visible):
                 continue
             if _DIRECTIVE_LINE.match(visible) is None:

@@ -95,6 +95,8 @@ def group_by_digest(snapshot: TagSnapshot) -> list[DigestGroup]:
         for digest, tags in tags_by_digest.items()
     ]
     groups.sort(key=lambda group: natural_key(group.tags[0]))
-    groups.sort(key=lambda group: group.changed.timestamp() if group.changed else float("-inf"),
-                reverse=True)
+    groups.sort(
+        key=lambda group: group.changed.timestamp() if group.changed else float("-inf"),
+        reverse=True,
+    )
     return groups

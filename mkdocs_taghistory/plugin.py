@@ -43,7 +43,7 @@ class _ForwardToMkDocs(logging.Handler):
 _FORWARDER = _ForwardToMkDocs()
 
 
-class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):
+class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped-call]
     """Expands ``<< tag_history "IMAGE" >>`` directives into live tag tables."""
 
     def __init__(self) -> None:

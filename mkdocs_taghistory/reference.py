@@ -64,8 +64,11 @@ class ImageReference:
 def _looks_like_host(component: str) -> bool:
     # Docker's own rule: the first component is a registry host when it could not be a
     # repository name, i.e. it has a dot, a port, brackets, or is "localhost".
-    return "." in component or ":" in component or component.startswith("[") or (
-        component == "localhost"
+    return (
+        "." in component
+        or ":" in component
+        or component.startswith("[")
+        or (component == "localhost")
     )
 
 
@@ -75,14 +78,18 @@ def _validate_host(host: str, text: str) -> None:
         end = host.find("]")
         name, rest = host[: end + 1], host[end + 1 :]
         if end < 0 or not _IPV6.fullmatch(name) or (rest and not rest.startswith(":")):
-            raise InvalidReferenceError(f"invalid registry host {host!r} in image reference {text!r}")
+            raise InvalidReferenceError(
+                f"invalid registry host {host!r} in image reference {text!r}"
+            )
         port = rest[1:] if rest else None
     elif ":" in host:
         name, port = host.split(":", 1)
     if not name.startswith("[") and not _HOST_NAME.fullmatch(name):
         raise InvalidReferenceError(f"invalid registry host {host!r} in image reference {text!r}")
     if port is not None and (not _PORT.fullmatch(port) or not 0 < int(port) < 65536):
-        raise InvalidReferenceError(f"invalid port in registry host {host!r} of image reference {text!r}")
+        raise InvalidReferenceError(
+            f"invalid port in registry host {host!r} of image reference {text!r}"
+        )
 
 
 def _validate_repository(repository: str, text: str) -> None:
@@ -149,5 +156,7 @@ def parse_reference(text: str, default_registry: str = DEFAULT_REGISTRY) -> Imag
             repository = f"library/{repository}"
     reference = ImageReference(host=host, repository=repository)
     if len(reference.name) > _MAX_NAME_LENGTH:
-        raise InvalidReferenceError(f"image reference {text!r} is longer than {_MAX_NAME_LENGTH} chars")
+        raise InvalidReferenceError(
+            f"image reference {text!r} is longer than {_MAX_NAME_LENGTH} chars"
+        )
     return reference

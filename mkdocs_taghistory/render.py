@@ -59,8 +59,10 @@ def render_table(image: str, groups: Sequence[DigestGroup], as_of: datetime | No
     if groups:
         header = "\n".join(f"<th>{title}</th>" for title in HEADERS)
         rows = "\n".join(_row(group) for group in groups)
-        parts.append(f"<table>\n<thead>\n<tr>\n{header}\n</tr>\n</thead>\n<tbody>\n{rows}\n"
-                     "</tbody>\n</table>")
+        parts.append(
+            f"<table>\n<thead>\n<tr>\n{header}\n</tr>\n</thead>\n<tbody>\n{rows}\n"
+            "</tbody>\n</table>"
+        )
     else:
         parts.append(f"<p>There are no tags of <code>{escape(image)}</code>.</p>")
     if as_of is not None:

@@ -82,8 +82,9 @@ class TagHistoryService:
         started = time.perf_counter()
         cached = {reference: self._cached(reference) for reference in references}
         if self.settings.offline:
-            results = {reference: self._offline(reference, cached[reference])
-                       for reference in references}
+            results = {
+                reference: self._offline(reference, cached[reference]) for reference in references
+            }
             requests = 0
         else:
             known = {
@@ -123,8 +124,11 @@ class TagHistoryService:
                     "fill the cache"
                 ),
             )
-        logger.info("%s: offline build, using the cached tags as of %s",
-                    reference.name, format_timestamp(cached.fetched_at))
+        logger.info(
+            "%s: offline build, using the cached tags as of %s",
+            reference.name,
+            format_timestamp(cached.fetched_at),
+        )
         return ImageResult(cached, as_of=cached.fetched_at, problem="offline build")
 
     def _settle(
@@ -148,7 +152,9 @@ class TagHistoryService:
             return ImageResult(cached, as_of=cached.fetched_at, problem=fetched.reason)
         if fetched.transient:
             where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
-            return ImageResult(None, problem=f"{fetched.reason}, and there is no cached copy{where}")
+            return ImageResult(
+                None, problem=f"{fetched.reason}, and there is no cached copy{where}"
+            )
         return ImageResult(None, problem=fetched.reason)
 
     def _store(self, snapshot: TagSnapshot) -> None:
@@ -160,6 +166,7 @@ class TagHistoryService:
             # The table is right without the cache; a read-only checkout should still build.
             # Say so once, not once per image.
             if not self._cache_write_failed:
-                logger.warning("Cannot write the tag history cache in %s: %s",
-                               self.settings.cache_dir, error)
+                logger.warning(
+                    "Cannot write the tag history cache in %s: %s", self.settings.cache_dir, error
+                )
             self._cache_write_failed = True

@@ -30,9 +30,9 @@ def test_directive_becomes_a_table_of_every_tag_grouped_by_digest_newest_first(
     rows = table_rows(soup)
     expected = sorted(seeded_registry.widget, key=lambda image: image.created, reverse=True)
     assert [digest for _, _, digest in rows] == [image.digest for image in expected]
-    for (tags, changed, _), image in zip(rows, expected):
+    for (tags, changed, _), image in zip(rows, expected, strict=False):
         assert sorted(tags) == sorted(image.tags)
-        assert changed == image.created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert changed == image.created.strftime("%Y-%m-%dT%H:%M:%SZ")  # shown to the second
     all_tags = [tag for tags, _, _ in rows for tag in tags]
     assert len(all_tags) == len(set(all_tags)) == 300
     assert "The end." in soup.get_text()

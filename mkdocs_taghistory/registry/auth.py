@@ -1,4 +1,4 @@
-"""The registry token flow: read a 401's Bearer challenge, fetch a token, share it per repository."""
+"""The registry token flow: read a 401's Bearer challenge, fetch a token, share it per repo."""
 
 from __future__ import annotations
 

@@ -155,8 +155,11 @@ class RegistryClient:
             for reference in dict.fromkeys(references)
         ]
         self._stage(fetches, lambda fetch: [fetch], self._list_tags_into)
-        self._stage(fetches, lambda fetch: [(fetch, tag) for tag in fetch.tags],
-                    lambda job: self._resolve_tag_into(*job))
+        self._stage(
+            fetches,
+            lambda fetch: [(fetch, tag) for tag in fetch.tags],
+            lambda job: self._resolve_tag_into(*job),
+        )
         self._stage(fetches, self._digests_to_inspect, lambda job: self._inspect_digest_into(*job))
         fetched_at = utc_now()
         results: dict[ImageReference, TagSnapshot | RegistryError] = {}
@@ -171,8 +174,9 @@ class RegistryClient:
                     tag: TagState(digest=digest, changed=fetch.created.get(digest))
                     for tag, digest in fetch.digests.items()
                 },
-                digest_created={digest: fetch.created.get(digest)
-                                for digest in set(fetch.digests.values())},
+                digest_created={
+                    digest: fetch.created.get(digest) for digest in set(fetch.digests.values())
+                },
             )
         return results
 
@@ -208,8 +212,9 @@ class RegistryClient:
         tags: dict[str, None] = {}
         while url is not None:
             if url in seen_pages or len(seen_pages) >= _MAX_PAGES:
-                raise RegistryError(reference.name, "the tag list's pagination does not end",
-                                    transient=False)
+                raise RegistryError(
+                    reference.name, "the tag list's pagination does not end", transient=False
+                )
             seen_pages.add(url)
             response, body = self._send(reference, "GET", url, {}, _MAX_LIST_BYTES)
             if response.status_code != 200:
@@ -235,8 +240,9 @@ class RegistryClient:
         headers = {"Accept": MANIFEST_ACCEPT}
         response, _ = self._send(reference, "HEAD", url, headers, 0)
         if response.status_code == 404:
-            logger.info("%s: tag %s was deleted while it was being read; skipping it",
-                        reference.name, tag)
+            logger.info(
+                "%s: tag %s was deleted while it was being read; skipping it", reference.name, tag
+            )
             return
         if response.status_code != 200:
             raise self._status_error(reference, response, f"reading tag {tag}")
@@ -312,8 +318,9 @@ class RegistryClient:
         """Send one request, answering a Bearer challenge once; return the response and body."""
         token_key = f"{reference.api_host}/{reference.repository}"
         token = self._tokens.current(token_key)
-        response, body = self._exchange(method, url, headers, token, max_bytes, redirects,
-                                        reference)
+        response, body = self._exchange(
+            reference, method, url, headers, token=token, max_bytes=max_bytes, redirects=redirects
+        )
         if response.status_code != 401:
             return response, body
         challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate", ""))
@@ -331,8 +338,9 @@ class RegistryClient:
             return self._fetch_token(reference, challenge.realm, params)
 
         token = self._tokens.renew(token_key, token, fetch_token)
-        response, body = self._exchange(method, url, headers, token, max_bytes, redirects,
-                                        reference)
+        response, body = self._exchange(
+            reference, method, url, headers, token=token, max_bytes=max_bytes, redirects=redirects
+        )
         if response.status_code == 401:
             raise RegistryError(
                 reference.name, f"authentication failed for {reference.name}", transient=False
@@ -341,13 +349,14 @@ class RegistryClient:
 
     def _exchange(
         self,
+        reference: ImageReference,
         method: str,
         url: str,
         headers: Mapping[str, str],
+        *,
         token: str | None,
         max_bytes: int,
         redirects: bool,
-        reference: ImageReference,
     ) -> tuple[httpx.Response, bytes]:
         request_headers = dict(headers)
         if token is not None:
@@ -432,8 +441,9 @@ def _json_object(reference: ImageReference, body: bytes, what: str) -> dict[str,
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise RegistryError(reference.name, f"the {what} is not valid JSON", transient=False
-                            ) from None
+        raise RegistryError(
+            reference.name, f"the {what} is not valid JSON", transient=False
+        ) from None
     if not isinstance(document, dict):
         raise RegistryError(reference.name, f"the {what} is not a JSON object", transient=False)
     return document

@@ -25,8 +25,9 @@ def free_port() -> int:
 
 def registry_binary() -> str:
     """The registry's path; an error that says how to install it when it is missing."""
-    path = shutil.which(BINARY) or (f"/usr/bin/{BINARY}" if os.path.exists(f"/usr/bin/{BINARY}")
-                                    else None)
+    path = shutil.which(BINARY) or (
+        f"/usr/bin/{BINARY}" if os.path.exists(f"/usr/bin/{BINARY}") else None
+    )
     if path is None:
         raise RuntimeError(
             "Debian's docker-registry is needed by the registry tests and is not installed: "
@@ -68,8 +69,7 @@ class RegistryServer:
             "version: 0.1\n"
             "log:\n  level: error\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n"
-            f"http:\n  addr: 127.0.0.1:{self.port}\n"
-            + auth
+            f"http:\n  addr: 127.0.0.1:{self.port}\n" + auth
         )
         log = (self.root / "registry.log").open("wb")
         self.process = subprocess.Popen(

@@ -78,7 +78,8 @@ class Pusher:
             {
                 "architecture": arch,
                 "os": "linux",
-                "created": created.strftime("%Y-%m-%dT%H:%M:%S.123456789Z"),
+                # Nine fraction digits, as Go writes them; readers keep six.
+                "created": created.strftime("%Y-%m-%dT%H:%M:%S.%f") + "789Z",
                 "rootfs": {"type": "layers", "diff_ids": [layer]},
                 "config": {"Labels": {"salt": salt}},
             }
@@ -110,12 +111,12 @@ class Pusher:
                 }
             )
         index: dict[str, object] = {
-            "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries,
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": entries,
         }
         if annotate:
-            index["annotations"] = {
-                CREATED_ANNOTATION: created.strftime("%Y-%m-%dT%H:%M:%SZ")
-            }
+            index["annotations"] = {CREATED_ANNOTATION: created.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
         body = canonical(index)
         return sha256(body), body
 
@@ -126,7 +127,7 @@ def seed_image(
     *,
     digests: int,
     tags_per_digest: int,
-    start: datetime = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc),
+    start: datetime = datetime(2024, 3, 1, 8, 0, 0, 123456, tzinfo=timezone.utc),
 ) -> list[PushedImage]:
     """Push ``digests`` multi-arch indexes, each under ``tags_per_digest`` tags.
 

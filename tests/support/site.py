@@ -28,8 +28,9 @@ class Build:
         return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
-def write_site(root: Path, pages: Mapping[str, str], plugin_options: Mapping[str, Any],
-               **config: Any) -> Path:
+def write_site(
+    root: Path, pages: Mapping[str, str], plugin_options: Mapping[str, Any], **config: Any
+) -> Path:
     """Write ``mkdocs.yml`` and ``docs/`` under ``root``; return the config path."""
     docs = root / "docs"
     docs.mkdir(parents=True, exist_ok=True)
@@ -45,17 +46,35 @@ def write_site(root: Path, pages: Mapping[str, str], plugin_options: Mapping[str
     return config_path
 
 
-def mkdocs_build(config_path: Path, *extra: str, env: Mapping[str, str] | None = None,
-                 prefix: tuple[str, ...] = ()) -> Build:
+def mkdocs_build(
+    config_path: Path,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
+) -> Build:
     """Run a real `mkdocs build` in a child process and return its outcome."""
     site_dir = config_path.parent / "site"
     # The tests decide whether a build is offline, not the shell they were started from.
     environment = {k: v for k, v in os.environ.items() if k != "TAGHISTORY_OFFLINE"}
     environment.update(env or {})
     completed = subprocess.run(
-        [*prefix, sys.executable, "-m", "mkdocs", "build", "-f", str(config_path),
-         "-d", str(site_dir), *extra],
-        capture_output=True, text=True, env=environment, timeout=300, check=False,
+        [
+            *prefix,
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "-f",
+            str(config_path),
+            "-d",
+            str(site_dir),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
     )
     return Build(completed.returncode, completed.stdout + completed.stderr, site_dir)
 

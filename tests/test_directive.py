@@ -1,0 +1,112 @@
+"""Finding directives in Markdown source: what is expanded, what is left alone, what is an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from mkdocs_taghistory.directive import find_directives, read_directives
+from mkdocs_taghistory.errors import DirectiveError
+
+
+def images(text: str) -> list[tuple[str, int]]:
+    return [(directive.image, directive.line) for directive in find_directives(text)]
+
+
+def test_directive_on_a_line_of_its_own_is_found_with_its_line() -> None:
+    text = '# Title\n\nSome text.\n\n<< tag_history "rust" >>\n\n  <<tag_history "go">>\n'
+    assert images(text) == [("rust", 5), ("go", 7)]
+
+
+def test_quoted_image_keeps_escaped_quotes_and_options_are_read() -> None:
+    (directive,) = find_directives('<< tag_history "a\\"b" limit=5 title="x y" >>')
+    assert directive.image == 'a"b'
+    assert dict(directive.options) == {"limit": "5", "title": "x y"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '```\n<< tag_history "rust" >>\n```\n',
+        '~~~~ markdown\n<< tag_history "rust" >>\n~~~~\n',
+        '- item\n\n    ```md\n    << tag_history "rust" >>\n    ```\n',
+        'Text.\n\n    << tag_history "rust" >>\n',
+        'Use `<< tag_history "rust" >>` in a page.\n',
+        'A span over lines: `x\n<< tag_history "rust" >>\ny` ends here.\n',
+        "``` ` ```\n",
+    ],
+    ids=[
+        "fenced",
+        "tilde-fence",
+        "fence-in-list",
+        "indented",
+        "inline",
+        "multi-line-span",
+        "lone-backticks",
+    ],
+)
+def test_directive_inside_code_is_left_alone(text: str) -> None:
+    assert find_directives(text) == []
+
+
+def test_fence_must_close_with_a_fence_at_least_as_long() -> None:
+    text = '````\n```\n<< tag_history "inside" >>\n````\n\n<< tag_history "outside" >>\n'
+    assert images(text) == [("outside", 6)]
+
+
+def test_line_after_indented_code_is_prose_again() -> None:
+    text = 'Para.\n\n    code\n\n<< tag_history "rust" >>\n'
+    assert images(text) == [("rust", 5)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ('\n\n<< tag_history "rust >>\n', 3, "unterminated quote"),
+        ("<< tag_history >>\n", 1, "names no image"),
+        (
+            "<< tag_history rust >>\n",
+            1,
+            'double-quoted string: write << tag_history "rust"',
+        ),
+        ('<< tag_history "" >>\n', 1, "empty image"),
+        ('<< tag_history "rust" stray >>\n', 1, "unexpected text 'stray'"),
+        ('<< tag_history "rust" >> trailing\n', 1, "unexpected text 'trailing' after"),
+        ('<< tag_history "rust"\n', 1, "not closed with '>>'"),
+        ('See << tag_history "rust" >> here.\n', 1, "must stand on a line of its own"),
+        ('<< tag_history "rust" limit=1 limit=2 >>\n', 1, "given twice"),
+        ('<< tag_history "rust"limit=1 >>\n', 1, "expected a space"),
+        ('<< tag_history "rust" limit= >>\n', 1, "has no value"),
+    ],
+)
+def test_malformed_directive_names_its_line_and_the_problem(
+    text: str, line: int, reason: str
+) -> None:
+    with pytest.raises(DirectiveError) as caught:
+        find_directives(text)
+    assert caught.value.line == line
+    assert reason in caught.value.reason
+
+
+def test_similar_words_are_not_directives() -> None:
+    assert find_directives('<< tag_historyx "rust" >>\n<< tag_history-old "x" >>\n') == []
+
+
+def test_read_directives_resolves_images_against_the_default_registry() -> None:
+    placed = read_directives(
+        '<< tag_history "rust" >>\n\n<< tag_history "ghcr.io/o/i" >>\n', "cgr.dev/chainguard"
+    )
+    assert [item.reference.name for item in placed] == ["cgr.dev/chainguard/rust", "ghcr.io/o/i"]
+
+
+def test_unknown_option_is_an_error_with_its_line() -> None:
+    with pytest.raises(DirectiveError) as caught:
+        read_directives('\n<< tag_history "rust" limt=3 >>\n', "cgr.dev/chainguard")
+    assert caught.value.line == 2
+    assert "unknown option 'limt'" in caught.value.reason
+
+
+def test_invalid_image_is_an_error_with_its_line() -> None:
+    with pytest.raises(DirectiveError) as caught:
+        read_directives('a\n\n<< tag_history "ghcr.io/o/../x" >>\n', "cgr.dev/chainguard")
+    assert caught.value.line == 3
+    assert "invalid path component '..'" in caught.value.reason

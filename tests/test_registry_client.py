@@ -1,0 +1,111 @@
+"""The OCI client against the real registry, directly and through a paging, token-asking front."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.reference import ImageReference, parse_reference
+from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
+from tests.conftest import WIDGET, SeededRegistry
+from tests.support.front import RegistryFront
+from tests.support.registry_server import RegistryServer, free_port
+from tests.support.seeding import PushedImage
+
+
+def fetch(
+    reference: ImageReference,
+    known: Mapping[str, datetime | None] | None = None,
+    concurrency: int = 16,
+) -> tuple[TagSnapshot | RegistryError, int]:
+    with RegistryClient(ClientSettings(concurrency=concurrency, timeout=10)) as client:
+        result = client.fetch_many([reference], {reference: known or {}})[reference]
+        return result, client.requests_sent
+
+
+def assert_matches_pushed(snapshot: TagSnapshot, pushed: list[PushedImage]) -> None:
+    expected = {tag: image for image in pushed for tag in image.tags}
+    assert set(snapshot.tags) == set(expected)
+    for tag, state in snapshot.tags.items():
+        assert state.digest == expected[tag].digest
+        assert state.changed == expected[tag].created
+
+
+def test_every_tag_gets_its_digest_and_creation_time(seeded_registry: SeededRegistry) -> None:
+    snapshot, requests = fetch(parse_reference(seeded_registry.widget_reference))
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert_matches_pushed(snapshot, seeded_registry.widget)
+    # One list, one HEAD per tag, and per digest the index plus (unless the index is
+    # annotated) one platform manifest and its config: never once per tag.
+    unannotated = sum(1 for number in range(len(seeded_registry.widget)) if number % 3)
+    assert requests == 1 + 300 + 60 + 2 * unannotated
+
+
+def test_known_digests_are_not_fetched_again(seeded_registry: SeededRegistry) -> None:
+    reference = parse_reference(seeded_registry.widget_reference)
+    known = {image.digest: image.created for image in seeded_registry.widget}
+    snapshot, requests = fetch(reference, known)
+    assert isinstance(snapshot, TagSnapshot)
+    assert_matches_pushed(snapshot, seeded_registry.widget)
+    assert requests == 1 + 300
+
+
+def test_paginated_tag_list_is_followed_and_every_tag_arrives_once(
+    seeded_registry: SeededRegistry,
+) -> None:
+    with RegistryFront(seeded_registry.server.url, page_size=7) as front:
+        snapshot, _ = fetch(parse_reference(f"{front.host}/{WIDGET}"))
+        assert isinstance(snapshot, TagSnapshot), snapshot
+        assert front.listed_pages == -(-300 // 7)
+    assert_matches_pushed(snapshot, seeded_registry.widget)
+
+
+def test_bearer_challenge_is_answered_with_one_shared_token(
+    seeded_registry: SeededRegistry,
+) -> None:
+    with RegistryFront(seeded_registry.server.url, require_token=True) as front:
+        snapshot, _ = fetch(parse_reference(f"{front.host}/{WIDGET}"), concurrency=16)
+        assert isinstance(snapshot, TagSnapshot), snapshot
+        assert len(front.token_requests) == 1
+        (query,) = front.token_requests
+        assert query == {"scope": [f"repository:{WIDGET}:pull"], "service": ["front"]}
+        # Only the first request met the challenge; the rest carried the token.
+        assert sum(count for key, count in front.requests.items() if key.startswith("HEAD")) == 300
+    assert_matches_pushed(snapshot, seeded_registry.widget)
+
+
+def test_missing_digest_header_falls_back_to_hashing_the_manifest(
+    seeded_registry: SeededRegistry,
+) -> None:
+    with RegistryFront(seeded_registry.server.url, hide_head_digest=True) as front:
+        snapshot, _ = fetch(parse_reference(f"{front.host}/{WIDGET}"))
+        assert isinstance(snapshot, TagSnapshot), snapshot
+    assert_matches_pushed(snapshot, seeded_registry.widget)
+
+
+def test_unknown_repository_is_a_clear_permanent_error(seeded_registry: SeededRegistry) -> None:
+    error, _ = fetch(parse_reference(f"{seeded_registry.server.host}/acme/nothing-here"))
+    assert isinstance(error, RegistryError)
+    assert not error.transient
+    assert error.image == f"{seeded_registry.server.host}/acme/nothing-here"
+    assert "not found" in error.reason
+
+
+def test_unreachable_registry_is_a_transient_error() -> None:
+    error, _ = fetch(parse_reference(f"127.0.0.1:{free_port()}/acme/widget"))
+    assert isinstance(error, RegistryError)
+    assert error.transient
+    assert "cannot reach 127.0.0.1" in error.reason
+
+
+def test_one_failing_image_does_not_stop_the_others(
+    seeded_registry: SeededRegistry, own_registry: RegistryServer
+) -> None:
+    good = parse_reference(seeded_registry.widget_reference)
+    missing = parse_reference(f"{own_registry.host}/acme/absent")
+    with RegistryClient() as client:
+        results = client.fetch_many([good, missing])
+    assert isinstance(results[good], TagSnapshot)
+    assert isinstance(results[missing], RegistryError)
