@@ -26,7 +26,7 @@ from mkdocs_taghistory.registry.client import ClientSettings
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings, offline_from_environment
 
-log = get_plugin_logger(__name__)
+log = get_plugin_logger("taghistory")
 
 
 class _ForwardToMkDocs(logging.Handler):
@@ -37,7 +37,7 @@ class _ForwardToMkDocs(logging.Handler):
     """
 
     def emit(self, record: logging.LogRecord) -> None:
-        log.logger.handle(record)
+        log.log(record.levelno, record.getMessage())
 
 
 _FORWARDER = _ForwardToMkDocs()
