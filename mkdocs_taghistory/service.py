@@ -107,7 +107,7 @@ class TagHistoryService:
             failed=sum(1 for result in results.values() if result.snapshot is None),
             seconds=time.perf_counter() - started,
         )
-        logger.info("Fetched tag history: %s", summary)
+        logger.info("Tag history of %s", summary)
         return results
 
     def _cached(self, reference: ImageReference) -> TagSnapshot | None:

@@ -109,3 +109,18 @@ def test_one_failing_image_does_not_stop_the_others(
         results = client.fetch_many([good, missing])
     assert isinstance(results[good], TagSnapshot)
     assert isinstance(results[missing], RegistryError)
+
+
+def test_plain_http_only_for_loopback_and_listed_insecure_hosts() -> None:
+    settings = ClientSettings(insecure_registries=frozenset({"registry.internal:5000"}))
+    with RegistryClient(settings) as client:
+        assert client.base_url(parse_reference("registry.internal:5000/a/b")) == (
+            "http://registry.internal:5000/v2/a/b"
+        )
+        assert client.base_url(parse_reference("registry.internal/a/b")) == (
+            "https://registry.internal/v2/a/b"
+        )
+        assert client.base_url(parse_reference("localhost:5000/a")) == "http://localhost:5000/v2/a"
+        assert client.base_url(parse_reference("docker.io/python")) == (
+            "https://registry-1.docker.io/v2/library/python"
+        )

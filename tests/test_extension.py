@@ -1,0 +1,44 @@
+"""The Python-Markdown extension on its own, with no MkDocs: plain `markdown.markdown`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import markdown
+import pytest
+from bs4 import BeautifulSoup
+
+from mkdocs_taghistory import TagHistoryError, TagHistoryExtension
+from tests.conftest import SeededRegistry
+from tests.support.site import table_rows
+
+
+def test_plain_markdown_expands_the_directive_and_caches_it(
+    seeded_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    text = f'Intro.\n\n<< tag_history "{seeded_registry.widget_reference}" >>\n\nOutro.\n'
+    html = markdown.markdown(
+        text,
+        extensions=["mkdocs_taghistory.extension"],
+        extension_configs={"mkdocs_taghistory.extension": {"cache_dir": str(tmp_path)}},
+    )
+    soup = BeautifulSoup(html, "html.parser")
+    rows = table_rows(soup)
+    assert len(rows) == len(seeded_registry.widget)
+    assert sum(len(tags) for tags, _, _ in rows) == 300
+    assert [p.get_text() for p in soup.find_all("p", recursive=False)] == ["Intro.", "Outro."]
+    assert len(list(tmp_path.glob("*.json"))) == 1
+
+
+def test_bare_name_uses_the_registry_option(seeded_registry: SeededRegistry) -> None:
+    extension = TagHistoryExtension(registry=f"{seeded_registry.server.host}/acme", cache_dir="")
+    html = markdown.markdown('<< tag_history "widget" >>', extensions=[extension])
+    assert len(table_rows(BeautifulSoup(html, "html.parser"))) == len(seeded_registry.widget)
+
+
+def test_errors_name_the_line(tmp_path: Path) -> None:
+    extension = TagHistoryExtension(cache_dir=str(tmp_path), offline=True)
+    with pytest.raises(TagHistoryError, match=r"<markdown>:3: unterminated quote"):
+        markdown.markdown('a\n\n<< tag_history "x >>\n', extensions=[extension])
+    with pytest.raises(TagHistoryError, match=r"<markdown>:1: .*cgr.dev/chainguard/x.*offline"):
+        markdown.markdown('<< tag_history "x" >>\n', extensions=[extension])

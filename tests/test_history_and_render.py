@@ -1,0 +1,103 @@
+"""Grouping tags by digest, ordering rows, and the HTML they become."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bs4 import BeautifulSoup
+
+from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
+from mkdocs_taghistory.render import format_day, ordinal_day, render_table
+
+A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
+
+
+def at(day: int, hour: int = 0) -> datetime:
+    return datetime(2024, 3, day, hour, tzinfo=timezone.utc)
+
+
+def snapshot(tags: dict[str, TagState]) -> TagSnapshot:
+    return TagSnapshot("h.io/x", at(30), tags, {})
+
+
+def test_tags_are_grouped_by_digest_newest_first_unknown_times_last() -> None:
+    groups = group_by_digest(
+        snapshot(
+            {
+                "1.10": TagState(A, at(2)),
+                "1.9": TagState(A, at(2)),
+                "latest": TagState(B, at(5)),
+                "2": TagState(B, at(5)),
+                "mystery": TagState(C, None),
+                "old": TagState(D, at(1)),
+            }
+        )
+    )
+    assert [(group.digest, group.tags) for group in groups] == [
+        (B, ("2", "latest")),
+        (A, ("1.9", "1.10")),
+        (D, ("old",)),
+        (C, ("mystery",)),
+    ]
+    assert groups[0].changed == at(5)
+
+
+def test_a_digest_changed_when_its_latest_tag_changed() -> None:
+    (group,) = group_by_digest(snapshot({"a": TagState(A, at(1)), "b": TagState(A, at(3))}))
+    assert group.changed == at(3)
+
+
+def test_rows_changed_together_are_ordered_by_their_first_tag() -> None:
+    groups = group_by_digest(snapshot({"z": TagState(A, at(1)), "b": TagState(B, at(1))}))
+    assert [group.tags for group in groups] == [("b",), ("z",)]
+
+
+def test_natural_order_puts_numbers_in_value_order() -> None:
+    assert sorted(["1.10", "1.9", "1-dev", "1", "latest"], key=natural_key) == [
+        "1",
+        "1-dev",
+        "1.9",
+        "1.10",
+        "latest",
+    ]
+
+
+def test_days_are_written_with_ordinals() -> None:
+    assert [ordinal_day(day) for day in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st",
+    ]  # fmt: skip
+    assert format_day(at(18, 23)) == "March 18th"
+
+
+def test_table_has_the_seed_columns_and_code_spans() -> None:
+    html = render_table("h.io/x", group_by_digest(snapshot({"latest": TagState(A, at(18, 9))})))
+    soup = BeautifulSoup(html, "html.parser")
+    assert [th.get_text() for th in soup.select("th")] == ["Tag (s)", "Last Changed", "Digest"]
+    cells = soup.select("tbody td")
+    assert cells[0].decode_contents() == "<code>latest</code>"
+    time = cells[1].find("time")
+    assert time is not None
+    assert (time["datetime"], time["title"], time.get_text()) == (
+        "2024-03-18T09:00:00Z",
+        "2024-03-18 09:00:00 UTC",
+        "March 18th",
+    )
+    assert cells[2].decode_contents() == f"<code>{A}</code>"
+    assert soup.select(".taghistory-as-of") == []
+
+
+def test_nothing_from_a_registry_reaches_the_page_unescaped() -> None:
+    html = render_table('h.io/x"><script>', group_by_digest(
+        snapshot({"<img src=x onerror=alert(1)>": TagState(A, None)})
+    ))  # fmt: skip
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find("script") is None and soup.find("img") is None
+    assert "<img src=x onerror=alert(1)>" in soup.get_text()
+
+
+def test_table_from_an_earlier_fetch_says_as_of_when() -> None:
+    html = render_table("h.io/x", [], as_of=datetime(2024, 3, 22, 0, 34, 55, tzinfo=timezone.utc))
+    soup = BeautifulSoup(html, "html.parser")
+    note = soup.select_one(".taghistory-as-of")
+    assert note is not None and "As of 2024-03-22 00:34 UTC" in note.get_text()
+    assert "There are no tags of h.io/x." in soup.get_text()

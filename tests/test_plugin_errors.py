@@ -1,0 +1,87 @@
+"""A site with a bad directive or a bad option fails its build with a message a user can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.registry_server import free_port
+from tests.support.site import mkdocs_build, write_site
+
+FRONT_MATTER = "---\ntitle: Widget\n---\n\n# Widget\n\n"
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        ('<< tag_history "rust >>', "docs/page.md:9: unterminated quote"),
+        ("<< tag_history >>", "docs/page.md:9: tag_history directive names no image"),
+        ('<< tag_history "rust" stray >>', "docs/page.md:9: unexpected text 'stray'"),
+        ('<< tag_history "rust" limt=3 >>', "docs/page.md:9: unknown option 'limt'"),
+        ('<< tag_history "ghcr.io/o/../x" >>', "docs/page.md:9: invalid path component '..'"),
+    ],
+)
+def test_malformed_directive_fails_the_build_with_page_and_line(
+    tmp_path: Path, directive: str, message: str
+) -> None:
+    # Line 9 of the file: the front matter counts, as the author's editor shows it.
+    config = write_site(
+        tmp_path, {"page.md": FRONT_MATTER + "Text.\n\n" + directive + "\n"}, {"offline": True}
+    )
+    build = mkdocs_build(config)
+    assert build.returncode != 0
+    assert message in build.output, build.output
+    assert "Traceback" not in build.output
+
+
+def test_directives_in_code_are_shown_as_written(tmp_path: Path) -> None:
+    page = (
+        '# Syntax\n\n```markdown\n<< tag_history "rust" >>\n```\n\n'
+        'Inline: `<< tag_history "rust" >>`.\n\n    << tag_history "rust" >>\n'
+    )
+    # Offline with an empty cache: any directive that were expanded would fail the build.
+    build = mkdocs_build(write_site(tmp_path, {"page.md": page}, {"offline": True}), "--strict")
+    assert build.returncode == 0, build.output
+    codes = [code.get_text() for code in build.page("page").find_all("code")]
+    # The inline span, the fenced block and the indented block.
+    assert codes == [
+        '<< tag_history "rust" >>\n',
+        '<< tag_history "rust" >>',
+        '<< tag_history "rust" >>\n',
+    ]
+
+
+def test_offline_without_cache_says_how_to_fill_it(tmp_path: Path) -> None:
+    config = write_site(tmp_path, {"page.md": '<< tag_history "rust" >>\n'}, {})
+    build = mkdocs_build(config, env={"TAGHISTORY_OFFLINE": "1"})
+    assert build.returncode != 0
+    assert "docs/page.md:1: cannot show the tag history of cgr.dev/chainguard/rust" in build.output
+    assert "no cached copy" in build.output and "fill the cache" in build.output
+
+
+def test_unreachable_registry_without_cache_names_image_page_and_line(tmp_path: Path) -> None:
+    image = f"127.0.0.1:{free_port()}/acme/widget"
+    config = write_site(tmp_path, {"a.md": "# A\n", "b.md": f'x\n\n<< tag_history "{image}" >>\n'},
+                        {"timeout": 2})  # fmt: skip
+    build = mkdocs_build(config)
+    assert build.returncode != 0
+    assert f"docs/b.md:3: cannot show the tag history of {image}: cannot reach" in build.output
+    assert "no cached copy" in build.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"registry": "cgr.dev/Not Valid"}, "option 'registry'"),
+        ({"concurrency": 0}, "'concurrency' must be at least 1"),
+        ({"timeout": 0}, "'timeout' must be more than 0"),
+        ({"concurency": 4}, "concurency"),
+    ],
+)
+def test_bad_plugin_option_is_a_config_error(
+    tmp_path: Path, options: dict[str, object], message: str
+) -> None:
+    build = mkdocs_build(write_site(tmp_path, {"index.md": "# Home\n"}, options), "--strict")
+    assert build.returncode != 0
+    assert message in build.output, build.output
