@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from mkdocs_taghistory.history import TagSnapshot, TagState, is_digest
+from mkdocs_taghistory.history import Sighting, TagSnapshot, TagState, is_digest
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,14 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
         "digests": {
             digest: {"created": format_timestamp(created) if created else None}
             for digest, created in snapshot.digest_created.items()
+        },
+        "source": snapshot.source,
+        "ledger": {
+            tag: [
+                {"digest": sighting.digest, "first_seen": format_timestamp(sighting.first_seen)}
+                for sighting in sightings
+            ]
+            for tag, sightings in snapshot.ledger.items()
         },
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -105,7 +113,36 @@ def snapshot_from_json(text: str) -> TagSnapshot:
     fetched_at = _optional_time(document.get("fetched_at"), "fetched_at")
     if fetched_at is None:
         raise CacheFormatError("missing 'fetched_at'")
-    return TagSnapshot(image=image, fetched_at=fetched_at, tags=states, digest_created=created)
+    source = document.get("source", "oci")
+    if not isinstance(source, str):
+        raise CacheFormatError("'source' is not a string")
+    return TagSnapshot(
+        image=image,
+        fetched_at=fetched_at,
+        tags=states,
+        digest_created=created,
+        source=source,
+        ledger=_ledger(document.get("ledger", {})),
+    )
+
+
+def _ledger(entries: Any) -> dict[str, tuple[Sighting, ...]]:
+    if not isinstance(entries, dict):
+        raise CacheFormatError("'ledger' is not an object")
+    ledger = {}
+    for tag, sightings in entries.items():
+        if not isinstance(sightings, list):
+            raise CacheFormatError(f"the ledger of tag {tag!r} is not a list")
+        read = []
+        for sighting in sightings:
+            if not isinstance(sighting, dict) or not is_digest(str(sighting.get("digest"))):
+                raise CacheFormatError(f"the ledger of tag {tag!r} has an invalid digest")
+            first_seen = _optional_time(sighting.get("first_seen"), f"ledger of tag {tag!r}")
+            if first_seen is None:
+                raise CacheFormatError(f"the ledger of tag {tag!r} lacks 'first_seen'")
+            read.append(Sighting(sighting["digest"], first_seen))
+        ledger[tag] = tuple(read)
+    return ledger
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 
-from mkdocs_taghistory.reference import DEFAULT_REGISTRY
-from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR
+from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, DEFAULT_OPTIONS
+
+DEFAULT_REGISTRY = str(DEFAULT_OPTIONS["registry"])
 
 
 class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __init_subclass__
@@ -27,6 +28,36 @@ class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __in
 
     timeout = opt.Type((int, float), default=10)
     """Seconds to wait for a registry to connect or answer."""
+
+    retries = opt.Type(int, default=3)
+    """Further attempts after a failure that may pass: connection errors, timeouts, HTTP 429
+    and 5xx. Waits grow exponentially, with jitter, and honour ``Retry-After``."""
+
+    # Credentials and vendor APIs -----------------------------------------------------
+
+    auth = opt.Type(dict, default={})
+    """Credentials per registry host: ``{HOST: {username, password}}``; use ``!ENV`` for the
+    values. Without an entry, Docker's configuration (and its credential helpers) is read."""
+
+    vendors = opt.Type(dict, default={})
+    """The API that gives tags and times, per host: ``{HOST: {type, url}}``, ``type`` one of
+    ``chainguard``, ``dockerhub``, ``quay``, ``ghcr``, ``oci``; ``url`` for mirrors and
+    self-hosted installs. cgr.dev, docker.io, quay.io and ghcr.io are known without it."""
+
+    # Which tags the tables show ------------------------------------------------------
+
+    hide_signature_tags = opt.Type(bool, default=True)
+    """Hide cosign and referrer tags (``sha256-<hex>`` with or without ``.sig``/``.att``/
+    ``.sbom``)."""
+
+    hide_build_tags = opt.Type(bool, default=False)
+    """Hide Chainguard's per-build tags: ``-r<N>`` epochs and ``-<YYYYMMDD>`` dates."""
+
+    include_tags = opt.Optional(opt.Type(str))
+    """Show only tags in which this regular expression is found."""
+
+    exclude_tags = opt.Optional(opt.Type(str))
+    """Hide tags in which this regular expression is found."""
 
     # Cache and offline builds --------------------------------------------------------
 

@@ -17,11 +17,28 @@ from markdown.preprocessors import Preprocessor
 from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.history import group_by_digest
-from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry
-from mkdocs_taghistory.registry.client import ClientSettings
 from mkdocs_taghistory.render import render_table
 from mkdocs_taghistory.service import TagHistoryService
-from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, offline_from_environment
+from mkdocs_taghistory.settings import DEFAULT_OPTIONS, settings_from_options
+
+OPTION_HELP = {
+    "registry": "HOST/NAMESPACE that bare image names resolve against",
+    "insecure_registries": "Hosts spoken to over plain HTTP (loopback always is)",
+    "concurrency": "Most requests in flight at once",
+    "timeout": "Seconds to wait for a connection or a read",
+    "retries": "Further attempts after a failure that may pass",
+    "cache_dir": "Folder of the on-disk cache; '' for none",
+    "offline": "Never ask a registry; use the cache (or TAGHISTORY_OFFLINE=1)",
+    "strict": "Warn, rather than inform, when a table comes from the cache",
+    "auth": "Credentials per registry host: {HOST: {username, password}}",
+    "vendors": "API per registry host: {HOST: {type, url}}",
+    "hide_signature_tags": "Hide cosign and referrer tags (sha256-<hex>[.sig|.att|.sbom])",
+    "hide_build_tags": "Hide Chainguard's per-build tags (-r<N>, -<YYYYMMDD>)",
+    "include_tags": "Show only tags in which this regular expression is found",
+    "exclude_tags": "Hide tags in which this regular expression is found",
+}
+# Python-Markdown reads a None default as a boolean option, so "no pattern" is "" here.
+_EXTENSION_DEFAULTS = {"include_tags": "", "exclude_tags": ""}
 
 # After whitespace normalisation (30), before fenced code (25) stashes code blocks: the scanner
 # skips code itself, and seeing the source as written keeps line numbers true.
@@ -56,9 +73,8 @@ class TagHistoryPreprocessor(Preprocessor):
                     f"{extension.page}:{item.directive.line}: cannot show the tag history of "
                     f"{item.reference.name}: {result.problem}"
                 )
-            html = render_table(
-                item.reference.name, group_by_digest(result.snapshot), as_of=result.as_of
-            )
+            groups = group_by_digest(result.snapshot, service.settings.tag_filter)
+            html = render_table(item.reference.name, groups, as_of=result.as_of)
             index = item.directive.line - 1
             output[index : index + 1] = ["", self.md.htmlStash.store(html), ""]
         return output
@@ -73,17 +89,12 @@ class TagHistoryExtension(Extension):
         Args:
             service: a service whose settings and fetched results to use; the MkDocs plugin
                 passes its own so that pages render from its site-wide fetch.
-            **kwargs: ``registry``, ``cache_dir``, ``insecure_registries``, ``concurrency``,
-                ``timeout``, ``offline``, ``strict``.
+            **kwargs: the plugin's options (see ``OPTION_HELP``); a relative ``cache_dir`` is
+                relative to the working directory.
         """
         self.config = {
-            "registry": [DEFAULT_REGISTRY, "HOST/NAMESPACE that bare image names resolve against"],
-            "cache_dir": [DEFAULT_CACHE_DIR, "Folder of the on-disk cache; '' for none"],
-            "insecure_registries": [[], "Hosts spoken to over plain HTTP"],
-            "concurrency": [16, "Most requests in flight at once"],
-            "timeout": [10.0, "Seconds to wait for a connection or a read"],
-            "offline": [False, "Never ask a registry; use the cache (or TAGHISTORY_OFFLINE=1)"],
-            "strict": [False, "Warn, rather than inform, when a table comes from the cache"],
+            name: [_EXTENSION_DEFAULTS.get(name, default), OPTION_HELP[name]]
+            for name, default in DEFAULT_OPTIONS.items()
         }
         super().__init__(**kwargs)
         self._service = service
@@ -94,25 +105,8 @@ class TagHistoryExtension(Extension):
     def service(self) -> TagHistoryService:
         """The service that fetches and remembers images, made from the options when needed."""
         if self._service is None:
-            self._service = TagHistoryService(self._settings())
+            self._service = TagHistoryService(settings_from_options(self.getConfigs(), Path.cwd()))
         return self._service
-
-    def _settings(self) -> Settings:
-        config = self.getConfigs()
-        registry = str(config["registry"])
-        parse_registry(registry)
-        cache_dir = str(config["cache_dir"])
-        return Settings(
-            registry=registry,
-            cache_dir=Path(cache_dir) if cache_dir else None,
-            offline=bool(config["offline"]) or offline_from_environment(),
-            strict=bool(config["strict"]),
-            client=ClientSettings(
-                concurrency=int(config["concurrency"]),
-                timeout=float(config["timeout"]),
-                insecure_registries=frozenset(config["insecure_registries"]),
-            ),
-        )
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
         """Register the preprocessor that expands directives."""

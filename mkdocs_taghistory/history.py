@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+# A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
+# Tags that signing and attestation tools push beside an image (cosign's sha256-<hex>.sig,
+# .att and .sbom, and the referrers fallback's bare sha256-<hex>): noise on a tag page.
+_SIGNATURE_TAG = re.compile(r"sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?")
+# Chainguard's per-build tags: a package epoch (1.77.0-r1) or a build date (latest-20240318).
+_BUILD_TAG = re.compile(r"-(?:r\d+|\d{8})$")
 
 
 def is_digest(text: str) -> bool:
     """True when ``text`` is a ``sha256:`` digest with 64 lowercase hex digits."""
     return _DIGEST.fullmatch(text) is not None
+
+
+def is_valid_tag(text: str) -> bool:
+    """True when ``text`` is a tag name the OCI distribution spec allows."""
+    return _TAG.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,19 @@ class TagState:
 
 
 @dataclass(frozen=True)
+class Sighting:
+    """A digest a tag was first seen pointing at, and when.
+
+    Attributes:
+        digest: the digest.
+        first_seen: the fetch that first saw the tag point at it.
+    """
+
+    digest: str
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
 class TagSnapshot:
     """Everything one fetch learned about one image.
 
@@ -40,12 +65,17 @@ class TagSnapshot:
         tags: each tag's state.
         digest_created: the creation time of each digest seen (None where the image has none).
             Content-addressed, so it holds for good and spares later fetches a request.
+        source: the vendor whose API gave the data (``oci`` for the generic path).
+        ledger: per tag, every digest it has been seen pointing at, oldest first, kept across
+            fetches: what this plugin observed itself, whatever the registry can tell.
     """
 
     image: str
     fetched_at: datetime
     tags: Mapping[str, TagState]
     digest_created: Mapping[str, datetime | None]
+    source: str = "oci"
+    ledger: Mapping[str, tuple[Sighting, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,6 +93,33 @@ class DigestGroup:
     changed: datetime | None
 
 
+@dataclass(frozen=True)
+class TagFilter:
+    """Which tags a table shows.
+
+    Attributes:
+        hide_signatures: hide cosign and referrer tags (``sha256-<hex>[.sig|.att|.sbom]``).
+        hide_builds: hide Chainguard's per-build tags (``-r<N>`` epochs, ``-<YYYYMMDD>`` dates).
+        include: when set, show only tags in which this pattern is found.
+        exclude: when set, hide tags in which this pattern is found.
+    """
+
+    hide_signatures: bool = True
+    hide_builds: bool = False
+    include: re.Pattern[str] | None = None
+    exclude: re.Pattern[str] | None = None
+
+    def shows(self, tag: str) -> bool:
+        """True when ``tag`` belongs in the table."""
+        if self.hide_signatures and _SIGNATURE_TAG.fullmatch(tag):
+            return False
+        if self.hide_builds and _BUILD_TAG.search(tag):
+            return False
+        if self.include is not None and not self.include.search(tag):
+            return False
+        return self.exclude is None or not self.exclude.search(tag)
+
+
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key that orders ``1.9`` before ``1.10`` and ``1`` before ``1-dev``."""
     return tuple(
@@ -71,15 +128,21 @@ def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
     )
 
 
-def group_by_digest(snapshot: TagSnapshot) -> list[DigestGroup]:
+def group_by_digest(
+    snapshot: TagSnapshot, tag_filter: TagFilter | None = None
+) -> list[DigestGroup]:
     """Group an image's tags by digest, newest change first.
 
     Rows whose time is unknown come last; rows changed at the same moment are ordered by their
-    first tag, so that the same snapshot always gives the same table.
+    first tag, so that the same snapshot always gives the same table. Tags the filter hides
+    are left out, and so is a digest left with no tag.
     """
+    shown = tag_filter or TagFilter()
     tags_by_digest: dict[str, list[str]] = {}
     changed_by_digest: dict[str, datetime | None] = {}
     for tag, state in snapshot.tags.items():
+        if not shown.shows(tag):
+            continue
         tags_by_digest.setdefault(state.digest, []).append(tag)
         known = changed_by_digest.get(state.digest)
         if state.changed is not None and (known is None or state.changed > known):
@@ -100,3 +163,23 @@ def group_by_digest(snapshot: TagSnapshot) -> list[DigestGroup]:
         reverse=True,
     )
     return groups
+
+
+def record_sightings(fresh: TagSnapshot, previous: TagSnapshot | None) -> TagSnapshot:
+    """``fresh`` with the ledger carried over from ``previous`` and this fetch's sightings added.
+
+    On the generic path the registry knows only when an image was created, not when a tag
+    moved to it. A tag seen on one digest and later on another moved in between, so from the
+    second sighting on its "Last Changed" is when this plugin saw the move, which is true from
+    the first build on.
+    """
+    ledger = dict(previous.ledger) if previous is not None else {}
+    tags = dict(fresh.tags)
+    for tag, state in fresh.tags.items():
+        sightings = ledger.get(tag, ())
+        if not sightings or sightings[-1].digest != state.digest:
+            sightings = (*sightings, Sighting(state.digest, fresh.fetched_at))
+        ledger[tag] = sightings
+        if fresh.source == "oci" and len(sightings) > 1:
+            tags[tag] = TagState(state.digest, sightings[-1].first_seen)
+    return replace(fresh, tags=tags, ledger=ledger)

@@ -19,12 +19,10 @@ from mkdocs.structure.pages import Page
 
 from mkdocs_taghistory.config import TagHistoryConfig
 from mkdocs_taghistory.directive import PlacedDirective, read_directives
-from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
+from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.extension import TagHistoryExtension
-from mkdocs_taghistory.reference import parse_registry
-from mkdocs_taghistory.registry.client import ClientSettings
 from mkdocs_taghistory.service import TagHistoryService
-from mkdocs_taghistory.settings import Settings, offline_from_environment
+from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 
 log = get_plugin_logger("taghistory")
 
@@ -54,31 +52,12 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Check the options, then install the Markdown extension with this build's service."""
-        options = self.config
-        try:
-            parse_registry(options.registry)
-        except InvalidReferenceError as error:
-            raise PluginError(f"taghistory: option 'registry': {error}") from None
-        if options.concurrency < 1:
-            raise PluginError("taghistory: option 'concurrency' must be at least 1")
-        if options.timeout <= 0:
-            raise PluginError("taghistory: option 'timeout' must be more than 0 seconds")
         self._config_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
-        # cache_dir is relative to mkdocs.yml, not to wherever mkdocs was started from.
-        cache_dir = self._config_dir / options.cache_dir
-        self.service = TagHistoryService(
-            Settings(
-                registry=options.registry,
-                cache_dir=cache_dir,
-                offline=options.offline or offline_from_environment(),
-                strict=options.strict,
-                client=ClientSettings(
-                    concurrency=options.concurrency,
-                    timeout=float(options.timeout),
-                    insecure_registries=frozenset(options.insecure_registries),
-                ),
-            )
-        )
+        try:
+            settings = settings_from_options(dict(self.config), self._config_dir)
+        except ConfigurationError as error:
+            raise PluginError(f"taghistory: {error}") from None
+        self.service = TagHistoryService(settings)
         core_logger = logging.getLogger("mkdocs_taghistory")
         if _FORWARDER not in core_logger.handlers:
             core_logger.addHandler(_FORWARDER)

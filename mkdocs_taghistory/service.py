@@ -16,7 +16,7 @@ import httpx
 
 from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.history import TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.client import RegistryClient
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
@@ -138,8 +138,9 @@ class TagHistoryService:
         cached: TagSnapshot | None,
     ) -> ImageResult:
         if isinstance(fetched, TagSnapshot):
-            self._store(fetched)
-            return ImageResult(fetched)
+            snapshot = record_sightings(fetched, cached)
+            self._store(snapshot)
+            return ImageResult(snapshot)
         if fetched.transient and cached is not None:
             level = logging.WARNING if self.settings.strict else logging.INFO
             logger.log(

@@ -1,16 +1,49 @@
-"""The settings shared by the MkDocs plugin and the Python-Markdown extension."""
+"""The settings shared by the MkDocs plugin and the Python-Markdown extension.
+
+Both take the same option names; :func:`settings_from_options` checks them in one place, so
+a mistake gives the same message wherever the options were written.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from mkdocs_taghistory.reference import DEFAULT_REGISTRY
-from mkdocs_taghistory.registry.client import ClientSettings
+from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
+from mkdocs_taghistory.history import TagFilter
+from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry
+from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.http import ClientSettings, VendorSetting
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
+VENDOR_NAMES = ("chainguard", "dockerhub", "quay", "ghcr", "oci")
+
+DEFAULT_OPTIONS: Mapping[str, Any] = {
+    "registry": DEFAULT_REGISTRY,
+    "insecure_registries": [],
+    "concurrency": 16,
+    "timeout": 10,
+    "retries": 3,
+    "cache_dir": DEFAULT_CACHE_DIR,
+    "offline": False,
+    "strict": False,
+    "auth": {},
+    "vendors": {},
+    "hide_signature_tags": True,
+    "hide_build_tags": False,
+    "include_tags": None,
+    "exclude_tags": None,
+}
+"""Every option with its default, as both the plugin and the extension take them."""
+
+
+class ConfigurationError(TagHistoryError):
+    """An option with a value that cannot be used; the message names the option."""
 
 
 def offline_from_environment() -> bool:
@@ -20,7 +53,7 @@ def offline_from_environment() -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything that decides where tables come from.
+    """Everything that decides where tables come from and what they show.
 
     Attributes:
         registry: ``HOST/NAMESPACE`` that a bare image name resolves against.
@@ -29,6 +62,7 @@ class Settings:
         strict: log a table served from the cache after a failed fetch as a warning (which
             fails ``mkdocs build --strict``) instead of an info line.
         client: how registries are reached.
+        tag_filter: which tags the tables show.
     """
 
     registry: str = DEFAULT_REGISTRY
@@ -36,3 +70,101 @@ class Settings:
     offline: bool = False
     strict: bool = False
     client: ClientSettings = field(default_factory=ClientSettings)
+    tag_filter: TagFilter = field(default_factory=TagFilter)
+
+
+def _require(condition: bool, option: str, problem: str) -> None:
+    if not condition:
+        raise ConfigurationError(f"option '{option}': {problem}")
+
+
+def _pattern(option: str, value: Any) -> re.Pattern[str] | None:
+    if value is None or value == "":
+        return None
+    _require(isinstance(value, str), option, "expected a regular expression")
+    try:
+        return re.compile(value)
+    except re.error as error:
+        message = f"option '{option}': not a regular expression: {error}"
+        raise ConfigurationError(message) from None
+
+
+def _auth(value: Any) -> dict[str, Credentials]:
+    _require(isinstance(value, dict), "auth", "expected a mapping of host to username/password")
+    found = {}
+    for host, entry in value.items():
+        _require(
+            isinstance(entry, dict)
+            and isinstance(entry.get("username"), str)
+            and isinstance(entry.get("password"), str),
+            "auth",
+            f"{host}: expected 'username' and 'password' (use !ENV to keep them out of the file)",
+        )
+        found[str(host)] = Credentials(entry["username"], entry["password"])
+    return found
+
+
+def _vendors(value: Any) -> dict[str, VendorSetting]:
+    _require(isinstance(value, dict), "vendors", "expected a mapping of host to {type, url}")
+    found = {}
+    for host, entry in value.items():
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        _require(
+            kind in VENDOR_NAMES,
+            "vendors",
+            f"{host}: 'type' must be one of {', '.join(VENDOR_NAMES)}",
+        )
+        url = entry.get("url")
+        _require(
+            url is None or (isinstance(url, str) and url.startswith(("http://", "https://"))),
+            "vendors",
+            f"{host}: 'url' must be an http:// or https:// address",
+        )
+        found[str(host)] = VendorSetting(type=str(kind), url=url)
+    return found
+
+
+def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Settings:
+    """Check the options (plugin or extension) and turn them into settings.
+
+    Args:
+        options: option values by name; missing ones take their defaults.
+        base_dir: what a relative ``cache_dir`` is relative to.
+
+    Raises:
+        ConfigurationError: naming the first option that cannot be used.
+    """
+    values = {**DEFAULT_OPTIONS, **options}
+    unknown = sorted(set(values) - set(DEFAULT_OPTIONS))
+    _require(not unknown, unknown[0] if unknown else "", "unknown option")
+    try:
+        parse_registry(str(values["registry"]))
+    except InvalidReferenceError as error:
+        raise ConfigurationError(f"option 'registry': {error}") from None
+    concurrency, timeout, retries = values["concurrency"], values["timeout"], values["retries"]
+    _require(isinstance(concurrency, int) and concurrency >= 1, "concurrency", "must be at least 1")
+    _require(isinstance(timeout, (int, float)) and timeout > 0, "timeout", "must be more than 0")
+    _require(isinstance(retries, int) and 0 <= retries <= 10, "retries", "must be 0 to 10")
+    cache_dir = str(values["cache_dir"] or "")
+    return Settings(
+        registry=str(values["registry"]),
+        # A relative cache_dir is relative to the site (mkdocs.yml), not to where the build
+        # was started from, so that every build of a site shares one cache.
+        cache_dir=base_dir / cache_dir if cache_dir else None,
+        offline=bool(values["offline"]) or offline_from_environment(),
+        strict=bool(values["strict"]),
+        client=ClientSettings(
+            concurrency=concurrency,
+            timeout=float(timeout),
+            insecure_registries=frozenset(values["insecure_registries"]),
+            retries=retries,
+            credentials=CredentialSource(_auth(values["auth"])),
+            vendors=_vendors(values["vendors"]),
+        ),
+        tag_filter=TagFilter(
+            hide_signatures=bool(values["hide_signature_tags"]),
+            hide_builds=bool(values["hide_build_tags"]),
+            include=_pattern("include_tags", values["include_tags"]),
+            exclude=_pattern("exclude_tags", values["exclude_tags"]),
+        ),
+    )

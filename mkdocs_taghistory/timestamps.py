@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import email.utils
+import logging
 import re
 from datetime import datetime, timezone
+
+logger = logging.getLogger(__name__)
 
 # RFC 3339 with the seconds required; registries write up to nine fraction digits
 # (Go's time.RFC3339Nano), which datetime cannot hold, so the fraction is cut to six.
@@ -46,3 +50,33 @@ def utc_now() -> datetime:
 def is_epoch_placeholder(moment: datetime) -> bool:
     """True for the zero times that reproducible builds write when they have no real date."""
     return moment < datetime(1971, 1, 1, tzinfo=timezone.utc)
+
+
+def optional_timestamp(value: object) -> datetime | None:
+    """An RFC 3339 timestamp from an API answer; None (with a warning) when it is not one."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            pass
+    logger.warning("Dropping invalid timestamp %r", value)
+    return None
+
+
+def parse_http_date(text: str) -> datetime:
+    """Parse an RFC 2822 date (``Mon, 18 Mar 2024 12:00:00 -0000``) into aware UTC.
+
+    Raises:
+        ValueError: when ``text`` is not such a date.
+    """
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"not an RFC 2822 date: {text!r}") from None
+    if parsed.tzinfo is None:
+        # RFC 2822 reads "-0000" as "UTC, but the sender's zone is unknown"; Python leaves it
+        # naive. It is UTC all the same.
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)

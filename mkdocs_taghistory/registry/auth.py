@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,37 +43,67 @@ def parse_bearer_challenge(header: str) -> BearerChallenge | None:
     return BearerChallenge(realm=realm, service=values.get("service"), scope=values.get("scope"))
 
 
-class TokenStore:
-    """Tokens shared by every request to one repository.
+@dataclass(frozen=True)
+class _HeldToken:
+    token: str
+    refresh_at: float
+    challenge: BearerChallenge
 
-    When many concurrent requests meet a 401 at once, one of them fetches the token and the
-    others wait for it and reuse it, so the token server sees one request, not sixteen.
+
+def refresh_time(now: float, lifetime: float) -> float:
+    """When to replace a token that lives ``lifetime`` seconds: well before it expires.
+
+    Ten seconds early for long-lived tokens, half-way for short ones, so that a request sent
+    just before the refresh still arrives while the token is valid.
+    """
+    return now + max(lifetime - 10, lifetime / 2)
+
+
+TokenFetcher = Callable[[BearerChallenge], tuple[str, float]]
+"""Obtains a token for a challenge: returns the token and its lifetime in seconds."""
+
+
+class TokenStore:
+    """Tokens shared by every request to one repository, renewed before they expire.
+
+    When many concurrent requests need a token at once (a 401 met together, or an expiry), one
+    of them fetches it and the others wait for it and reuse it: the token server sees one
+    request, not sixteen.
     """
 
-    def __init__(self) -> None:
-        """Start with no tokens."""
-        self._tokens: dict[str, str] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        """Start with no tokens; ``clock`` gives the time in seconds."""
+        self._held: dict[str, _HeldToken] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._clock = clock
 
-    def current(self, key: str) -> str | None:
-        """The token held for ``key``, if any."""
-        return self._tokens.get(key)
+    def token(self, key: str, fetch: TokenFetcher) -> str | None:
+        """The token for ``key``: None before any challenge, renewed when it is due."""
+        held = self._held.get(key)
+        if held is None:
+            return None
+        if self._clock() < held.refresh_at:
+            return held.token
+        return self.renew(key, held.token, held.challenge, fetch)
 
-    def renew(self, key: str, rejected: str | None, fetch: Callable[[], str]) -> str:
-        """A token for ``key`` other than ``rejected``, fetched only if no other thread has.
+    def renew(
+        self, key: str, rejected: str | None, challenge: BearerChallenge, fetch: TokenFetcher
+    ) -> str:
+        """A fresh token for ``key`` other than ``rejected``, fetched only if no other thread has.
 
         Args:
             key: what the token is for (registry host and repository).
-            rejected: the token the caller sent and was refused with, or None.
+            rejected: the token the caller holds and cannot use, or None.
+            challenge: what the registry asked for.
             fetch: obtains a new token from the token server.
         """
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            held = self._tokens.get(key)
-            if held is not None and held != rejected:
-                return held
-            token = fetch()
-            self._tokens[key] = token
+            held = self._held.get(key)
+            if held is not None and held.token != rejected and self._clock() < held.refresh_at:
+                return held.token
+            token, lifetime = fetch(challenge)
+            self._held[key] = _HeldToken(token, refresh_time(self._clock(), lifetime), challenge)
             return token

@@ -1,0 +1,100 @@
+"""Chainguard's registry (cgr.dev): the tag history API gives each tag's true "Last Changed".
+
+``GET /v2/<org>/<image>/_chainguard/history/<tag>`` answers, with the registry's own bearer
+token, ``{"history": [{"updateTimestamp": ..., "digest": ...}, ...]}`` oldest first, at most
+1000 records at a time; a full answer is followed by another from the last timestamp on
+(``?start=``). The newest record is the tag's digest and its time, so no HEAD is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import is_digest
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
+from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
+
+logger = logging.getLogger(__name__)
+
+PAGE_LIMIT = 1000
+_MAX_PAGES = 1000
+
+
+def _field(record: dict[str, Any], name: str) -> Any:
+    # The API once wrote its keys capitalised; both spellings are in the wild.
+    return record.get(name, record.get(name[0].upper() + name[1:]))
+
+
+class ChainguardVendor(OciVendor):
+    """cgr.dev: tags from the OCI list, digest and time per tag from the history API."""
+
+    name: ClassVar[str] = "chainguard"
+
+    def history_url(self, reference: ImageReference, tag: str) -> str:
+        """Where the history of ``tag`` is read (``url`` replaces the registry's address)."""
+        base = f"{self.url}/v2/{reference.repository}" if self.url else (
+            self.http.base_url(reference)
+        )  # fmt: skip
+        return f"{base}/_chainguard/history/{quote(tag, safe='')}"
+
+    def tag_history(self, fetch: ImageFetch, tag: str) -> list[tuple[datetime, str]]:
+        """Every valid record of ``tag``'s history, oldest first, without repeats."""
+        reference = fetch.reference
+        records: dict[tuple[datetime, str], None] = {}
+        start: str | None = None
+        for _ in range(_MAX_PAGES):
+            url = self.history_url(reference, tag)
+            _, document = self.http.registry_json(
+                reference, url, f"history of tag {tag}", max_bytes=MAX_LIST_BYTES,
+                params={"start": start} if start else None,
+            )  # fmt: skip
+            page = document.get("history") if isinstance(document, dict) else None
+            if not isinstance(page, list):
+                raise RegistryError(
+                    reference.name, f"the history of tag {tag} has no 'history' list",
+                    transient=False,
+                )  # fmt: skip
+            before = len(records)
+            for record in page:
+                parsed = self._record(reference, tag, record)
+                if parsed is not None:
+                    records[parsed] = None
+            if len(page) < PAGE_LIMIT or len(records) == before:
+                break
+            start = format_timestamp(max(records)[0])
+        return sorted(records)
+
+    @staticmethod
+    def _record(reference: ImageReference, tag: str, record: object) -> tuple[datetime, str] | None:
+        if not isinstance(record, dict):
+            return None
+        digest, stamp = _field(record, "digest"), _field(record, "updateTimestamp")
+        try:
+            moment = parse_timestamp(stamp) if isinstance(stamp, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or not isinstance(digest, str) or not is_digest(digest):
+            logger.warning("%s: dropping an invalid history record of tag %s", reference.name, tag)
+            return None
+        return moment, digest
+
+    def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+        """The tag's newest history record; a tag without history falls back to HEAD."""
+        history = self.tag_history(fetch, tag)
+        if not history:
+            super().resolve_tag(fetch, tag)
+            return
+        changed, digest = history[-1]
+        fetch.digests[tag] = digest
+        fetch.changed[tag] = changed
+
+    def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
+        """Only digests of tags the history did not time."""
+        untimed = {digest for tag, digest in fetch.digests.items() if tag not in fetch.changed}
+        return [digest for digest in super().digests_to_inspect(fetch) if digest in untimed]

@@ -1,0 +1,184 @@
+"""Registry credentials: the plugin's ``auth`` option, else Docker's own configuration.
+
+Docker's configuration is read the way the Docker CLI reads it: ``$DOCKER_CONFIG/config.json``
+or ``~/.docker/config.json``; its ``credHelpers`` (per host) and ``credsStore`` (for all hosts)
+name programs ``docker-credential-<name>`` that answer ``get`` with the server on standard
+input; its ``auths`` entries hold ``auth`` (base64 ``user:password``) or the two fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import subprocess
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Docker keeps Docker Hub's credentials under its v1 index address.
+_DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io",
+                    "registry-1.docker.io")  # fmt: skip
+_HELPER_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A username and a password or token. The secret never appears in ``repr``."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def basic_authorization(self) -> str:
+        """The ``Authorization`` header value for HTTP Basic authentication."""
+        pair = f"{self.username}:{self.password}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    @property
+    def is_identity_token(self) -> bool:
+        """Docker's marker for an OAuth refresh token in place of a password."""
+        return self.username == "<token>"
+
+
+def docker_config_path() -> Path:
+    """Where the Docker CLI keeps its configuration."""
+    folder = os.environ.get("DOCKER_CONFIG")
+    return Path(folder) / "config.json" if folder else Path.home() / ".docker" / "config.json"
+
+
+def _candidate_keys(host: str) -> tuple[str, ...]:
+    if host in {"docker.io", "index.docker.io", "registry-1.docker.io"}:
+        return _DOCKER_HUB_KEYS
+    return (host, f"https://{host}", f"http://{host}", f"https://{host}/v1/", f"https://{host}/v2/")
+
+
+def _from_auths_entry(entry: Any) -> Credentials | None:
+    if not isinstance(entry, dict):
+        return None
+    encoded = entry.get("auth")
+    if isinstance(encoded, str) and encoded:
+        try:
+            username, _, password = base64.b64decode(encoded).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        if username and password:
+            return Credentials(username, password)
+    named, secret = entry.get("username"), entry.get("password")
+    if isinstance(named, str) and isinstance(secret, str) and named and secret:
+        return Credentials(named, secret)
+    token = entry.get("identitytoken")
+    if isinstance(token, str) and token:
+        return Credentials("<token>", token)
+    return None
+
+
+def run_credential_helper(helper: str, server: str) -> Credentials | None:
+    """Ask ``docker-credential-<helper>`` for the credentials of ``server``.
+
+    A helper that is missing, fails or knows no credentials gives None; what it printed is
+    not logged, since it may hold a secret.
+    """
+    program = f"docker-credential-{helper}"
+    try:
+        completed = subprocess.run(
+            [program, "get"],
+            input=server,
+            capture_output=True,
+            text=True,
+            timeout=_HELPER_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        logger.warning("Cannot run the credential helper %s: %s", program, type(error).__name__)
+        return None
+    if completed.returncode != 0:
+        # "credentials not found in native keychain" is the normal answer for unknown hosts.
+        logger.debug("%s has no credentials for %s", program, server)
+        return None
+    try:
+        answer = json.loads(completed.stdout)
+        username, secret = answer["Username"], answer["Secret"]
+    except (ValueError, KeyError, TypeError):
+        logger.warning("The credential helper %s gave an answer that is not JSON", program)
+        return None
+    if not isinstance(username, str) or not isinstance(secret, str) or not secret:
+        return None
+    return Credentials(username or "<token>", secret)
+
+
+class CredentialSource:
+    """Looks up and remembers credentials per registry host.
+
+    Explicit credentials (the ``auth`` option) win; Docker's configuration is read once, when
+    a registry first asks for credentials, and helpers are run at most once per host.
+    """
+
+    def __init__(
+        self,
+        explicit: Mapping[str, Credentials] | None = None,
+        *,
+        use_docker_config: bool = True,
+        docker_config: Path | None = None,
+    ) -> None:
+        """Take explicit credentials per host, and whether to fall back to Docker's config."""
+        self._explicit = dict(explicit or {})
+        self._use_docker_config = use_docker_config
+        self._docker_config_path = docker_config
+        self._docker_config: dict[str, Any] | None = None
+        self._found: dict[str, Credentials | None] = {}
+        self._lock = threading.Lock()
+
+    def for_host(self, host: str) -> Credentials | None:
+        """The credentials to send to ``host``, or None to stay anonymous."""
+        with self._lock:
+            if host not in self._found:
+                self._found[host] = self._look_up(host)
+            return self._found[host]
+
+    def secrets(self) -> list[str]:
+        """Every secret found so far, for tests and for scrubbing messages."""
+        with self._lock:
+            return [found.password for found in self._found.values() if found is not None]
+
+    def _look_up(self, host: str) -> Credentials | None:
+        keys = _candidate_keys(host)
+        explicit = next((self._explicit[key] for key in keys if key in self._explicit), None)
+        if explicit is not None or not self._use_docker_config:
+            return explicit
+        config = self._read_docker_config()
+        helpers = config.get("credHelpers")
+        helpers = helpers if isinstance(helpers, dict) else {}
+        auths = config.get("auths")
+        auths = auths if isinstance(auths, dict) else {}
+        store = config.get("credsStore")
+        # The Docker CLI's order: a helper named for the host, then the entry in "auths"
+        # (its secret may live in the store), then the store for every host.
+        helper_key = next((key for key in keys if isinstance(helpers.get(key), str)), None)
+        if helper_key is not None:
+            return run_credential_helper(helpers[helper_key], helper_key)
+        for key in (key for key in keys if key in auths):
+            found = _from_auths_entry(auths[key])
+            if found is not None:
+                return found
+        if isinstance(store, str) and store:
+            return run_credential_helper(store, next((k for k in keys if k in auths), keys[0]))
+        return None
+
+    def _read_docker_config(self) -> dict[str, Any]:
+        if self._docker_config is None:
+            path = self._docker_config_path or docker_config_path()
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                loaded = {}
+            except (OSError, ValueError) as error:
+                logger.warning("Ignoring Docker configuration %s: %s", path, type(error).__name__)
+                loaded = {}
+            self._docker_config = loaded if isinstance(loaded, dict) else {}
+        return self._docker_config

@@ -1,0 +1,401 @@
+"""One HTTP session for every registry of a build: pooling, authentication, retries, caps.
+
+Everything that goes over the wire passes through :class:`RegistryHttp`, so the rules hold for
+all vendors alike: one connection pool, bounded answers, retries with backoff for failures that
+may pass, and credentials sent only to the registry's own host and the token realm it names.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.auth import BearerChallenge, TokenStore, parse_bearer_challenge
+from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+
+logger = logging.getLogger(__name__)
+
+# Statuses that say "try again later" rather than "no".
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Never wait longer than this between two attempts, whatever Retry-After says: a docs build
+# should fail and fall back to its cache rather than hang.
+_MAX_RETRY_WAIT_SECONDS = 30.0
+_TOKEN_LIFETIME_DEFAULT_SECONDS = 60
+_MAX_TOKEN_BYTES = 1024 * 1024
+
+
+class VendorUnavailable(Exception):  # noqa: N818 (a signal, not an error a user sees)
+    """A vendor API cannot serve this image (no token, no such API): use the OCI path."""
+
+
+@dataclass(frozen=True)
+class VendorSetting:
+    """How the tags of one registry host are read.
+
+    Attributes:
+        type: ``chainguard``, ``dockerhub``, ``quay``, ``ghcr`` or ``oci``.
+        url: where the vendor's API answers, for tests, mirrors and self-hosted installs;
+            None for the vendor's public address.
+    """
+
+    type: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How registries are reached.
+
+    Attributes:
+        concurrency: the most requests in flight at once, across all images.
+        timeout: seconds to wait for a connection or a read.
+        insecure_registries: hosts (``host[:port]``) spoken to over plain HTTP; loopback hosts
+            always are.
+        retries: further attempts after a failure that may pass (connection errors, timeouts,
+            HTTP 429 and 5xx).
+        backoff: seconds before the first retry; each later one waits about twice as long.
+        credentials: where credentials come from; None for anonymous access only.
+        vendors: per registry host, the API that gives its tags and times.
+    """
+
+    concurrency: int = 16
+    timeout: float = 10.0
+    insecure_registries: frozenset[str] = field(default_factory=frozenset)
+    retries: int = 3
+    backoff: float = 0.5
+    credentials: CredentialSource | None = None
+    vendors: Mapping[str, VendorSetting] = field(default_factory=dict)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds that a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class RegistryHttp:
+    """The shared HTTP session: one httpx client, tokens, credentials and retries."""
+
+    def __init__(
+        self, settings: ClientSettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        """Open the connection pool, sized by ``settings.concurrency``."""
+        self.settings = settings
+        limits = httpx.Limits(
+            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        )
+        self._client = httpx.Client(
+            http2=True,
+            limits=limits,
+            timeout=settings.timeout,
+            transport=transport,
+            headers={"User-Agent": "mkdocs-taghistory"},
+        )
+        self._tokens = TokenStore()
+        # Hosts that asked for Basic authentication: later requests send it at once.
+        self._basic_hosts: set[str] = set()
+        self._requests_sent = 0
+        self._lock = threading.Lock()
+
+    @property
+    def requests_sent(self) -> int:
+        """How many HTTP requests were sent, token requests and retries included."""
+        return self._requests_sent
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def base_url(self, reference: ImageReference) -> str:
+        """The API root of ``reference``'s repository, over HTTP or HTTPS as configured."""
+        plain = reference.is_loopback or reference.host in self.settings.insecure_registries
+        return f"{'http' if plain else 'https'}://{reference.api_host}/v2/{reference.repository}"
+
+    # --- registry requests -----------------------------------------------------------
+
+    def registry(
+        self,
+        reference: ImageReference,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int,
+        redirects: bool = False,
+    ) -> tuple[httpx.Response, bytes]:
+        """A request to ``reference``'s registry, authenticating as it asks.
+
+        Answers a Bearer challenge with a token (sent with the host's credentials, if any) and
+        a Basic challenge with the host's credentials; the token is shared by every request to
+        the same repository.
+        """
+        token_key = f"{reference.api_host}/{reference.repository}"
+
+        def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
+            return self._fetch_token(reference, challenge)
+
+        token = self._tokens.token(token_key, fetch_token)
+        authorization = self._authorization(reference, token)
+        response, body = self._exchange(
+            reference, method, url, headers=headers, authorization=authorization,
+            max_bytes=max_bytes, redirects=redirects,
+        )  # fmt: skip
+        if response.status_code != 401:
+            return response, body
+        challenge_header = response.headers.get("WWW-Authenticate", "")
+        challenge = parse_bearer_challenge(challenge_header)
+        if challenge is not None:
+            token = self._tokens.renew(token_key, token, challenge, fetch_token)
+            authorization = f"Bearer {token}"
+        elif challenge_header.lower().startswith("basic"):
+            credentials = self._credentials(reference)
+            if credentials is None or authorization is not None:
+                raise self._refused(reference)
+            with self._lock:
+                self._basic_hosts.add(reference.api_host)
+            authorization = credentials.basic_authorization()
+        else:
+            raise RegistryError(
+                reference.name,
+                f"{reference.host} asks for an authentication scheme this plugin does not speak",
+                transient=False,
+            )
+        response, body = self._exchange(
+            reference, method, url, headers=headers, authorization=authorization,
+            max_bytes=max_bytes, redirects=redirects,
+        )  # fmt: skip
+        if response.status_code == 401:
+            raise self._refused(reference)
+        return response, body
+
+    def registry_json(
+        self, reference: ImageReference, url: str, what: str, *, max_bytes: int,
+        headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
+    ) -> tuple[httpx.Response, Any]:  # fmt: skip
+        """GET a JSON document from the registry; raise unless it answers 200 with JSON."""
+        if params:
+            url = str(httpx.URL(url).copy_merge_params(dict(params)))
+        response, body = self.registry(reference, "GET", url, headers=headers, max_bytes=max_bytes)
+        if response.status_code != 200:
+            raise status_error(reference, response, f"reading {what}")
+        return response, parse_json(reference, body, what)
+
+    # --- vendor API requests ---------------------------------------------------------
+
+    def api_json(
+        self,
+        reference: ImageReference,
+        url: str,
+        what: str,
+        *,
+        max_bytes: int,
+        headers: Mapping[str, str] | None = None,
+        method: str = "GET",
+        json_body: Any = None,
+        fallback_statuses: frozenset[int] = frozenset(),
+    ) -> tuple[httpx.Response, Any]:
+        """A request to a vendor API (Docker Hub, Quay, GitHub), with the headers given.
+
+        No registry credentials are added here: a vendor that needs them passes its own
+        ``Authorization`` header, for its own host.
+
+        Raises:
+            VendorUnavailable: on a status in ``fallback_statuses``, for which the generic
+                OCI path should be tried instead.
+            RegistryError: on any other status but 200, or an answer that is not JSON.
+        """
+        content = json.dumps(json_body).encode() if json_body is not None else None
+        merged = dict(headers or {})
+        if content is not None:
+            merged["Content-Type"] = "application/json"
+        response, body = self._exchange(
+            reference, method, url, headers=merged, authorization=None, max_bytes=max_bytes,
+            content=content,
+        )  # fmt: skip
+        if response.status_code in fallback_statuses:
+            raise VendorUnavailable(f"HTTP {response.status_code} from {url}")
+        if response.status_code != 200:
+            raise status_error(reference, response, f"reading {what}")
+        return response, parse_json(reference, body, what)
+
+    # --- internals -------------------------------------------------------------------
+
+    def _credentials(self, reference: ImageReference) -> Credentials | None:
+        source = self.settings.credentials
+        return source.for_host(reference.host) if source is not None else None
+
+    def _authorization(self, reference: ImageReference, token: str | None) -> str | None:
+        if token is not None:
+            return f"Bearer {token}"
+        if reference.api_host in self._basic_hosts:
+            credentials = self._credentials(reference)
+            if credentials is not None:
+                return str(credentials.basic_authorization())
+        return None
+
+    def _refused(self, reference: ImageReference) -> RegistryError:
+        """The error for a registry that will not let us in, saying what would help."""
+        if self._credentials(reference) is None:
+            reason = (
+                f"{reference.host} asks for credentials for {reference.name}: give them in the "
+                "plugin's 'auth' option or log in with 'docker login'"
+            )
+        else:
+            reason = f"authentication failed for {reference.name}"
+        return RegistryError(reference.name, reason, transient=False)
+
+    def _fetch_token(
+        self, reference: ImageReference, challenge: BearerChallenge
+    ) -> tuple[str, float]:
+        params = {"scope": challenge.scope or f"repository:{reference.repository}:pull"}
+        if challenge.service:
+            params["service"] = challenge.service
+        credentials = self._credentials(reference)
+        authorization = credentials.basic_authorization() if credentials is not None else None
+        url = str(httpx.URL(challenge.realm).copy_merge_params(params))
+        response, body = self._exchange(
+            reference, "GET", url, headers=None, authorization=authorization,
+            max_bytes=_MAX_TOKEN_BYTES,
+        )  # fmt: skip
+        if response.status_code in {401, 403}:
+            raise self._refused(reference)
+        if response.status_code != 200:
+            raise RegistryError(
+                reference.name,
+                f"the token server of {reference.host} answered HTTP {response.status_code}",
+                transient=response.status_code in _RETRY_STATUSES,
+            )
+        document = parse_json(reference, body, "token")
+        token = document.get("token") or document.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise RegistryError(reference.name, "the token server gave no token", transient=False)
+        lifetime = document.get("expires_in")
+        seconds = lifetime if isinstance(lifetime, int) and lifetime > 0 else None
+        return token, float(seconds or _TOKEN_LIFETIME_DEFAULT_SECONDS)
+
+    def _exchange(
+        self,
+        reference: ImageReference,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None,
+        authorization: str | None,
+        max_bytes: int,
+        redirects: bool = False,
+        content: bytes | None = None,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request, retrying failures that may pass; return the response and body."""
+        request_headers = dict(headers or {})
+        if authorization is not None:
+            request_headers["Authorization"] = authorization
+        attempt = 0
+        while True:
+            with self._lock:
+                self._requests_sent += 1
+            try:
+                with self._client.stream(
+                    method, url, headers=request_headers, content=content,
+                    follow_redirects=redirects,
+                ) as response:  # fmt: skip
+                    if response.status_code not in _RETRY_STATUSES or attempt >= (
+                        self.settings.retries
+                    ):
+                        return response, read_capped(reference, response, max_bytes)
+                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                    failure = f"HTTP {response.status_code}"
+            except httpx.TransportError as error:
+                if attempt >= self.settings.retries:
+                    raise RegistryError(
+                        reference.name,
+                        f"cannot reach {httpx.URL(url).netloc.decode()}: "
+                        f"{describe_transport_error(error)}",
+                        transient=True,
+                    ) from None
+                wait, failure = None, describe_transport_error(error)
+            attempt += 1
+            delay = self._backoff(attempt, wait)
+            logger.debug("%s: %s from %s; retry %d in %.2f s", reference.name, failure,
+                         httpx.URL(url).host, attempt, delay)  # fmt: skip
+            time.sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, _MAX_RETRY_WAIT_SECONDS)
+        # Exponential, with jitter so that many requests failing together do not retry together.
+        ceiling: float = self.settings.backoff * 2.0 ** (attempt - 1)
+        return min(_MAX_RETRY_WAIT_SECONDS, ceiling * random.uniform(0.5, 1.0))
+
+
+def read_capped(reference: ImageReference, response: httpx.Response, max_bytes: int) -> bytes:
+    """Read a streamed body, refusing one larger than ``max_bytes``."""
+    if response.request.method == "HEAD" or response.status_code not in {200, 401}:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise RegistryError(
+                reference.name,
+                f"an answer from {response.url.host} exceeds the {max_bytes // 1024} KiB "
+                "this plugin accepts",
+                transient=False,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def describe_transport_error(error: httpx.TransportError) -> str:
+    """A short description of a connection-level failure."""
+    detail = str(error) or type(error).__name__
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out ({detail})"
+    return detail
+
+
+def parse_json(reference: ImageReference, body: bytes, what: str) -> Any:
+    """Parse a JSON answer; a RegistryError naming ``what`` if it is not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise RegistryError(
+            reference.name, f"the {what} is not valid JSON", transient=False
+        ) from None
+
+
+def status_error(reference: ImageReference, response: httpx.Response, doing: str) -> RegistryError:
+    """The error for an answer other than 200, transient for 429 and 5xx."""
+    status = response.status_code
+    host = response.url.netloc.decode()
+    if status == 404:
+        reason = f"not found on {host} (HTTP 404 while {doing})"
+    elif status == 403:
+        reason = f"access denied by {host} (HTTP 403 while {doing})"
+    elif status == 401:
+        reason = f"authentication failed for {reference.name} (HTTP 401 while {doing})"
+    else:
+        reason = f"{host} answered HTTP {status} while {doing}"
+    return RegistryError(reference.name, reason, transient=status in _RETRY_STATUSES)

@@ -1,0 +1,194 @@
+"""The generic path, for any registry: the OCI distribution API alone.
+
+Tags from ``tags/list`` (following ``Link`` pages), a digest per tag from ``HEAD`` of its
+manifest, and a creation time per digest from the ``org.opencontainers.image.created``
+annotation or the image config's ``created``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import urljoin
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import is_digest, is_valid_tag
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.http import parse_json, status_error
+from mkdocs_taghistory.registry.vendor import ImageFetch, Vendor
+from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
+
+logger = logging.getLogger(__name__)
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+MANIFEST_ACCEPT = ", ".join((OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
+CREATED_ANNOTATION = "org.opencontainers.image.created"
+
+# Bounds on what one answer may hold, so a broken or hostile registry cannot exhaust memory.
+MAX_LIST_BYTES = 16 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+MAX_PAGES = 10_000
+
+
+class OciVendor(Vendor):
+    """Any registry that speaks the OCI distribution API."""
+
+    name: ClassVar[str] = "oci"
+
+    def list_tags(self, fetch: ImageFetch) -> None:
+        """Read ``tags/list``, following ``Link: <...>; rel="next"`` to the last page."""
+        reference = fetch.reference
+        url: str | None = f"{self.http.base_url(reference)}/tags/list"
+        seen_pages: set[str] = set()
+        tags: dict[str, None] = {}
+        while url is not None:
+            if url in seen_pages or len(seen_pages) >= MAX_PAGES:
+                raise RegistryError(
+                    reference.name, "the tag list's pagination does not end", transient=False
+                )
+            seen_pages.add(url)
+            response, page = self.http.registry_json(
+                reference, url, "tag list", max_bytes=MAX_LIST_BYTES
+            )
+            page_tags = page.get("tags") if isinstance(page, dict) else None
+            if not isinstance(page_tags, list) and page_tags is not None:
+                raise RegistryError(reference.name, "the tag list is not a list", transient=False)
+            for tag in page_tags or []:
+                if isinstance(tag, str) and is_valid_tag(tag):
+                    tags[tag] = None
+                else:
+                    logger.warning("%s: dropping invalid tag name %r", reference.name, tag)
+            next_link = response.links.get("next", {}).get("url")
+            url = urljoin(url, next_link) if next_link else None
+        fetch.tags = list(tags)
+
+    def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+        """The tag's digest from ``HEAD`` of its manifest (or the hash of a ``GET``)."""
+        reference = fetch.reference
+        url = f"{self.http.base_url(reference)}/manifests/{tag}"
+        headers = {"Accept": MANIFEST_ACCEPT}
+        response, _ = self.http.registry(reference, "HEAD", url, headers=headers, max_bytes=0)
+        if response.status_code == 404:
+            logger.info(
+                "%s: tag %s was deleted while it was being read; skipping it", reference.name, tag
+            )
+            return
+        if response.status_code != 200:
+            raise status_error(reference, response, f"reading tag {tag}")
+        digest = response.headers.get("Docker-Content-Digest", "")
+        if not is_digest(digest):
+            # Some registries leave the header out of HEAD answers: the digest of a manifest
+            # is the sha256 of its bytes, so fetch them and compute it.
+            response, body = self.http.registry(
+                reference, "GET", url, headers=headers, max_bytes=MAX_DOCUMENT_BYTES
+            )
+            if response.status_code != 200:
+                raise status_error(reference, response, f"reading tag {tag}")
+            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        fetch.digests[tag] = digest
+
+    def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
+        """Digests without a known creation time; known ones are copied over on the way."""
+        wanted = []
+        for digest in dict.fromkeys(fetch.digests.values()):
+            if digest in fetch.known_created:
+                fetch.created[digest] = fetch.known_created[digest]
+            else:
+                wanted.append(digest)
+        return wanted
+
+    def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
+        """The creation time: the annotation of the index or manifest, else the config's."""
+        reference = fetch.reference
+        manifest = self._manifest(reference, digest)
+        created = _created_annotation(reference, manifest)
+        if created is None and isinstance(manifest.get("manifests"), list):
+            platform_digest = _first_platform_digest(manifest["manifests"])
+            if platform_digest is not None:
+                manifest = self._manifest(reference, platform_digest)
+                created = _created_annotation(reference, manifest)
+        if created is None:
+            config = manifest.get("config")
+            config_digest = config.get("digest") if isinstance(config, dict) else None
+            if isinstance(config_digest, str) and is_digest(config_digest):
+                created = _parse_created(
+                    reference, self._blob(reference, config_digest).get("created")
+                )
+        fetch.created[digest] = created
+
+    def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
+        url = f"{self.http.base_url(reference)}/manifests/{digest}"
+        response, body = self.http.registry(
+            reference, "GET", url, headers={"Accept": MANIFEST_ACCEPT},
+            max_bytes=MAX_DOCUMENT_BYTES,
+        )  # fmt: skip
+        if response.status_code != 200:
+            raise status_error(reference, response, f"reading manifest {digest}")
+        return _verified_object(reference, digest, body, f"manifest {digest}")
+
+    def _blob(self, reference: ImageReference, digest: str) -> dict[str, Any]:
+        url = f"{self.http.base_url(reference)}/blobs/{digest}"
+        # Blobs are often served from a storage host by redirect; httpx drops the
+        # Authorization header when a redirect leaves the registry's origin.
+        response, body = self.http.registry(
+            reference, "GET", url, max_bytes=MAX_DOCUMENT_BYTES, redirects=True
+        )
+        if response.status_code != 200:
+            raise status_error(reference, response, f"reading config {digest}")
+        return _verified_object(reference, digest, body, f"config {digest}")
+
+
+def _verified_object(
+    reference: ImageReference, digest: str, body: bytes, what: str
+) -> dict[str, Any]:
+    """Content-addressed JSON: its bytes must hash to its digest, and it must be an object."""
+    if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+        raise RegistryError(
+            reference.name, f"the content of {digest} does not match its digest", transient=False
+        )
+    document = parse_json(reference, body, what)
+    if not isinstance(document, dict):
+        raise RegistryError(reference.name, f"the {what} is not a JSON object", transient=False)
+    return document
+
+
+def _parse_created(reference: ImageReference, value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        logger.warning("%s: dropping invalid creation time %r", reference.name, value)
+        return None
+    try:
+        created = parse_timestamp(value)
+    except ValueError:
+        logger.warning("%s: dropping invalid creation time %r", reference.name, value)
+        return None
+    return None if is_epoch_placeholder(created) else created
+
+
+def _created_annotation(reference: ImageReference, document: Mapping[str, Any]) -> datetime | None:
+    annotations = document.get("annotations")
+    if not isinstance(annotations, dict):
+        return None
+    return _parse_created(reference, annotations.get(CREATED_ANNOTATION))
+
+
+def _first_platform_digest(manifests: list[Any]) -> str | None:
+    """The first entry of an index that is an image for a real platform.
+
+    Attestation manifests that build tools add to an index carry ``unknown/unknown``.
+    """
+    for entry in manifests:
+        if not isinstance(entry, dict) or not is_digest(str(entry.get("digest"))):
+            continue
+        platform = entry.get("platform")
+        if isinstance(platform, dict) and platform.get("os") == "unknown":
+            continue
+        return str(entry["digest"])
+    return None

@@ -1,0 +1,104 @@
+"""What every vendor of tag data implements, and the record of one image's fetch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+import httpx
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import is_digest, is_valid_tag
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable
+
+__all__ = ["ImageFetch", "Vendor", "VendorUnavailable", "same_origin"]
+
+logger = logging.getLogger(__name__)
+
+
+def same_origin(url: str, base: str) -> bool:
+    """True when ``url`` has the scheme, host and port of ``base``.
+
+    Vendor APIs name their next page by absolute URL; following one to another host would send
+    our headers (and any token in them) there.
+    """
+    first, second = httpx.URL(url), httpx.URL(base)
+    return (first.scheme, first.host, first.port) == (second.scheme, second.host, second.port)
+
+
+@dataclass
+class ImageFetch:
+    """One image's progress through the fetch stages.
+
+    Attributes:
+        reference: the image.
+        vendor: where its tags and times come from.
+        known_created: digest creation times from an earlier fetch, not fetched again.
+        tags: the tags listed, in the order the registry gave them.
+        digests: each tag's digest.
+        changed: per tag, when the vendor says it last changed (not set by plain OCI).
+        created: per digest, when its image was created.
+        complete: the vendor gave digests and times with the list; no further stage runs.
+        error: the first error, which ends this image's fetch.
+    """
+
+    reference: ImageReference
+    vendor: Vendor
+    known_created: Mapping[str, datetime | None] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    changed: dict[str, datetime | None] = field(default_factory=dict)
+    created: dict[str, datetime | None] = field(default_factory=dict)
+    complete: bool = False
+    error: RegistryError | None = None
+
+    def add_tag(self, tag: object, digest: object, changed: datetime | None) -> None:
+        """Record a tag a vendor listed with its digest, dropping what is not valid."""
+        if not isinstance(tag, str) or not is_valid_tag(tag):
+            logger.warning("%s: dropping invalid tag name %r", self.reference.name, tag)
+            return
+        if not isinstance(digest, str) or not is_digest(digest):
+            logger.warning("%s: dropping tag %s, whose digest %r is not valid",
+                           self.reference.name, tag, digest)  # fmt: skip
+            return
+        if tag not in self.digests:
+            self.tags.append(tag)
+        self.digests[tag] = digest
+        self.changed[tag] = changed
+
+
+class Vendor:
+    """A source of tags, digests and times; each method is one stage for one job.
+
+    The stages run across all images at once, each job on the shared thread pool: first
+    :meth:`list_tags` per image, then :meth:`resolve_tag` per tag, then
+    :meth:`inspect_digest` per digest that :meth:`digests_to_inspect` names.
+    """
+
+    name: ClassVar[str]
+    default_url: ClassVar[str | None] = None
+
+    def __init__(self, http: RegistryHttp, url: str | None = None) -> None:
+        """Speak through ``http``; ``url`` replaces the vendor API's public address."""
+        self.http = http
+        self.url = (url or self.default_url or "").rstrip("/")
+
+    def list_tags(self, fetch: ImageFetch) -> None:
+        """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""
+        raise NotImplementedError
+
+    def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+        """Fill ``fetch.digests[tag]`` (and, where known, ``fetch.changed[tag]``)."""
+        raise NotImplementedError
+
+    def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
+        """The digests whose creation time must still be fetched."""
+        return []
+
+    def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
+        """Fill ``fetch.created[digest]``."""
+        raise NotImplementedError
