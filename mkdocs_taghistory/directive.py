@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
 from mkdocs_taghistory.reference import ImageReference, parse_reference
@@ -25,6 +25,11 @@ _DIRECTIVE_LINE = re.compile(r"^ {0,3}<<[ \t]*tag_history(?![\w-])(?P<body>.*?)>
 _DIRECTIVE_START = re.compile(r"<<[ \t]*tag_history(?![\w-])")
 _FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _BACKTICKS = re.compile(r"`+")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+# Python-Markdown nests list content four spaces deep.
+_LIST_INDENT = "    "
 _OPTION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_VALUE = re.compile(r"[^\s\"=]+")
 
@@ -37,11 +42,14 @@ class Directive:
         image: the image reference as written, not yet resolved against a registry.
         options: ``key=value`` options in the order written.
         line: 1-based line number in the scanned text.
+        indent: the list indentation the line carries, which its replacement must keep to stay
+            inside the list item.
     """
 
     image: str
     line: int
     options: Mapping[str, str] = field(default_factory=dict)
+    indent: str = ""
 
 
 def _unescape_quoted(body: str, start: int, line: int) -> tuple[str, int]:
@@ -108,10 +116,11 @@ def parse_body(body: str, line: int) -> Directive:
 
 
 def _mask_code_spans(paragraph: str) -> str:
-    """Blank out inline code spans (keeping newlines) so directives inside them are not seen.
+    """Blank out inline code spans and HTML comments (keeping newlines).
 
     A code span opens with a run of backticks and closes with the next run of the same length;
-    a run with no partner is literal text, as CommonMark has it.
+    a run with no partner is literal text, as CommonMark has it. Comments are looked for after
+    code is masked, since ``<!--`` inside code is only text.
     """
     masked = list(paragraph)
     runs = list(_BACKTICKS.finditer(paragraph))
@@ -129,32 +138,73 @@ def _mask_code_spans(paragraph: str) -> str:
         if closing_index is None:
             index += 1
             continue
-        for position in range(opening.start(), runs[closing_index].end()):
-            if masked[position] != "\n":
-                masked[position] = " "
+        _blank(masked, opening.start(), runs[closing_index].end())
         index = closing_index + 1
+    for comment in _HTML_COMMENT.finditer("".join(masked)):
+        _blank(masked, comment.start(), comment.end())
     return "".join(masked)
 
 
-def _prose_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
-    """Yield ``(index, line)`` for each line outside fenced and indented code."""
-    fence: str | None = None
+def _blank(chars: list[str], start: int, end: int) -> None:
+    for position in range(start, end):
+        if chars[position] != "\n":
+            chars[position] = " "
+
+
+def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
+    """The index of the line that closes the fence opened at ``start``, if any."""
+    for index in range(start + 1, len(lines)):
+        stripped = lines[index].strip()
+        if stripped.startswith(fence) and stripped.rstrip(fence[0]) == "":
+            return index
+    return None
+
+
+@dataclass(frozen=True)
+class _ProseLine:
+    index: int
+    text: str
+    indent: str
+
+
+def _prose_lines(lines: list[str]) -> Iterator[_ProseLine]:
+    """Yield each line outside code and HTML comments, list indentation taken off.
+
+    Follows Python-Markdown, which renders the pages: a fence without a closing fence is text,
+    and inside a list item a line indented four spaces is the item's text, not code.
+    """
+    skip_to = -1
     previous_blank = True
     in_indented_code = False
+    in_list = False
     for index, line in enumerate(lines):
-        if fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(fence) and stripped.rstrip(fence[0]) == "":
-                fence = None
-            previous_blank = False
-            continue
-        opening = _FENCE_OPEN.match(line)
-        if opening and not (opening.group("fence")[0] == "`" and "`" in opening.group("info")):
-            fence = opening.group("fence")
-            previous_blank = False
+        if index <= skip_to:
             continue
         blank = not line.strip()
-        indented = line.startswith(("    ", "\t"))
+        indent = ""
+        if in_list and line.startswith((_LIST_INDENT, "\t")):
+            indent = "\t" if line.startswith("\t") else _LIST_INDENT
+            text = line[len(indent) :]
+        else:
+            text = line
+            if _LIST_ITEM.match(line):
+                in_list = True
+            elif not blank and previous_blank:
+                in_list = False  # a paragraph after a blank line, flush left, ends the list
+        opening = _FENCE_OPEN.match(line)
+        if opening and not (opening.group("fence")[0] == "`" and "`" in opening.group("info")):
+            closing = _closing_fence(lines, index, opening.group("fence"))
+            if closing is not None:
+                skip_to, previous_blank = closing, False
+                continue
+        if _COMMENT_OPEN.match(text) and "-->" not in text[text.index("<!--") :]:
+            closing_comment = next(
+                (later for later in range(index + 1, len(lines)) if "-->" in lines[later]),
+                len(lines) - 1,
+            )
+            skip_to, previous_blank = closing_comment, False
+            continue
+        indented = text.startswith(("    ", "\t"))
         # Indented code starts after a blank line and runs until a non-blank, non-indented one;
         # an indented line right after prose is a lazy continuation, not code.
         if indented and not blank and (previous_blank or in_indented_code):
@@ -163,7 +213,7 @@ def _prose_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
             in_indented_code = False
         previous_blank = blank
         if not in_indented_code:
-            yield index, line
+            yield _ProseLine(index, text, indent)
 
 
 def _placement_problem(line: str) -> str:
@@ -186,32 +236,32 @@ def find_directives(text: str) -> list[Directive]:
     Raises:
         DirectiveError: for the first directive that is malformed or not on a line of its own.
     """
-    lines = text.split("\n")
     found: list[Directive] = []
-    paragraph: list[tuple[int, str]] = []
+    paragraph: list[_ProseLine] = []
 
     def flush() -> None:
         if not paragraph:
             return
-        masked = _mask_code_spans("\n".join(line for _, line in paragraph)).split("\n")
-        for (index, line), visible in zip(paragraph, masked, strict=False):
+        masked = _mask_code_spans("\n".join(line.text for line in paragraph)).split("\n")
+        for line, visible in zip(paragraph, masked, strict=True):
             if not _DIRECTIVE_START.search(visible):
                 continue
             if _DIRECTIVE_LINE.match(visible) is None:
-                raise DirectiveError(index + 1, _placement_problem(visible))
-            body = _DIRECTIVE_LINE.match(line)
-            assert body is not None  # masking only blanks code spans, which the match excluded
-            found.append(parse_body(body.group("body"), index + 1))
+                raise DirectiveError(line.index + 1, _placement_problem(visible))
+            body = _DIRECTIVE_LINE.match(line.text)
+            assert body is not None  # masking only blanks code and comments, outside the match
+            directive = parse_body(body.group("body"), line.index + 1)
+            found.append(replace(directive, indent=line.indent))
         paragraph.clear()
 
     expected = 0
-    for index, line in _prose_lines(lines):
-        # A gap in the indices is code; code, like a blank line, ends a paragraph.
-        if index != expected or not line.strip():
+    for line in _prose_lines(text.split("\n")):
+        # A gap in the indices is code or a comment; like a blank line, it ends a paragraph.
+        if line.index != expected or not line.text.strip():
             flush()
-        if line.strip():
-            paragraph.append((index, line))
-        expected = index + 1
+        if line.text.strip():
+            paragraph.append(line)
+        expected = line.index + 1
     flush()
     return found
 

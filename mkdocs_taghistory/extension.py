@@ -7,6 +7,7 @@ adding configuration, the cache location and one fetch for the whole site.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,9 @@ class TagHistoryPreprocessor(Preprocessor):
         try:
             placed = read_directives("\n".join(lines), service.settings.registry)
         except DirectiveError as error:
-            raise TagHistoryError(f"{extension.page}:{error.line}: {error.reason}") from None
+            raise extension.error_type(
+                f"{extension.page}:{error.line}{extension.line_note}: {error.reason}"
+            ) from None
         if not placed:
             return lines
         results = service.resolve(item.reference for item in placed)
@@ -69,14 +72,17 @@ class TagHistoryPreprocessor(Preprocessor):
         for item in reversed(placed):
             result = results[item.reference]
             if result.snapshot is None:
-                raise TagHistoryError(
-                    f"{extension.page}:{item.directive.line}: cannot show the tag history of "
+                raise extension.error_type(
+                    f"{extension.page}:{item.directive.line}{extension.line_note}: "
+                    "cannot show the tag history of "
                     f"{item.reference.name}: {result.problem}"
                 )
             groups = group_by_digest(result.snapshot, service.settings.tag_filter)
             html = render_table(item.reference.name, groups, as_of=result.as_of)
             index = item.directive.line - 1
-            output[index : index + 1] = ["", self.md.htmlStash.store(html), ""]
+            # Inside a list item the placeholder keeps the item's indentation.
+            placeholder = item.directive.indent + self.md.htmlStash.store(html)
+            output[index : index + 1] = ["", placeholder, ""]
         return output
 
 
@@ -100,6 +106,10 @@ class TagHistoryExtension(Extension):
         self._service = service
         self.page = "<markdown>"
         """How error messages name the text being converted; the MkDocs plugin sets it."""
+        self.line_note = ""
+        """Said after the line number: the plugin notes that lines count in expanded text."""
+        self.error_type: Callable[[str], Exception] = TagHistoryError
+        """What errors are raised as: the plugin makes them MkDocs build errors."""
 
     @property
     def service(self) -> TagHistoryService:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -64,6 +63,10 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
             core_logger.propagate = False
         core_logger.setLevel(logging.DEBUG)
         self.extension = TagHistoryExtension(service=self.service)
+        self.extension.error_type = PluginError
+        # Directives in the files were checked with their true lines in on_files; any the
+        # extension still finds wrong came from another extension or plugin (an include).
+        self.extension.line_note = " (a line of the page as other extensions expanded it)"
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
         return config
 
@@ -75,7 +78,7 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
         placements: dict[str, list[tuple[str, PlacedDirective]]] = {}
         for file in files.documentation_pages():
             label = self._label(file)
-            for placed in self._read(file.content_string, label, 0):
+            for placed in self._read(file.content_string, label):
                 placements.setdefault(placed.reference.name, []).append((label, placed))
         if not placements:
             return files
@@ -92,32 +95,19 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
                 )
         return files
 
-    # Last, so that directives which other plugins write into a page are expanded too.
-    @event_priority(-100)
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
-        """Check this page's directives, naming the page and line of any problem."""
-        label = self._label(page.file)
-        line_offset = _front_matter_lines(page.file, markdown)
-        placed = self._read(markdown, label, line_offset)
-        results = self._service().resolve(item.reference for item in placed)
-        for item in placed:
-            result = results[item.reference]
-            if result.snapshot is None:
-                raise PluginError(
-                    f"{label}:{item.directive.line + line_offset}: cannot show the tag history "
-                    f"of {item.reference.name}: {result.problem}"
-                )
+        """Tell the extension which page it converts next, for its messages."""
         assert self.extension is not None
-        self.extension.page = label
+        self.extension.page = self._label(page.file)
         return markdown
 
-    def _read(self, text: str, label: str, line_offset: int) -> list[PlacedDirective]:
+    def _read(self, text: str, label: str) -> list[PlacedDirective]:
         try:
             return read_directives(text, self.config.registry)
         except DirectiveError as error:
-            raise PluginError(f"{label}:{error.line + line_offset}: {error.reason}") from None
+            raise PluginError(f"{label}:{error.line}: {error.reason}") from None
 
     def _service(self) -> TagHistoryService:
         if self.service is None:
@@ -131,13 +121,3 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
             return os.path.relpath(path, self._config_dir)
         except ValueError:
             return str(path)
-
-
-def _front_matter_lines(file: File, markdown: str) -> int:
-    """How many source lines precede ``markdown`` (the YAML front matter MkDocs stripped)."""
-    try:
-        source: Any = file.content_string
-    except (OSError, UnicodeDecodeError):
-        return 0
-    position = source.rfind(markdown) if markdown else -1
-    return source[:position].count("\n") if position > 0 else 0

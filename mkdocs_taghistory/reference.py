@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -13,7 +14,6 @@ _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
 _HOST_NAME = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
 )
-_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]")
 _PORT = re.compile(r"[0-9]{1,5}")
 # The distribution spec caps a repository name (host included) at 255 characters.
 _MAX_NAME_LENGTH = 255
@@ -55,7 +55,12 @@ class ImageReference:
     @property
     def is_loopback(self) -> bool:
         """True for registries on this machine, which are spoken to over plain HTTP."""
-        return self.hostname in LOOPBACK_HOSTS or self.hostname.startswith("127.")
+        if self.hostname in LOOPBACK_HOSTS:
+            return True
+        try:
+            return ipaddress.ip_address(self.hostname.strip("[]")).is_loopback
+        except ValueError:
+            return False  # a name, such as 127.example.com, is not an address
 
     def __str__(self) -> str:
         return self.name
@@ -72,12 +77,28 @@ def _looks_like_host(component: str) -> bool:
     )
 
 
+def _is_ipv6(text: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def validate_host(host: str, text: str | None = None) -> None:
+    """Check a registry host (``name[:port]``, ``[v6]:port``).
+
+    Raises:
+        InvalidReferenceError: naming the host (and ``text``, the reference it came from).
+    """
+    _validate_host(host, text if text is not None else host)
+
+
 def _validate_host(host: str, text: str) -> None:
     name, port = host, None
     if host.startswith("["):
         end = host.find("]")
         name, rest = host[: end + 1], host[end + 1 :]
-        if end < 0 or not _IPV6.fullmatch(name) or (rest and not rest.startswith(":")):
+        if end < 0 or not _is_ipv6(name[1:-1]) or (rest and not rest.startswith(":")):
             raise InvalidReferenceError(
                 f"invalid registry host {host!r} in image reference {text!r}"
             )
@@ -142,6 +163,13 @@ def parse_reference(text: str, default_registry: str = DEFAULT_REGISTRY) -> Imag
     else:
         host, namespace = parse_registry(default_registry)
         repository = f"{namespace}/{stripped}" if namespace else stripped
+    if "/" not in stripped and ":" in stripped:
+        name, _, port = stripped.rpartition(":")
+        if port.isdigit() and (_looks_like_host(name) or name.startswith("[")):
+            raise InvalidReferenceError(
+                f"image reference {text!r} names a registry host but no repository: "
+                f"write {stripped}/REPOSITORY"
+            )
     last = repository.rsplit("/", 1)[-1]
     if ":" in last:
         raise InvalidReferenceError(

@@ -15,7 +15,7 @@ from typing import Any
 
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import TagFilter
-from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry
+from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from mkdocs_taghistory.registry.http import ClientSettings, VendorSetting
 
@@ -145,6 +145,16 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
     _require(isinstance(concurrency, int) and concurrency >= 1, "concurrency", "must be at least 1")
     _require(isinstance(timeout, (int, float)) and timeout > 0, "timeout", "must be more than 0")
     _require(isinstance(retries, int) and 0 <= retries <= 10, "retries", "must be 0 to 10")
+    insecure = values["insecure_registries"]
+    _require(isinstance(insecure, list), "insecure_registries", "expected a list of hosts")
+    for host in insecure:
+        try:
+            validate_host(str(host))
+        except InvalidReferenceError:
+            raise ConfigurationError(
+                f"option 'insecure_registries': {host!r} is not a registry host; "
+                "write host or host:port, without http://"
+            ) from None
     cache_dir = str(values["cache_dir"] or "")
     return Settings(
         registry=str(values["registry"]),
@@ -156,7 +166,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         client=ClientSettings(
             concurrency=concurrency,
             timeout=float(timeout),
-            insecure_registries=frozenset(values["insecure_registries"]),
+            insecure_registries=frozenset(map(str, insecure)),
             retries=retries,
             credentials=CredentialSource(_auth(values["auth"])),
             vendors=_vendors(values["vendors"]),

@@ -28,11 +28,14 @@ def parse_timestamp(text: str) -> datetime:
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
     fraction = (match.group("fraction") or "0")[:6].ljust(6, "0")
     offset = match.group("offset").upper()
-    parsed = datetime.fromisoformat(
-        f"{match.group('date')}T{match.group('time')}.{fraction}"
-        + ("+00:00" if offset == "Z" else offset)
-    )
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(
+            f"{match.group('date')}T{match.group('time')}.{fraction}"
+            + ("+00:00" if offset == "Z" else offset)
+        )
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # a date at the edge of the calendar that UTC pushes past it
+        raise ValueError(f"timestamp out of range: {text!r}") from None
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -33,6 +33,9 @@ def test_quoted_image_keeps_escaped_quotes_and_options_are_read() -> None:
         'Use `<< tag_history "rust" >>` in a page.\n',
         'A span over lines: `x\n<< tag_history "rust" >>\ny` ends here.\n',
         "``` ` ```\n",
+        '<!--\n\n<< tag_history "rust" >>\n\n-->\n',
+        'Text <!-- << tag_history "rust" >> --> more.\n',
+        '- item\n\n        << tag_history "rust" >>\n',
     ],
     ids=[
         "fenced",
@@ -42,10 +45,27 @@ def test_quoted_image_keeps_escaped_quotes_and_options_are_read() -> None:
         "inline",
         "multi-line-span",
         "lone-backticks",
+        "comment-block",
+        "inline-comment",
+        "code-in-list",
     ],
 )
 def test_directive_inside_code_is_left_alone(text: str) -> None:
     assert find_directives(text) == []
+
+
+def test_directive_in_a_list_item_is_found_with_its_indentation() -> None:
+    (directive,) = find_directives('1. Step one:\n\n    << tag_history "rust" >>\n\n2. Two\n')
+    assert (directive.image, directive.line, directive.indent) == ("rust", 3, "    ")
+
+
+def test_paragraph_after_a_list_ends_it() -> None:
+    text = '- item\n\nParagraph.\n\n    << tag_history "code" >>\n'
+    assert find_directives(text) == []
+
+
+def test_unclosed_fence_is_text_as_python_markdown_renders_it() -> None:
+    assert images('```\nnot code after all\n\n<< tag_history "rust" >>\n') == [("rust", 4)]
 
 
 def test_fence_must_close_with_a_fence_at_least_as_long() -> None:

@@ -77,6 +77,7 @@ def test_unreachable_registry_without_cache_names_image_page_and_line(tmp_path: 
         ({"concurrency": 0}, "option 'concurrency': must be at least 1"),
         ({"timeout": 0}, "option 'timeout': must be more than 0"),
         ({"retries": -1}, "option 'retries': must be 0 to 10"),
+        ({"insecure_registries": ["http://r.io"]}, "write host or host:port, without http://"),
         ({"include_tags": "(unclosed"}, "option 'include_tags': not a regular expression"),
         ({"auth": {"ghcr.io": {"username": "u"}}}, "option 'auth': ghcr.io: expected 'username'"),
         ({"vendors": {"r.io": {"type": "harbor"}}}, "option 'vendors': r.io: 'type' must be"),

@@ -49,6 +49,7 @@ def test_bare_name_uses_the_configured_registry() -> None:
         ("127.1.2.3:5000/a", True),
         ("ghcr.io/a/b", False),
         ("localhost.example.com/a", False),
+        ("127.evil.example/a", False),
     ],
 )
 def test_loopback_hosts_are_recognised(text: str, loopback: bool) -> None:
@@ -65,7 +66,10 @@ def test_loopback_hosts_are_recognised(text: str, loopback: bool) -> None:
         ("ghcr.io/org/im g", "invalid path component"),
         ("ghcr.io/org/img:latest", "names a tag"),
         ("ghcr.io/org/img@sha256:" + "a" * 64, "names a digest"),
-        ("bad_host.io:99999/x", "invalid"),
+        ("good.io:99999/x", "invalid port"),
+        ("bad_host.io/x", "invalid registry host"),
+        ("[:]/a", "invalid registry host"),
+        ("localhost:5000", "registry host but no repository"),
         ("ex$ample.com/x", "invalid"),
         ("ghcr.io/" + "a/" * 130 + "a", "longer than 255"),
     ],

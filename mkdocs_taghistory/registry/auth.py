@@ -74,6 +74,7 @@ class TokenStore:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         """Start with no tokens; ``clock`` gives the time in seconds."""
         self._held: dict[str, _HeldToken] = {}
+        self._failures: dict[str, tuple[str | None, Exception]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._clock = clock
@@ -104,6 +105,16 @@ class TokenStore:
             held = self._held.get(key)
             if held is not None and held.token != rejected and self._clock() < held.refresh_at:
                 return held.token
-            token, lifetime = fetch(challenge)
+            failed = self._failures.get(key)
+            if failed is not None and failed[0] == rejected:
+                # Threads that queued behind a failed fetch share its failure rather than
+                # each asking the token server again.
+                raise failed[1]
+            try:
+                token, lifetime = fetch(challenge)
+            except Exception as error:
+                self._failures[key] = (rejected, error)
+                raise
+            self._failures.pop(key, None)
             self._held[key] = _HeldToken(token, refresh_time(self._clock(), lifetime), challenge)
             return token

@@ -52,7 +52,7 @@ class ChainguardVendor(OciVendor):
             url = self.history_url(reference, tag)
             _, document = self.http.registry_json(
                 reference, url, f"history of tag {tag}", max_bytes=MAX_LIST_BYTES,
-                params={"start": start} if start else None,
+                params={"start": start} if start else None, origin=url,
             )  # fmt: skip
             page = document.get("history") if isinstance(document, dict) else None
             if not isinstance(page, list):

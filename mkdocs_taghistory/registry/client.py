@@ -12,6 +12,7 @@ manifests of digests not seen before), so no pool thread ever waits on another p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -34,6 +35,8 @@ from mkdocs_taghistory.timestamps import utc_now
 __all__ = ["VENDOR_TYPES", "ClientSettings", "RegistryClient", "VendorSetting"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 VENDOR_TYPES: Mapping[str, type[Vendor]] = {
     vendor.name: vendor
@@ -159,6 +162,15 @@ class RegistryClient:
                 run(job)
             except RegistryError as error:
                 fetch.error = fetch.error or error
+            except Exception as error:
+                # An answer no check foresaw must fail this image with its name, not the
+                # whole build with a traceback; --verbose shows where it came from.
+                logger.debug("%s: unexpected failure", fetch.reference.name, exc_info=True)
+                fetch.error = fetch.error or RegistryError(
+                    fetch.reference.name,
+                    f"unexpected answer ({type(error).__name__}: {error})",
+                    transient=False,
+                )
 
         for _ in self._pool.map(guarded, jobs):
             pass

@@ -9,10 +9,10 @@ a token (the ghcr.io password is one); without it, the generic OCI path is used.
 from __future__ import annotations
 
 from typing import ClassVar
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
+from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor, next_page
 from mkdocs_taghistory.registry.vendor import ImageFetch, VendorUnavailable, same_origin
 from mkdocs_taghistory.timestamps import optional_timestamp
 
@@ -75,8 +75,7 @@ class GhcrVendor(OciVendor):
                 changed = optional_timestamp(version.get("updated_at"))
                 for tag in tags if isinstance(tags, list) else []:
                     fetch.add_tag(tag, version.get("name"), changed)
-            following = response.links.get("next", {}).get("url")
-            next_url = urljoin(next_url, following) if following else None
+            next_url = next_page(reference, next_url, response.links.get("next", {}).get("url"))
             if next_url is not None and not same_origin(next_url, self.url):
                 raise RegistryError(reference.name, "GitHub pointed its next page at another "
                                     "host", transient=False)  # fmt: skip

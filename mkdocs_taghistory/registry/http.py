@@ -36,6 +36,15 @@ _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
 _MAX_TOKEN_BYTES = 1024 * 1024
 
 
+def same_origin(url: str, base: str) -> bool:
+    """True when ``url`` has the scheme, host and port of ``base``."""
+    try:
+        first, second = httpx.URL(url), httpx.URL(base)
+    except httpx.InvalidURL:
+        return False
+    return (first.scheme, first.host, first.port) == (second.scheme, second.host, second.port)
+
+
 class VendorUnavailable(Exception):  # noqa: N818 (a signal, not an error a user sees)
     """A vendor API cannot serve this image (no token, no such API): use the OCI path."""
 
@@ -144,13 +153,27 @@ class RegistryHttp:
         headers: Mapping[str, str] | None = None,
         max_bytes: int,
         redirects: bool = False,
+        origin: str | None = None,
     ) -> tuple[httpx.Response, bytes]:
         """A request to ``reference``'s registry, authenticating as it asks.
+
+        Only URLs on ``origin`` (the registry's own address unless given) are sent to, since
+        the request carries the registry's token or credentials.
 
         Answers a Bearer challenge with a token (sent with the host's credentials, if any) and
         a Basic challenge with the host's credentials; the token is shared by every request to
         the same repository.
         """
+        if origin is None:
+            origin = self.base_url(reference)
+        if not same_origin(url, origin):
+            # A registry's next-page link to another host: following it would hand that host
+            # our token or credentials.
+            raise RegistryError(
+                reference.name,
+                f"{reference.host} pointed at another host ({_netloc(url)}); not followed",
+                transient=False,
+            )
         token_key = f"{reference.api_host}/{reference.repository}"
 
         def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
@@ -193,6 +216,7 @@ class RegistryHttp:
     def registry_json(
         self, reference: ImageReference, url: str, what: str, *, max_bytes: int,
         headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
+        origin: str | None = None,
     ) -> tuple[httpx.Response, Any]:  # fmt: skip
         """GET a JSON document from the registry; raise unless it answers 200 with JSON."""
         if params:
@@ -330,11 +354,18 @@ class RegistryHttp:
                 if attempt >= self.settings.retries:
                     raise RegistryError(
                         reference.name,
-                        f"cannot reach {httpx.URL(url).netloc.decode()}: "
-                        f"{describe_transport_error(error)}",
+                        f"cannot reach {_netloc(url)}: {describe_transport_error(error)}",
                         transient=True,
                     ) from None
                 wait, failure = None, describe_transport_error(error)
+            except (httpx.HTTPError, httpx.InvalidURL) as error:
+                # A broken answer (a body that does not decode, a redirect loop) or address:
+                # trying again would get the same.
+                raise RegistryError(
+                    reference.name,
+                    f"unusable answer from {_netloc(url)}: {error or type(error).__name__}",
+                    transient=False,
+                ) from None
             attempt += 1
             delay = self._backoff(attempt, wait)
             logger.debug("%s: %s from %s; retry %d in %.2f s", reference.name, failure,
@@ -347,6 +378,13 @@ class RegistryHttp:
         # Exponential, with jitter so that many requests failing together do not retry together.
         ceiling: float = self.settings.backoff * 2.0 ** (attempt - 1)
         return min(_MAX_RETRY_WAIT_SECONDS, ceiling * random.uniform(0.5, 1.0))
+
+
+def _netloc(url: str) -> str:
+    try:
+        return httpx.URL(url).netloc.decode()
+    except httpx.InvalidURL:
+        return url
 
 
 def read_capped(reference: ImageReference, response: httpx.Response, max_bytes: int) -> bytes:
@@ -380,7 +418,7 @@ def parse_json(reference: ImageReference, body: bytes, what: str) -> Any:
     """Parse a JSON answer; a RegistryError naming ``what`` if it is not JSON."""
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise RegistryError(
             reference.name, f"the {what} is not valid JSON", transient=False
         ) from None

@@ -18,7 +18,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.http import parse_json, status_error
-from mkdocs_taghistory.registry.vendor import ImageFetch, Vendor
+from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, Vendor
 from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,11 @@ class OciVendor(Vendor):
                     tags[tag] = None
                 else:
                     logger.warning("%s: dropping invalid tag name %r", reference.name, tag)
-            next_link = response.links.get("next", {}).get("url")
-            url = urljoin(url, next_link) if next_link else None
+            if len(tags) > MAX_TAGS:
+                raise RegistryError(
+                    reference.name, f"more than {MAX_TAGS} tags; not read", transient=False
+                )
+            url = next_page(reference, url, response.links.get("next", {}).get("url"))
         fetch.tags = list(tags)
 
     def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
@@ -142,6 +145,18 @@ class OciVendor(Vendor):
         if response.status_code != 200:
             raise status_error(reference, response, f"reading config {digest}")
         return _verified_object(reference, digest, body, f"config {digest}")
+
+
+def next_page(reference: ImageReference, url: str, link: str | None) -> str | None:
+    """The absolute address of a ``Link: rel="next"`` target, or None on the last page."""
+    if not link:
+        return None
+    try:
+        return urljoin(url, link)
+    except ValueError:
+        raise RegistryError(
+            reference.name, f"unusable next-page link {link!r}", transient=False
+        ) from None
 
 
 def _verified_object(

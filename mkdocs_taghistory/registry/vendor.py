@@ -8,26 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-import httpx
-
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable
+from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable, same_origin
 
 __all__ = ["ImageFetch", "Vendor", "VendorUnavailable", "same_origin"]
 
 logger = logging.getLogger(__name__)
 
-
-def same_origin(url: str, base: str) -> bool:
-    """True when ``url`` has the scheme, host and port of ``base``.
-
-    Vendor APIs name their next page by absolute URL; following one to another host would send
-    our headers (and any token in them) there.
-    """
-    first, second = httpx.URL(url), httpx.URL(base)
-    return (first.scheme, first.host, first.port) == (second.scheme, second.host, second.port)
+# Each tag costs a request or more on the generic path: past this many, a build would take
+# hours, and the answer is more likely a broken registry than a real image.
+MAX_TAGS = 50_000
 
 
 @dataclass
@@ -66,9 +58,17 @@ class ImageFetch:
                            self.reference.name, tag, digest)  # fmt: skip
             return
         if tag not in self.digests:
+            self.check_room()
             self.tags.append(tag)
         self.digests[tag] = digest
         self.changed[tag] = changed
+
+    def check_room(self) -> None:
+        """Refuse an image with more tags than any table can show (a runaway registry)."""
+        if len(self.tags) >= MAX_TAGS:
+            raise RegistryError(
+                self.reference.name, f"more than {MAX_TAGS} tags; not read", transient=False
+            )
 
 
 class Vendor:
