@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage, seed_image
 
 WIDGET = "acme/widget"
+GADGET = "acme/gadget"
 
 
 @dataclass(frozen=True)
@@ -20,21 +23,60 @@ class SeededRegistry:
 
     server: RegistryServer
     widget: list[PushedImage]
+    gadget: list[PushedImage] = dataclasses.field(default_factory=list)
 
     @property
     def widget_reference(self) -> str:
         return f"{self.server.host}/{WIDGET}"
 
 
+USER, PASSWORD = "ci-robot", "s3cret-Pa55word-never-shown"
+
+
 @pytest.fixture(scope="session")
-def seeded_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededRegistry]:
-    """One registry for the session, holding acme/widget: 300 tags over 60 multi-arch digests."""
-    server = RegistryServer(tmp_path_factory.mktemp("registry"), free_port()).start()
+def private_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededRegistry]:
+    """A registry with `auth: htpasswd`, holding acme/widget: 12 tags over 4 digests."""
+    root = tmp_path_factory.mktemp("private-registry")
+    htpasswd = root / "htpasswd"
+    htpasswd.write_text(
+        subprocess.run(
+            ["htpasswd", "-Bbn", USER, PASSWORD], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    server = RegistryServer(root, free_port(), htpasswd=htpasswd).start()
     try:
-        widget = seed_image(server.url, WIDGET, digests=60, tags_per_digest=5)
+        widget = seed_image(server.url, WIDGET, digests=4, tags_per_digest=3,
+                            auth=(USER, PASSWORD))  # fmt: skip
         yield SeededRegistry(server, widget)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededRegistry]:
+    """One registry for the session: acme/widget, 300 tags over 60 multi-arch digests, and
+    acme/gadget, 6 tags over 3."""
+    server = RegistryServer(tmp_path_factory.mktemp("registry"), free_port()).start()
+    try:
+        widget = seed_image(server.url, WIDGET, digests=60, tags_per_digest=5)
+        # A small image for site builds that test what happens around a fetch, not its size.
+        gadget = seed_image(server.url, GADGET, digests=3, tags_per_digest=2)
+        yield SeededRegistry(server, widget, gadget)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def docker_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """An empty Docker configuration folder, so no test reads the machine's own credentials.
+
+    Set in the environment, so `mkdocs build` child processes see it too.
+    """
+    folder = tmp_path_factory.mktemp("docker-config")
+    monkeypatch.setenv("DOCKER_CONFIG", str(folder))
+    return folder
 
 
 @pytest.fixture

@@ -42,3 +42,17 @@ def test_errors_name_the_line(tmp_path: Path) -> None:
         markdown.markdown('a\n\n<< tag_history "x >>\n', extensions=[extension])
     with pytest.raises(TagHistoryError, match=r"<markdown>:1: .*cgr.dev/chainguard/x.*offline"):
         markdown.markdown('<< tag_history "x" >>\n', extensions=[extension])
+
+
+def test_directive_in_a_list_item_renders_inside_the_item(
+    seeded_registry: SeededRegistry,
+) -> None:
+    host = seeded_registry.server.host
+    text = (
+        f'1. Pull one of these:\n\n    << tag_history "{host}/acme/gadget" >>\n\n2. Then run it.\n'
+    )
+    html = markdown.markdown(text, extensions=[TagHistoryExtension(cache_dir="")])
+    soup = BeautifulSoup(html, "html.parser")
+    first_item = soup.select("ol > li")[0]
+    assert first_item.select_one("div.taghistory table") is not None
+    assert len(soup.select("ol > li")) == 2

@@ -9,7 +9,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference, parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from tests.conftest import WIDGET, SeededRegistry
+from tests.conftest import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage
@@ -124,3 +124,32 @@ def test_plain_http_only_for_loopback_and_listed_insecure_hosts() -> None:
         assert client.base_url(parse_reference("docker.io/python")) == (
             "https://registry-1.docker.io/v2/library/python"
         )
+
+
+def test_concurrent_requests_meeting_a_dead_token_make_one_token_request(
+    seeded_registry: SeededRegistry,
+) -> None:
+    # Each token is good for 40 requests, as if it expired: the 16 requests in flight when it
+    # dies all meet a 401 together, and must share one new token.
+    with RegistryFront(seeded_registry.server.url, require_token=True, token_uses=40) as front:
+        reference = parse_reference(f"{front.host}/{WIDGET}")
+        known = {image.digest: image.created for image in seeded_registry.widget}
+        snapshot, _ = fetch(reference, known, concurrency=16)
+        assert isinstance(snapshot, TagSnapshot), snapshot
+        served = sum(count for key, count in front.requests.items() if not key.endswith("/token"))
+        accepted = 1 + 300  # the list and the HEADs that got through
+        assert len(front.token_requests) == -(-accepted // 40)
+        assert served > accepted  # some requests did meet a dead token and were sent again
+    assert_matches_pushed(snapshot, seeded_registry.widget)
+
+
+def test_access_token_field_and_missing_lifetime_are_understood(
+    seeded_registry: SeededRegistry,
+) -> None:
+    with RegistryFront(
+        seeded_registry.server.url, require_token=True, token_field="access_token",
+        expires_in=None,
+    ) as front:  # fmt: skip
+        snapshot, _ = fetch(parse_reference(f"{front.host}/{GADGET}"))
+        assert isinstance(snapshot, TagSnapshot), snapshot
+        assert len(snapshot.tags) == 6 and len(front.token_requests) == 1

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest
 from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.http import parse_json, status_error
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
 from mkdocs_taghistory.registry.vendor import ImageFetch
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
@@ -50,10 +51,16 @@ class ChainguardVendor(OciVendor):
         start: str | None = None
         for _ in range(_MAX_PAGES):
             url = self.history_url(reference, tag)
-            _, document = self.http.registry_json(
-                reference, url, f"history of tag {tag}", max_bytes=MAX_LIST_BYTES,
-                params={"start": start} if start else None, origin=url,
-            )  # fmt: skip
+            if start:
+                url = f"{url}?start={quote(start)}"
+            response, body = self.http.registry(
+                reference, "GET", url, max_bytes=MAX_LIST_BYTES, origin=self.url or None
+            )
+            if response.status_code == 404 and not records:
+                return []  # a tag the history API does not know: read it the generic way
+            if response.status_code != 200:
+                raise status_error(reference, response, f"reading the history of tag {tag}")
+            document = parse_json(reference, body, f"history of tag {tag}")
             page = document.get("history") if isinstance(document, dict) else None
             if not isinstance(page, list):
                 raise RegistryError(
@@ -85,7 +92,7 @@ class ChainguardVendor(OciVendor):
         return moment, digest
 
     def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
-        """The tag's newest history record; a tag without history falls back to HEAD."""
+        """The tag's newest history record; a tag without history is read by HEAD."""
         history = self.tag_history(fetch, tag)
         if not history:
             super().resolve_tag(fetch, tag)
@@ -93,8 +100,3 @@ class ChainguardVendor(OciVendor):
         changed, digest = history[-1]
         fetch.digests[tag] = digest
         fetch.changed[tag] = changed
-
-    def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
-        """Only digests of tags the history did not time."""
-        untimed = {digest for tag, digest in fetch.digests.items() if tag not in fetch.changed}
-        return [digest for digest in super().digests_to_inspect(fetch) if digest in untimed]

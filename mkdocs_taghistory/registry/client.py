@@ -184,7 +184,7 @@ def _snapshot(fetch: ImageFetch, fetched_at: datetime) -> TagSnapshot:
         tags={
             tag: TagState(
                 digest=digest,
-                changed=fetch.changed[tag] if tag in fetch.changed else fetch.created.get(digest),
+                changed=fetch.changed.get(tag) or fetch.created.get(digest),
             )
             for tag, digest in fetch.digests.items()
         },

@@ -34,6 +34,9 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_WAIT_SECONDS = 30.0
 _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
 _MAX_TOKEN_BYTES = 1024 * 1024
+# A request answered 401 asks for a token and tries again; while other threads renew tokens
+# that die under it, it may need a few rounds, never more than these.
+_MAX_AUTH_ROUNDS = 5
 
 
 def same_origin(url: str, base: str) -> bool:
@@ -175,52 +178,52 @@ class RegistryHttp:
                 transient=False,
             )
         token_key = f"{reference.api_host}/{reference.repository}"
+        fetched_here: list[str] = []
 
         def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
-            return self._fetch_token(reference, challenge)
+            token, lifetime = self._fetch_token(reference, challenge)
+            fetched_here.append(token)
+            return token, lifetime
 
         token = self._tokens.token(token_key, fetch_token)
         authorization = self._authorization(reference, token)
-        response, body = self._exchange(
-            reference, method, url, headers=headers, authorization=authorization,
-            max_bytes=max_bytes, redirects=redirects,
-        )  # fmt: skip
-        if response.status_code != 401:
-            return response, body
-        challenge_header = response.headers.get("WWW-Authenticate", "")
-        challenge = parse_bearer_challenge(challenge_header)
-        if challenge is not None:
-            token = self._tokens.renew(token_key, token, challenge, fetch_token)
-            authorization = f"Bearer {token}"
-        elif challenge_header.lower().startswith("basic"):
-            credentials = self._credentials(reference)
-            if credentials is None or authorization is not None:
-                raise self._refused(reference)
-            with self._lock:
-                self._basic_hosts.add(reference.api_host)
-            authorization = credentials.basic_authorization()
-        else:
-            raise RegistryError(
-                reference.name,
-                f"{reference.host} asks for an authentication scheme this plugin does not speak",
-                transient=False,
-            )
-        response, body = self._exchange(
-            reference, method, url, headers=headers, authorization=authorization,
-            max_bytes=max_bytes, redirects=redirects,
-        )  # fmt: skip
-        if response.status_code == 401:
-            raise self._refused(reference)
-        return response, body
+        for _ in range(_MAX_AUTH_ROUNDS):
+            response, body = self._exchange(
+                reference, method, url, headers=headers, authorization=authorization,
+                max_bytes=max_bytes, redirects=redirects,
+            )  # fmt: skip
+            if response.status_code != 401:
+                return response, body
+            if token is not None and token in fetched_here:
+                break  # a token fetched for this very request is refused: no use asking again
+            challenge_header = response.headers.get("WWW-Authenticate", "")
+            challenge = parse_bearer_challenge(challenge_header)
+            if challenge is not None:
+                # Another thread may have renewed the token already; a token that died in
+                # the meantime is met by the next round.
+                token = self._tokens.renew(token_key, token, challenge, fetch_token)
+                authorization = f"Bearer {token}"
+            elif challenge_header.lower().startswith("basic"):
+                credentials = self._credentials(reference)
+                if credentials is None or authorization is not None:
+                    break
+                with self._lock:
+                    self._basic_hosts.add(reference.api_host)
+                authorization = credentials.basic_authorization()
+            else:
+                raise RegistryError(
+                    reference.name,
+                    f"{reference.host} asks for an authentication scheme this plugin does not "
+                    "speak",
+                    transient=False,
+                )
+        raise self._refused(reference)
 
     def registry_json(
         self, reference: ImageReference, url: str, what: str, *, max_bytes: int,
-        headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
-        origin: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[httpx.Response, Any]:  # fmt: skip
         """GET a JSON document from the registry; raise unless it answers 200 with JSON."""
-        if params:
-            url = str(httpx.URL(url).copy_merge_params(dict(params)))
         response, body = self.registry(reference, "GET", url, headers=headers, max_bytes=max_bytes)
         if response.status_code != 200:
             raise status_error(reference, response, f"reading {what}")

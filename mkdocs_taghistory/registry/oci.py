@@ -97,9 +97,15 @@ class OciVendor(Vendor):
         fetch.digests[tag] = digest
 
     def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
-        """Digests without a known creation time; known ones are copied over on the way."""
+        """Digests of tags with no vendor time and no known creation time.
+
+        Known creation times are copied over on the way; a tag a vendor API timed needs none.
+        """
+        untimed = [
+            digest for tag, digest in fetch.digests.items() if fetch.changed.get(tag) is None
+        ]
         wanted = []
-        for digest in dict.fromkeys(fetch.digests.values()):
+        for digest in dict.fromkeys(untimed):
             if digest in fetch.known_created:
                 fetch.created[digest] = fetch.known_created[digest]
             else:

@@ -8,6 +8,7 @@ It serves ``tags/list`` in pages with ``Link: <...>; rel="next"`` (the real regi
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -19,8 +20,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 _TAGS_LIST = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
-_REPOSITORY = re.compile(r"^/v2/(?P<name>.+)/(?:tags|manifests|blobs)/")
+_HISTORY = re.compile(r"^/v2/(?P<name>.+)/_chainguard/history/(?P<tag>[^/]+)$")
+_REPOSITORY = re.compile(r"^/v2/(?P<name>.+?)/(?:tags|manifests|blobs|_chainguard)/")
 _PASSED_HEADERS = ("content-type", "docker-content-digest", "content-length", "location")
+
+
+def _stamp(record: dict[str, str]) -> str:
+    return record.get("updateTimestamp") or record.get("UpdateTimestamp") or ""
 
 
 class RegistryFront:
@@ -33,6 +39,18 @@ class RegistryFront:
         page_size: int = 0,
         require_token: bool = False,
         hide_head_digest: bool = False,
+        token_uses: int = 0,
+        token_credentials: tuple[str, str] | None = None,
+        token_field: str = "token",
+        expires_in: int | None = 300,
+        chainguard_history: dict[str, list[dict[str, str]]] | None = None,
+        history_page_limit: int = 1000,
+        fail_first: int = 0,
+        fail_status: int = 503,
+        retry_after: str | None = None,
+        upstream_auth: tuple[str, str] | None = None,
+        phantom_tags: tuple[str, ...] = (),
+        port: int = 0,
     ) -> None:
         self.upstream = upstream
         self.page_size = page_size
@@ -40,15 +58,40 @@ class RegistryFront:
         # Some registries answer HEAD without Docker-Content-Digest; the client must then GET
         # the manifest and hash it.
         self.hide_head_digest = hide_head_digest
+        # Each token is good for this many requests (0: any number), as if it expired.
+        self.token_uses = token_uses
+        # The token server asks for these Basic credentials, as a private registry's does.
+        self.token_credentials = token_credentials
+        self.token_field = token_field
+        self.expires_in = expires_in
+        # Chainguard's tag history API: tag -> records, oldest first.
+        self.chainguard_history = chainguard_history or {}
+        self.history_page_limit = history_page_limit
+        # The first requests fail with fail_status (and Retry-After), as an overloaded
+        # registry's do.
+        self.fail_first = fail_first
+        self.fail_status = fail_status
+        self.retry_after = retry_after
+        self.failures_sent = 0
+        self.authorizations: list[str] = []
+        # Tags the list names but the registry no longer has: deleted between list and HEAD.
+        self.phantom_tags = phantom_tags
+        self._uses: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.token_requests: list[dict[str, list[str]]] = []
         self.listed_pages = 0
         self._issued: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._client = httpx.Client(base_url=upstream, timeout=30)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._client = httpx.Client(base_url=upstream, timeout=30, auth=upstream_auth)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The port the front listens on."""
+        return int(self._server.server_address[1])
 
     @property
     def host(self) -> str:
@@ -66,15 +109,28 @@ class RegistryFront:
 
     def _issue_token(self, scope: str) -> str:
         with self._lock:
-            token = f"token-{len(self._issued) + 1}"
+            token = f"secret-token-{len(self._issued) + 1}"
             self._issued[token] = scope
             return token
 
     def _token_allows(self, header: str | None, repository: str) -> bool:
         if not header or not header.startswith("Bearer "):
             return False
-        scope = self._issued.get(header.removeprefix("Bearer "))
-        return scope == f"repository:{repository}:pull"
+        token = header.removeprefix("Bearer ")
+        if self._issued.get(token) != f"repository:{repository}:pull":
+            return False
+        with self._lock:
+            if self.token_uses and self._uses[token] >= self.token_uses:
+                return False
+            self._uses[token] += 1
+        return True
+
+    def _should_fail(self) -> bool:
+        with self._lock:
+            if self.failures_sent < self.fail_first:
+                self.failures_sent += 1
+                return True
+        return False
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         front = self
@@ -102,15 +158,14 @@ class RegistryFront:
                 split = urlsplit(self.path)
                 with front._lock:
                     front.requests[f"{self.command} {split.path}"] += 1
+                    if self.headers.get("Authorization"):
+                        front.authorizations.append(self.headers["Authorization"])
                 if split.path == "/token":
-                    query = parse_qs(split.query)
-                    front.token_requests.append(query)
-                    token = front._issue_token(query.get("scope", [""])[0])
-                    self._reply(
-                        200,
-                        json.dumps({"token": token, "expires_in": 300}).encode(),
-                        {"Content-Type": "application/json"},
-                    )
+                    self._token(parse_qs(split.query))
+                    return
+                if front._should_fail():
+                    headers = {"Retry-After": front.retry_after} if front.retry_after else {}
+                    self._reply(front.fail_status, b'{"errors":[]}', headers)
                     return
                 repository = _REPOSITORY.match(split.path)
                 if (
@@ -130,8 +185,12 @@ class RegistryFront:
                         {"WWW-Authenticate": challenge, "Content-Type": "application/json"},
                     )
                     return
+                history = _HISTORY.match(split.path)
+                if history:
+                    self._history(history.group("tag"), parse_qs(split.query))
+                    return
                 listing = _TAGS_LIST.match(split.path)
-                if listing and front.page_size:
+                if listing and (front.page_size or front.phantom_tags):
                     self._page(listing.group("name"), parse_qs(split.query))
                     return
                 upstream = front._client.request(
@@ -152,10 +211,41 @@ class RegistryFront:
                     }
                 self._reply(upstream.status_code, upstream.content, headers)
 
+            def _token(self, query: dict[str, list[str]]) -> None:
+                front.token_requests.append(query)
+                if front.token_credentials is not None:
+                    expected = (
+                        "Basic "
+                        + base64.b64encode(":".join(front.token_credentials).encode()).decode()
+                    )
+                    if self.headers.get("Authorization") != expected:
+                        self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {})
+                        return
+                answer: dict[str, object] = {
+                    front.token_field: front._issue_token(query.get("scope", [""])[0])
+                }
+                if front.expires_in is not None:
+                    answer["expires_in"] = front.expires_in
+                self._reply(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+
+            def _history(self, tag: str, query: dict[str, list[str]]) -> None:
+                records = front.chainguard_history.get(tag)
+                if records is None:
+                    self._reply(404, b'{"errors":[{"code":"NOT_FOUND"}]}', {})
+                    return
+                start = query.get("start", [""])[0]
+                chosen = [r for r in records if not start or _stamp(r) >= start]
+                page = chosen[: front.history_page_limit]
+                self._reply(
+                    200,
+                    json.dumps({"history": page}).encode(),
+                    {"Content-Type": "application/json"},
+                )
+
             def _page(self, name: str, query: dict[str, list[str]]) -> None:
                 upstream = front._client.get(f"/v2/{name}/tags/list")
-                tags = sorted(upstream.json().get("tags") or [])
-                size = int(query.get("n", [front.page_size])[0])
+                tags = sorted([*(upstream.json().get("tags") or []), *front.phantom_tags])
+                size = int(query.get("n", [front.page_size or len(tags)])[0])
                 last = query.get("last", [None])[0]
                 start = tags.index(last) + 1 if last in tags else 0
                 page = tags[start : start + size]

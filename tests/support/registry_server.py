@@ -82,7 +82,7 @@ class RegistryServer:
                     f"docker-registry exited: {(self.root / 'registry.log').read_text()}"
                 )
             try:
-                httpx.get(f"{self.url}/v2/", timeout=1)
+                httpx.get(f"{self.url}/v2/", timeout=1)  # any answer, 401 too, means it is up
                 return self
             except httpx.TransportError:
                 time.sleep(0.02)

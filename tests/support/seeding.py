@@ -128,6 +128,7 @@ def seed_image(
     digests: int,
     tags_per_digest: int,
     start: datetime = datetime(2024, 3, 1, 8, 0, 0, 123456, tzinfo=timezone.utc),
+    auth: tuple[str, str] | None = None,
 ) -> list[PushedImage]:
     """Push ``digests`` multi-arch indexes, each under ``tags_per_digest`` tags.
 
@@ -135,7 +136,7 @@ def seed_image(
     annotation, the others leave it to the config, so both paths of the reader are exercised.
     """
     pushed = []
-    with httpx.Client(base_url=registry_url, timeout=30) as client:
+    with httpx.Client(base_url=registry_url, timeout=30, auth=auth) as client:
         pusher = Pusher(client, repository)
         for number in range(digests):
             created = start + timedelta(hours=number)

@@ -1,0 +1,231 @@
+"""Loopback stand-ins for vendor APIs, answering in the shapes their documentation gives.
+
+Each serves one repository's tags from memory, pages them as the real API does, and records
+every request (path, query and headers) so tests can assert what was asked and what was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class VendorTag:
+    """A tag as a vendor API reports it."""
+
+    name: str
+    digest: str
+    changed: datetime
+
+
+@dataclass
+class Recorded:
+    """One request the stand-in received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+ApiT = TypeVar("ApiT", bound="JsonApi")
+
+
+@dataclass
+class JsonApi:
+    """A loopback JSON server; subclasses answer by overriding :meth:`answer`."""
+
+    requests: list[Recorded] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self: ApiT) -> ApiT:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        raise NotImplementedError
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            wbufsize = -1  # one write per answer; see front.py
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                split = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                recorded = Recorded(
+                    self.command, split.path, parse_qs(split.query),
+                    {name.lower(): value for name, value in self.headers.items()},
+                    self.rfile.read(length) if length else b"",
+                )  # fmt: skip
+                with api._lock:
+                    api.requests.append(recorded)
+                status, document, headers = api.answer(recorded)
+                body = json.dumps(document).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = _handle  # noqa: N815
+            do_POST = _handle  # noqa: N815
+
+        return Handler
+
+
+def _page(items: list[Any], number: int, size: int) -> tuple[list[Any], bool]:
+    start = (number - 1) * size
+    return items[start : start + size], start + size < len(items)
+
+
+@dataclass
+class DockerHubApi(JsonApi):
+    """``/v2/namespaces/{ns}/repositories/{repo}/tags`` and ``/v2/users/login``."""
+
+    namespace: str = "library"
+    repository: str = "python"
+    tags: list[VendorTag] = field(default_factory=list)
+    login: tuple[str, str] | None = None
+    token: str = "hub-jwt-secret-token"
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.path == "/v2/users/login":
+            sent = json.loads(request.body or b"{}")
+            if self.login and (sent.get("username"), sent.get("password")) == self.login:
+                return 200, {"token": self.token}, {}
+            return 401, {"detail": "Incorrect authentication credentials"}, {}
+        expected = f"/v2/namespaces/{self.namespace}/repositories/{self.repository}/tags"
+        if request.path != expected:
+            return 404, {"message": "object not found", "errinfo": {}}, {}
+        if self.login and request.headers.get("authorization") != f"Bearer {self.token}":
+            return 401, {"detail": "authentication required"}, {}
+        size = int(request.query.get("page_size", ["10"])[0])
+        number = int(request.query.get("page", ["1"])[0])
+        items, more = _page(self.tags, number, size)
+        next_url = f"{self.url}{expected}?page={number + 1}&page_size={size}" if more else None
+        return 200, {
+            "count": len(self.tags),
+            "next": next_url,
+            "previous": None,
+            "results": [
+                {
+                    "creator": 7,
+                    "id": index,
+                    "images": [{"architecture": "amd64", "digest": tag.digest, "os": "linux",
+                                "size": 1024, "status": "active"}],
+                    "last_updated": tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "last_updater_username": "doi",
+                    "name": tag.name,
+                    "repository": 1,
+                    "full_size": 1024,
+                    "v2": True,
+                    "tag_status": "active",
+                    "media_type": "application/vnd.oci.image.index.v1+json",
+                    "content_type": "image",
+                    "digest": tag.digest,
+                }
+                for index, tag in enumerate(items)
+            ],
+        }, {}  # fmt: skip
+
+
+@dataclass
+class QuayApi(JsonApi):
+    """``/api/v1/repository/{ns}/{repo}/tag/`` with ``page`` and ``has_additional``."""
+
+    repository: str = "org/app"
+    tags: list[VendorTag] = field(default_factory=list)
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.path != f"/api/v1/repository/{self.repository}/tag/":
+            return 404, {"error_message": "Not Found"}, {}
+        size = int(request.query.get("limit", ["50"])[0])
+        number = int(request.query.get("page", ["1"])[0])
+        items, more = _page(self.tags, number, size)
+        return 200, {
+            "tags": [
+                {
+                    "name": tag.name,
+                    "reversion": False,
+                    "start_ts": int(tag.changed.timestamp()),
+                    "manifest_digest": tag.digest,
+                    "is_manifest_list": True,
+                    "size": None,
+                    "last_modified": format_datetime(tag.changed, usegmt=True),
+                }
+                for tag in items
+            ],
+            "page": number,
+            "has_additional": more,
+        }, {}  # fmt: skip
+
+
+@dataclass
+class GitHubPackagesApi(JsonApi):
+    """``/{orgs|users}/{owner}/packages/container/{package}/versions`` with Link paging."""
+
+    account: str = "users"
+    owner: str = "octo"
+    package: str = "app"
+    token: str = "ghp_secret_github_token"
+    tags: list[VendorTag] = field(default_factory=list)
+    untagged: list[str] = field(default_factory=list)
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        expected = f"/{self.account}/{self.owner}/packages/container/{self.package}/versions"
+        if request.path != expected:
+            return 404, {"message": "Not Found"}, {}
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return 401, {"message": "Bad credentials"}, {}
+        versions: dict[str, dict[str, Any]] = {}
+        for tag in self.tags:
+            version = versions.setdefault(tag.digest, {
+                "id": len(versions) + 1, "name": tag.digest,
+                "created_at": tag.changed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "updated_at": tag.changed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "metadata": {"package_type": "container", "container": {"tags": []}},
+            })  # fmt: skip
+            version["metadata"]["container"]["tags"].append(tag.name)
+        for digest in self.untagged:
+            versions[digest] = {
+                "id": len(versions) + 1, "name": digest, "updated_at": "2024-01-01T00:00:00Z",
+                "metadata": {"package_type": "container", "container": {"tags": []}},
+            }  # fmt: skip
+        size = int(request.query.get("per_page", ["30"])[0])
+        number = int(request.query.get("page", ["1"])[0])
+        items, more = _page(list(versions.values()), number, size)
+        headers = {}
+        if more:
+            headers["Link"] = (
+                f'<{self.url}{expected}?per_page={size}&page={number + 1}>; rel="next"'
+            )
+        return 200, items, headers

@@ -1,0 +1,191 @@
+"""Credentials: the `auth` option, Docker's config and credential helpers, against a real
+registry with `auth: htpasswd`; and the secrets never reach a log, a cache file or a page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
+from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from tests.conftest import PASSWORD, USER, WIDGET, SeededRegistry
+from tests.support.front import RegistryFront
+from tests.support.site import mkdocs_build, table_rows, write_site
+
+PAGE = '# Private\n\n<< tag_history "{image}" >>\n'
+
+
+def fetch_with(source: CredentialSource | None, image: str) -> TagSnapshot | RegistryError:
+    reference = parse_reference(image)
+    with RegistryClient(ClientSettings(credentials=source, retries=0)) as client:
+        return client.fetch_many([reference])[reference]
+
+
+def assert_no_secret_in(texts: list[str], *secrets: str) -> None:
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+            assert base64.b64encode(f"{USER}:{secret}".encode()).decode() not in text
+
+
+def site_texts(root: Path) -> list[str]:
+    return [
+        path.read_text(encoding="utf-8", errors="replace")
+        for path in root.rglob("*")
+        if path.is_file() and path.suffix in {".html", ".json", ".xml", ".txt", ".js"}
+    ]
+
+
+def test_basic_credentials_from_the_auth_option_reach_an_htpasswd_registry(
+    private_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    image = private_registry.widget_reference
+    config = write_site(
+        tmp_path,
+        {"private.md": PAGE.format(image=image)},
+        {"cache_dir": "cache", "auth": {private_registry.server.host: {
+            "username": USER, "password": "!ENV TEST_REGISTRY_PASSWORD"}}},
+    )  # fmt: skip
+    # The password comes from the environment through MkDocs' !ENV tag, as a site would do it.
+    text = config.read_text().replace(
+        "'!ENV TEST_REGISTRY_PASSWORD'", "!ENV TEST_REGISTRY_PASSWORD"
+    )
+    config.write_text(text)
+    build = mkdocs_build(config, "--verbose", env={"TEST_REGISTRY_PASSWORD": PASSWORD})
+    assert build.returncode == 0, build.output
+    rows = table_rows(build.page("private"))
+    assert sorted(tag for tags, _, _ in rows for tag in tags) == sorted(
+        tag for image in private_registry.widget for tag in image.tags
+    )
+    assert_no_secret_in([build.output, *site_texts(tmp_path)], PASSWORD)
+
+
+def test_without_credentials_the_error_says_how_to_give_them(
+    private_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    config = write_site(tmp_path, {"p.md": PAGE.format(image=private_registry.widget_reference)},
+                        {"cache_dir": "cache"})  # fmt: skip
+    build = mkdocs_build(config)
+    assert build.returncode != 0
+    assert "docs/p.md:3: cannot show the tag history of" in build.output
+    assert "asks for credentials" in build.output and "'auth' option" in build.output
+    assert "Traceback" not in build.output
+
+
+def test_wrong_password_is_an_authentication_error_naming_the_image(
+    private_registry: SeededRegistry,
+) -> None:
+    source = CredentialSource({private_registry.server.host: Credentials(USER, "wrong")})
+    error = fetch_with(source, private_registry.widget_reference)
+    assert isinstance(error, RegistryError)
+    assert error.reason == f"authentication failed for {private_registry.widget_reference}"
+    assert not error.transient
+    assert "wrong" not in str(error)
+
+
+def test_docker_config_auths_entry_is_used(
+    private_registry: SeededRegistry, docker_config: Path
+) -> None:
+    encoded = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    (docker_config / "config.json").write_text(
+        json.dumps({"auths": {private_registry.server.host: {"auth": encoded}}})
+    )
+    snapshot = fetch_with(CredentialSource(), private_registry.widget_reference)
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert len(snapshot.tags) == 12
+
+
+def write_helper(folder: Path, name: str, server: str, secret: str) -> Path:
+    """A docker-credential-<name> program that knows one server, as real helpers behave."""
+    helper = folder / f"docker-credential-{name}"
+    helper.write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = get ] || exit 1\n'
+        "read -r server\n"
+        f'if [ "$server" = "{server}" ]; then\n'
+        f'  printf \'{{"ServerURL":"%s","Username":"{USER}","Secret":"{secret}"}}\' "$server"\n'
+        "else\n"
+        "  echo 'credentials not found in native keychain'; exit 1\n"
+        "fi\n"
+    )
+    helper.chmod(helper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return helper
+
+
+@pytest.mark.parametrize("kind", ["credHelpers", "credsStore"])
+def test_credential_helper_on_path_is_run_for_the_registry(
+    private_registry: SeededRegistry,
+    docker_config: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    host = private_registry.server.host
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    write_helper(bin_dir, "testhelper", host, PASSWORD)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    config = {"credHelpers": {host: "testhelper"}} if kind == "credHelpers" else {
+        "credsStore": "testhelper", "auths": {host: {}}}  # fmt: skip
+    (docker_config / "config.json").write_text(json.dumps(config))
+
+    site = write_site(tmp_path / "site", {"p.md": PAGE.format(image=f"{host}/{WIDGET}")},
+                      {"cache_dir": "cache"})  # fmt: skip
+    build = mkdocs_build(site, "--verbose")
+    assert build.returncode == 0, build.output
+    assert len(table_rows(build.page("p"))) == 4
+    assert_no_secret_in([build.output, *site_texts(tmp_path / "site")], PASSWORD)
+
+
+def test_helper_that_knows_nothing_leaves_the_request_anonymous(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    write_helper(bin_dir, "empty", "elsewhere.example", "x")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"credsStore": "empty"}))
+    environment_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{environment_path}"
+    try:
+        assert CredentialSource(docker_config=config).for_host("r.example") is None
+    finally:
+        os.environ["PATH"] = environment_path
+
+
+def test_token_flow_sends_credentials_to_the_token_realm_only_and_tokens_stay_secret(
+    private_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    # A front that asks for a bearer token, whose token server wants the Basic credentials.
+    with RegistryFront(
+        private_registry.server.url, require_token=True, token_credentials=(USER, PASSWORD),
+        upstream_auth=(USER, PASSWORD),
+    ) as front:  # fmt: skip
+        image = f"{front.host}/{WIDGET}"
+        config = write_site(
+            tmp_path, {"p.md": PAGE.format(image=image)},
+            {"cache_dir": "cache", "auth": {front.host: {"username": USER, "password": PASSWORD}}},
+        )  # fmt: skip
+        build = mkdocs_build(config, "--verbose")
+        assert build.returncode == 0, build.output
+        assert len(front.token_requests) == 1
+        basic = [header for header in front.authorizations if header.startswith("Basic ")]
+        bearer = [header for header in front.authorizations if header.startswith("Bearer ")]
+        # Basic only on the one token request; every registry request carried the token.
+        assert len(basic) == 1
+        assert (
+            len(bearer)
+            == sum(count for key, count in front.requests.items() if not key.endswith("/token")) - 1
+        )  # the first request met the challenge without a token
+        tokens = {header.removeprefix("Bearer ") for header in bearer}
+    assert_no_secret_in([build.output, *site_texts(tmp_path)], PASSWORD, *tokens)
+
+
+def test_credentials_repr_hides_the_secret() -> None:
+    assert PASSWORD not in repr(Credentials(USER, PASSWORD))

@@ -1,0 +1,114 @@
+"""What the plugin observes itself (the ledger) and which tags a table shows."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+from mkdocs_taghistory.history import (
+    TagFilter,
+    TagSnapshot,
+    TagState,
+    group_by_digest,
+    record_sightings,
+)
+from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry.http import ClientSettings
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.settings import Settings
+from tests.conftest import WIDGET
+from tests.support.registry_server import RegistryServer
+from tests.support.seeding import OCI_INDEX, Pusher, seed_image
+from tests.support.site import mkdocs_build, table_rows, write_site
+
+A, B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+
+
+def snapshot(at: datetime, tags: dict[str, str], source: str = "oci") -> TagSnapshot:
+    created = {A: T0 - timedelta(days=10), B: T0 - timedelta(days=20)}
+    return TagSnapshot(
+        "h.io/x", at, {tag: TagState(d, created[d]) for tag, d in tags.items()}, created, source
+    )
+
+
+def test_a_move_seen_between_fetches_becomes_the_tags_last_change() -> None:
+    first = record_sightings(snapshot(T0, {"latest": A, "1": A}), None)
+    assert first.tags["latest"].changed == T0 - timedelta(days=10)  # the image's creation
+    later = T0 + timedelta(days=1)
+    second = record_sightings(snapshot(later, {"latest": B, "1": A}), first)
+    # latest moved to an older image: the registry's times cannot say when, the ledger can.
+    assert second.tags["latest"].changed == later
+    assert second.tags["1"].changed == T0 - timedelta(days=10)
+    assert [(s.digest, s.first_seen) for s in second.ledger["latest"]] == [(A, T0), (B, later)]
+    assert [(s.digest, s.first_seen) for s in second.ledger["1"]] == [(A, T0)]
+
+
+def test_vendor_times_are_kept_and_the_ledger_still_grows() -> None:
+    first = record_sightings(snapshot(T0, {"latest": A}, "chainguard"), None)
+    second = record_sightings(snapshot(T0 + timedelta(days=1), {"latest": B}, "chainguard"), first)
+    assert second.tags["latest"].changed == T0 - timedelta(days=20)
+    assert len(second.ledger["latest"]) == 2
+
+
+def test_retagging_on_a_real_registry_is_recorded_across_builds(
+    own_registry: RegistryServer, tmp_path: Path
+) -> None:
+    pushed = seed_image(own_registry.url, WIDGET, digests=2, tags_per_digest=2)
+    service_settings = Settings(cache_dir=tmp_path, client=ClientSettings(retries=0))
+    reference = parse_reference(f"{own_registry.host}/{WIDGET}")
+    first = TagHistoryService(service_settings).resolve([reference])[reference].snapshot
+    assert first is not None
+    # Move "1.0" from the first image to the second, as a release pipeline would.
+    with httpx.Client(base_url=own_registry.url) as client:
+        body = client.get(f"/v2/{WIDGET}/manifests/{pushed[1].digest}",
+                          headers={"Accept": OCI_INDEX}).content  # fmt: skip
+        Pusher(client, WIDGET).manifest("1.0", body, OCI_INDEX)
+    second = TagHistoryService(service_settings).resolve([reference])[reference].snapshot
+    assert second is not None
+    assert second.tags["1.0"].digest == pushed[1].digest
+    assert second.tags["1.0"].changed == second.fetched_at
+    assert [s.digest for s in second.ledger["1.0"]] == [pushed[0].digest, pushed[1].digest]
+    assert second.tags["latest"].changed == pushed[1].created
+
+
+def test_signature_tags_are_hidden_by_default_and_filters_combine() -> None:
+    tags = {
+        "latest": A, "1.2.3": A, "1.2.3-r1": A, "latest-20240318": A,
+        f"sha256-{'c' * 64}.sig": B, f"sha256-{'c' * 64}.att": B, f"sha256-{'c' * 64}": B,
+        "1.2.3-dev": A,
+    }  # fmt: skip
+    shown = snapshot(T0, tags)
+
+    def visible(tag_filter: TagFilter) -> list[str]:
+        return [tag for group in group_by_digest(shown, tag_filter) for tag in group.tags]
+
+    assert visible(TagFilter()) == ["1.2.3", "1.2.3-dev", "1.2.3-r1", "latest", "latest-20240318"]
+    assert visible(TagFilter(hide_builds=True)) == ["1.2.3", "1.2.3-dev", "latest"]
+    assert visible(TagFilter(hide_signatures=False))[-3:] == [
+        f"sha256-{'c' * 64}", f"sha256-{'c' * 64}.att", f"sha256-{'c' * 64}.sig",
+    ]  # fmt: skip
+    assert visible(TagFilter(include=re.compile(r"^1\."), exclude=re.compile("dev"))) == [
+        "1.2.3", "1.2.3-r1",
+    ]  # fmt: skip
+
+
+def test_filter_options_apply_to_a_built_site(own_registry: RegistryServer, tmp_path: Path) -> None:
+    pushed = seed_image(own_registry.url, WIDGET, digests=2, tags_per_digest=3)
+    with httpx.Client(base_url=own_registry.url) as client:
+        body = client.get(f"/v2/{WIDGET}/manifests/{pushed[0].digest}",
+                          headers={"Accept": OCI_INDEX}).content  # fmt: skip
+        pusher = Pusher(client, WIDGET)
+        pusher.manifest(f"sha256-{pushed[0].digest[7:]}.sig", body, OCI_INDEX)
+        pusher.manifest("1.0.0-r3", body, OCI_INDEX)
+    config = write_site(
+        tmp_path, {"w.md": f'<< tag_history "{own_registry.host}/{WIDGET}" >>\n'},
+        {"cache_dir": "cache", "hide_build_tags": True, "exclude_tags": r"^1\.1\.1$"},
+    )  # fmt: skip
+    build = mkdocs_build(config, "--strict")
+    assert build.returncode == 0, build.output
+    shown = sorted(tag for tags, _, _ in table_rows(build.page("w")) for tag in tags)
+    assert shown == ["1.0", "1.0.0", "1.0.1", "1.1.0", "latest"]

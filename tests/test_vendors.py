@@ -1,0 +1,211 @@
+"""Vendor APIs for the true "Last Changed": Chainguard's tag history (through a front on the
+real registry), Docker Hub, Quay and GitHub (loopback stand-ins with their documented shapes)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
+from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from tests.conftest import WIDGET, SeededRegistry
+from tests.support.front import RegistryFront
+from tests.support.seeding import sha256
+from tests.support.vendor_apis import DockerHubApi, GitHubPackagesApi, QuayApi, VendorTag
+
+BASE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fetch(
+    image: str,
+    vendors: dict[str, VendorSetting],
+    credentials: dict[str, Credentials] | None = None,
+) -> tuple[TagSnapshot | RegistryError, int]:
+    reference = parse_reference(image)
+    settings = ClientSettings(
+        vendors=vendors, retries=0, credentials=CredentialSource(credentials or {})
+    )
+    with RegistryClient(settings) as client:
+        return client.fetch_many([reference])[reference], client.requests_sent
+
+
+def vendor_tags(count: int, per_digest: int = 3) -> list[VendorTag]:
+    return [
+        VendorTag(f"1.{number}", sha256(f"digest {number // per_digest}".encode()),
+                  BASE + timedelta(hours=number // per_digest))
+        for number in range(count)
+    ]  # fmt: skip
+
+
+def assert_snapshot_is(snapshot: object, tags: list[VendorTag]) -> None:
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert {tag: (state.digest, state.changed) for tag, state in snapshot.tags.items()} == {
+        tag.name: (tag.digest, tag.changed) for tag in tags
+    }
+
+
+# --- Chainguard --------------------------------------------------------------------------
+
+
+def test_chainguard_history_gives_digest_and_time_without_head_requests(
+    seeded_registry: SeededRegistry,
+) -> None:
+    history: dict[str, list[dict[str, str]]] = {}
+    expected: dict[str, tuple[str, datetime]] = {}
+    old_digest = sha256(b"an earlier build")
+    for number, image in enumerate(seeded_registry.widget):
+        for tag in image.tags:
+            changed = BASE + timedelta(days=number)
+            history[tag] = [
+                {"updateTimestamp": stamp(changed - timedelta(days=30)), "digest": old_digest},
+                # Older answers capitalised the keys; both spellings are read.
+                {"UpdateTimestamp": stamp(changed), "Digest": image.digest}
+                if number % 2
+                else {"updateTimestamp": stamp(changed), "digest": image.digest},
+            ]
+            expected[tag] = (image.digest, changed)
+    # One tag with a long history: 2,500 records, paged 1,000 at a time.
+    latest_image = seeded_registry.widget[-1]
+    history["latest"] = [
+        {"updateTimestamp": stamp(BASE - timedelta(hours=2500 - n)), "digest": old_digest}
+        for n in range(2499)
+    ] + [{"updateTimestamp": stamp(BASE + timedelta(days=400)), "digest": latest_image.digest}]
+    expected["latest"] = (latest_image.digest, BASE + timedelta(days=400))
+    # A tag the history API does not know is read the generic way.
+    unknown = seeded_registry.widget[0].tags[0]
+    del history[unknown]
+    expected[unknown] = (seeded_registry.widget[0].digest, seeded_registry.widget[0].created)
+
+    with RegistryFront(
+        seeded_registry.server.url, require_token=True, chainguard_history=history
+    ) as front:
+        snapshot, _ = fetch(f"{front.host}/{WIDGET}", {front.host: VendorSetting("chainguard")})
+        assert isinstance(snapshot, TagSnapshot), snapshot
+        assert {t: (s.digest, s.changed) for t, s in snapshot.tags.items()} == expected
+        assert snapshot.source == "chainguard"
+        heads = [key for key in front.requests if key.startswith("HEAD")]
+        assert heads == [f"HEAD /v2/{WIDGET}/manifests/{unknown}"]
+        history_calls = front.requests[f"GET /v2/{WIDGET}/_chainguard/history/latest"]
+        assert history_calls == 3
+        # The history API shares the registry's token: one token request in all.
+        assert len(front.token_requests) == 1
+
+
+def test_chainguard_invalid_history_records_are_dropped(
+    seeded_registry: SeededRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    image = seeded_registry.widget[0]
+    history = {
+        tag: [
+            {"updateTimestamp": "yesterday", "digest": image.digest},
+            {"updateTimestamp": stamp(BASE), "digest": "sha256:<script>"},
+            {"updateTimestamp": stamp(BASE - timedelta(days=1)), "digest": image.digest},
+        ]
+        for other in seeded_registry.widget
+        for tag in other.tags
+    }
+    with RegistryFront(seeded_registry.server.url, chainguard_history=history) as front:
+        snapshot, _ = fetch(f"{front.host}/{WIDGET}", {front.host: VendorSetting("chainguard")})
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert {state.digest for state in snapshot.tags.values()} == {image.digest}
+    assert {state.changed for state in snapshot.tags.values()} == {BASE - timedelta(days=1)}
+    assert "dropping an invalid history record" in caplog.text
+
+
+# --- Docker Hub --------------------------------------------------------------------------
+
+
+def test_docker_hub_api_lists_every_tag_in_pages_without_registry_requests() -> None:
+    tags = vendor_tags(250)
+    with DockerHubApi(tags=tags) as hub:
+        snapshot, requests = fetch(
+            "docker.io/python", {"docker.io": VendorSetting("dockerhub", hub.url)}
+        )
+        assert [request.query.get("page", ["1"]) for request in hub.requests] == [
+            ["1"], ["2"], ["3"],
+        ]  # fmt: skip
+    assert_snapshot_is(snapshot, tags)
+    assert requests == 3
+    assert isinstance(snapshot, TagSnapshot) and snapshot.source == "dockerhub"
+
+
+def test_docker_hub_login_token_is_used_and_kept_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tags = vendor_tags(5)
+    with DockerHubApi(tags=tags, login=("hubuser", "hub-password-secret")) as hub:
+        snapshot, _ = fetch(
+            "docker.io/python",
+            {"docker.io": VendorSetting("dockerhub", hub.url)},
+            {"docker.io": Credentials("hubuser", "hub-password-secret")},
+        )
+        assert [request.path for request in hub.requests] == [
+            "/v2/users/login", "/v2/namespaces/library/repositories/python/tags",
+        ]  # fmt: skip
+        assert hub.requests[1].headers["authorization"] == f"Bearer {hub.token}"
+    assert_snapshot_is(snapshot, tags)
+    assert "hub-password-secret" not in caplog.text and hub.token not in caplog.text
+
+
+def test_docker_hub_unknown_repository_falls_back_to_the_registry(
+    seeded_registry: SeededRegistry,
+) -> None:
+    # A vendor API that does not know the repository (private, say) is not the last word:
+    # the registry itself is asked.
+    host = seeded_registry.server.host
+    with DockerHubApi(namespace="other", tags=vendor_tags(3)) as hub:
+        snapshot, _ = fetch(f"{host}/{WIDGET}", {host: VendorSetting("dockerhub", hub.url)})
+        assert len(hub.requests) == 1
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert len(snapshot.tags) == 300 and snapshot.source == "oci"
+
+
+# --- Quay --------------------------------------------------------------------------------
+
+
+def test_quay_api_pages_while_it_has_more_and_reads_rfc_2822_dates() -> None:
+    tags = vendor_tags(230)
+    with QuayApi(tags=tags) as quay:
+        snapshot, requests = fetch("quay.io/org/app", {"quay.io": VendorSetting("quay", quay.url)})
+        assert [request.query["page"] for request in quay.requests] == [["1"], ["2"], ["3"]]
+        assert all(request.query["onlyActiveTags"] == ["true"] for request in quay.requests)
+    assert_snapshot_is(snapshot, tags)
+    assert requests == 3
+
+
+# --- GitHub Container Registry -----------------------------------------------------------
+
+
+def test_ghcr_with_a_token_reads_the_packages_api_of_a_user_account() -> None:
+    tags = vendor_tags(240, per_digest=2)
+    with GitHubPackagesApi(tags=tags, untagged=[sha256(b"untagged")]) as github:
+        snapshot, _ = fetch(
+            "ghcr.io/octo/app",
+            {"ghcr.io": VendorSetting("ghcr", github.url)},
+            {"ghcr.io": Credentials("octo", github.token)},
+        )
+        paths = [(request.path, request.query.get("page")) for request in github.requests]
+        assert paths[0] == ("/orgs/octo/packages/container/app/versions", None)
+        assert paths[1:] == [
+            ("/users/octo/packages/container/app/versions", None),
+            ("/users/octo/packages/container/app/versions", ["2"]),
+        ]
+        assert github.requests[1].headers["authorization"] == f"Bearer {github.token}"
+    assert_snapshot_is(snapshot, tags)
+
+
+def test_ghcr_without_a_token_uses_the_generic_path(seeded_registry: SeededRegistry) -> None:
+    host = seeded_registry.server.host
+    with GitHubPackagesApi() as github:
+        snapshot, _ = fetch(f"{host}/{WIDGET}", {host: VendorSetting("ghcr", github.url)})
+        assert github.requests == []
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert snapshot.source == "oci" and len(snapshot.tags) == 300
