@@ -189,3 +189,18 @@ def test_token_flow_sends_credentials_to_the_token_realm_only_and_tokens_stay_se
 
 def test_credentials_repr_hides_the_secret() -> None:
     assert PASSWORD not in repr(Credentials(USER, PASSWORD))
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_token(
+    seeded_registry: SeededRegistry,
+) -> None:
+    with RegistryFront(seeded_registry.server.url) as storage, RegistryFront(
+        seeded_registry.server.url, require_token=True, redirect_blobs_to=f"http://{storage.host}"
+    ) as front:  # fmt: skip
+        snapshot = fetch_with(None, f"{front.host}/acme/gadget")
+        assert isinstance(snapshot, TagSnapshot), snapshot
+        assert len(snapshot.tags) == 6
+        blob_requests = [key for key in storage.requests if "/blobs/" in key]
+        assert blob_requests  # the configs were read from the other host...
+        assert storage.authorizations == []  # ...without the registry's token
+        assert any(header.startswith("Bearer ") for header in front.authorizations)

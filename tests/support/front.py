@@ -51,6 +51,7 @@ class RegistryFront:
         upstream_auth: tuple[str, str] | None = None,
         phantom_tags: tuple[str, ...] = (),
         port: int = 0,
+        redirect_blobs_to: str | None = None,
     ) -> None:
         self.upstream = upstream
         self.page_size = page_size
@@ -76,6 +77,8 @@ class RegistryFront:
         self.authorizations: list[str] = []
         # Tags the list names but the registry no longer has: deleted between list and HEAD.
         self.phantom_tags = phantom_tags
+        # Blobs answered with a redirect to another server, as registries on object storage do.
+        self.redirect_blobs_to = redirect_blobs_to
         self._uses: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.token_requests: list[dict[str, list[str]]] = []
@@ -184,6 +187,9 @@ class RegistryFront:
                         b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                         {"WWW-Authenticate": challenge, "Content-Type": "application/json"},
                     )
+                    return
+                if front.redirect_blobs_to and "/blobs/" in split.path:
+                    self._reply(307, b"", {"Location": front.redirect_blobs_to + self.path})
                     return
                 history = _HISTORY.match(split.path)
                 if history:
