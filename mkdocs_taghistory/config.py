@@ -5,7 +5,8 @@ from __future__ import annotations
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 
-from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, DEFAULT_OPTIONS
+from mkdocs_taghistory.options import DEFAULT_DATE_FORMAT
+from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, DEFAULT_EMPTY_MESSAGE, DEFAULT_OPTIONS
 
 DEFAULT_REGISTRY = str(DEFAULT_OPTIONS["registry"])
 
@@ -61,8 +62,15 @@ class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __in
 
     # Cache and offline builds --------------------------------------------------------
 
+    cache = opt.Type(bool, default=True)
+    """Keep each fetch on disk, so offline builds have tables. False keeps them in memory."""
+
     cache_dir = opt.Type(str, default=DEFAULT_CACHE_DIR)
     """Folder of the on-disk cache, relative to the directory of ``mkdocs.yml``."""
+
+    ttl = opt.Type((int, str), default="1h")
+    """How long a fetch stays fresh: seconds, or ``30m``, ``6h``, ``1d``. A cached fetch
+    younger than this is used without asking the registry; ``0`` always asks."""
 
     offline = opt.Type(bool, default=False)
     """Never ask a registry; every table comes from the cache. ``TAGHISTORY_OFFLINE=1`` too."""
@@ -70,3 +78,24 @@ class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __in
     strict = opt.Type(bool, default=False)
     """Log a table served from the cache after a failed fetch as a warning, which fails
     ``mkdocs build --strict``; otherwise it is an info line."""
+
+    # How tables are laid out -----------------------------------------------------------
+
+    registries = opt.Type(list, default=[])
+    """Sections for a bare image name: ``[{title, registry, description}]``. Each entry gives
+    the image's table in that registry under a heading (listed in the table of contents) and
+    its description, as Chainguard's "Public Registry" / "Private/Dedicated Registry" pages."""
+
+    heading_level = opt.Type(int, default=3)
+    """The Markdown heading level of those sections."""
+
+    empty_message = opt.Type(str, default=DEFAULT_EMPTY_MESSAGE)
+    """The sentence of a section whose registry has no tags; ``{title}`` and ``{image}`` are
+    filled in."""
+
+    date_format = opt.Type(str, default=DEFAULT_DATE_FORMAT)
+    """How "Last Changed" is written: strftime codes plus ``%O``, the ordinal day. The default
+    gives "March 18th"."""
+
+    timezone = opt.Type(str, default="UTC")
+    """The IANA time zone the dates are written in; tooltips always give the UTC time."""

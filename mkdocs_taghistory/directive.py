@@ -7,13 +7,13 @@ the directive's syntax without it being expanded.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
-from mkdocs_taghistory.reference import ImageReference, parse_reference
+from mkdocs_taghistory.options import OptionError, RegistrySection, TableOptions, parse_options
+from mkdocs_taghistory.reference import ImageReference, has_registry_host, parse_reference
 
 NAME = "tag_history"
 
@@ -266,36 +266,55 @@ def find_directives(text: str) -> list[Directive]:
     return found
 
 
-# Options arrive with the directive-options issue; until then every option is unknown, and
-# saying so beats ignoring it.
-KNOWN_OPTIONS: frozenset[str] = frozenset()
+@dataclass(frozen=True)
+class Target:
+    """One table a directive shows: an image, and the section it stands in, if any."""
+
+    reference: ImageReference
+    section: RegistrySection | None = None
 
 
 @dataclass(frozen=True)
 class PlacedDirective:
-    """A directive with its image resolved to a full reference."""
+    """A directive with its options checked and its image resolved.
+
+    Attributes:
+        directive: the directive as written.
+        options: its checked options.
+        targets: one table, or one per registry section.
+    """
 
     directive: Directive
-    reference: ImageReference
+    options: TableOptions
+    targets: tuple[Target, ...]
 
 
-def read_directives(text: str, default_registry: str) -> list[PlacedDirective]:
-    """Find every directive in ``text`` and resolve its image against ``default_registry``.
+def read_directives(
+    text: str, default_registry: str, sections: Sequence[RegistrySection] = ()
+) -> list[PlacedDirective]:
+    """Find every directive in ``text``, check its options and resolve its image.
+
+    A bare image name resolves against the directive's ``registry=`` option, else, when
+    ``sections`` are given, against each section's registry (one table each), else against
+    ``default_registry``.
 
     Raises:
-        DirectiveError: for the first directive that is malformed, has an unknown option or
-            names an invalid image.
+        DirectiveError: for the first directive that is malformed, has an unknown option or a
+            bad value, or names an invalid image.
     """
     placed = []
     for directive in find_directives(text):
-        for key in directive.options:
-            if key not in KNOWN_OPTIONS:
-                close = difflib.get_close_matches(key, sorted(KNOWN_OPTIONS), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise DirectiveError(directive.line, f"unknown option {key!r}{hint}")
         try:
-            reference = parse_reference(directive.image, default_registry)
-        except InvalidReferenceError as error:
+            options = parse_options(directive.options)
+            if sections and options.registry is None and not has_registry_host(directive.image):
+                targets = tuple(
+                    Target(parse_reference(directive.image, section.registry), section)
+                    for section in sections
+                )
+            else:
+                registry = options.registry or default_registry
+                targets = (Target(parse_reference(directive.image, registry)),)
+        except (OptionError, InvalidReferenceError) as error:
             raise DirectiveError(directive.line, str(error)) from None
-        placed.append(PlacedDirective(directive, reference))
+        placed.append(PlacedDirective(directive, options, targets))
     return placed

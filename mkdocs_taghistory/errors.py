@@ -33,10 +33,14 @@ class RegistryError(TagHistoryError):
         reason: what went wrong, without the image.
         transient: True when the registry could not be reached or failed on its side, the
             cases in which the last cached fetch may stand in for a fresh one.
+        not_found: True when the registry says it has no such repository.
     """
 
-    def __init__(self, image: str, reason: str, *, transient: bool) -> None:
+    def __init__(
+        self, image: str, reason: str, *, transient: bool, not_found: bool = False
+    ) -> None:
         super().__init__(f"{image}: {reason}")
         self.image = image
         self.reason = reason
         self.transient = transient
+        self.not_found = not_found

@@ -15,12 +15,12 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-from mkdocs_taghistory.directive import read_directives
+from mkdocs_taghistory.directive import PlacedDirective, Target, read_directives
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
-from mkdocs_taghistory.history import group_by_digest
-from mkdocs_taghistory.render import render_table
-from mkdocs_taghistory.service import TagHistoryService
-from mkdocs_taghistory.settings import DEFAULT_OPTIONS, settings_from_options
+from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
+from mkdocs_taghistory.render import render_table, section_lines
+from mkdocs_taghistory.service import ImageResult, TagHistoryService
+from mkdocs_taghistory.settings import DEFAULT_OPTIONS, Settings, settings_from_options
 
 OPTION_HELP = {
     "registry": "HOST/NAMESPACE that bare image names resolve against",
@@ -37,6 +37,13 @@ OPTION_HELP = {
     "hide_build_tags": "Hide Chainguard's per-build tags (-r<N>, -<YYYYMMDD>)",
     "include_tags": "Show only tags in which this regular expression is found",
     "exclude_tags": "Hide tags in which this regular expression is found",
+    "cache": "Keep fetches on disk (false: memory only)",
+    "ttl": "How long a fetch stays fresh: seconds, or 30m, 6h, 1d",
+    "registries": "Sections per bare image: [{title, registry, description}]",
+    "heading_level": "Heading level of those sections",
+    "empty_message": "Sentence of a section without tags ({title}, {image})",
+    "date_format": "strftime codes plus %O (ordinal day) for Last Changed",
+    "timezone": "IANA time zone the dates are written in",
 }
 # Python-Markdown reads a None default as a boolean option, so "no pattern" is "" here.
 _EXTENSION_DEFAULTS = {"include_tags": "", "exclude_tags": ""}
@@ -46,8 +53,51 @@ _EXTENSION_DEFAULTS = {"include_tags": "", "exclude_tags": ""}
 PREPROCESSOR_PRIORITY = 27
 
 
+def target_problem(target: Target, result: ImageResult) -> str | None:
+    """Why ``result`` cannot be shown for ``target``, or None when it can.
+
+    A section whose registry has no such repository is shown as empty, as the generated pages
+    this replaces did ("no versions ... available"); a lone table has nothing to show.
+    """
+    if result.snapshot is not None or (target.section is not None and result.not_found):
+        return None
+    return result.problem or "no tags could be had"
+
+
+def table_html(
+    settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
+) -> str:
+    """The HTML of one table: the site's filters and format, narrowed by the directive's."""
+    options = placed.options
+    name = target.reference.name
+    rows: list[DigestGroup] = []
+    if result.snapshot is not None:
+        tag_filter = settings.tag_filter.narrowed(options.include, options.exclude)
+        rows = arrange(
+            group_by_digest(result.snapshot, tag_filter),
+            sort=options.sort,
+            max_age=options.max_age,
+            limit=options.limit,
+            now=result.snapshot.fetched_at,
+        )
+    empty = (
+        settings.empty_message.format(title=target.section.title, image=name)
+        if target.section is not None
+        else None
+    )
+    return render_table(
+        name,
+        rows,
+        as_of=result.as_of,
+        columns=options.columns,
+        date_format=options.date_format or settings.date_format,
+        zone=settings.zone,
+        empty=empty,
+    )
+
+
 class TagHistoryPreprocessor(Preprocessor):
-    """Replaces each directive line with a stashed tag table."""
+    """Replaces each directive line with its tables (and section headings)."""
 
     def __init__(self, md: Markdown, extension: TagHistoryExtension) -> None:
         """Render for ``md`` with the service and settings of ``extension``."""
@@ -55,34 +105,39 @@ class TagHistoryPreprocessor(Preprocessor):
         self.extension = extension
 
     def run(self, lines: list[str]) -> list[str]:
-        """Expand the directives in ``lines``; raise :class:`TagHistoryError` on a bad one."""
+        """Expand the directives in ``lines``; raise the extension's error type on a bad one."""
         extension = self.extension
         service = extension.service
+        settings = service.settings
         try:
-            placed = read_directives("\n".join(lines), service.settings.registry)
+            placed = read_directives("\n".join(lines), settings.registry, settings.registries)
         except DirectiveError as error:
             raise extension.error_type(
                 f"{extension.page}:{error.line}{extension.line_note}: {error.reason}"
             ) from None
         if not placed:
             return lines
-        results = service.resolve(item.reference for item in placed)
+        results = service.resolve(target.reference for item in placed for target in item.targets)
         output = list(lines)
-        # From the bottom up, so that replacing one line by three keeps earlier indices valid.
+        # From the bottom up, so that replacing one line by several keeps earlier indices valid.
         for item in reversed(placed):
-            result = results[item.reference]
-            if result.snapshot is None:
-                raise extension.error_type(
-                    f"{extension.page}:{item.directive.line}{extension.line_note}: "
-                    "cannot show the tag history of "
-                    f"{item.reference.name}: {result.problem}"
-                )
-            groups = group_by_digest(result.snapshot, service.settings.tag_filter)
-            html = render_table(item.reference.name, groups, as_of=result.as_of)
+            block: list[str] = []
+            for target in item.targets:
+                result = results[target.reference]
+                problem = target_problem(target, result)
+                if problem is not None:
+                    raise extension.error_type(
+                        f"{extension.page}:{item.directive.line}{extension.line_note}: "
+                        f"cannot show the tag history of {target.reference.name}: {problem}"
+                    )
+                if target.section is not None:
+                    # Markdown, not stashed HTML, so the heading joins the table of contents.
+                    block += section_lines(target.section, settings.heading_level)
+                block += [self.md.htmlStash.store(table_html(settings, item, target, result)), ""]
             index = item.directive.line - 1
-            # Inside a list item the placeholder keeps the item's indentation.
-            placeholder = item.directive.indent + self.md.htmlStash.store(html)
-            output[index : index + 1] = ["", placeholder, ""]
+            # Inside a list item every line keeps the item's indentation.
+            indent = item.directive.indent
+            output[index : index + 1] = ["", *(indent + line if line else "" for line in block)]
         return output
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 # A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
@@ -100,14 +100,14 @@ class TagFilter:
     Attributes:
         hide_signatures: hide cosign and referrer tags (``sha256-<hex>[.sig|.att|.sbom]``).
         hide_builds: hide Chainguard's per-build tags (``-r<N>`` epochs, ``-<YYYYMMDD>`` dates).
-        include: when set, show only tags in which this pattern is found.
-        exclude: when set, hide tags in which this pattern is found.
+        include: show only tags in which every one of these patterns is found.
+        exclude: hide tags in which any of these patterns is found.
     """
 
     hide_signatures: bool = True
     hide_builds: bool = False
-    include: re.Pattern[str] | None = None
-    exclude: re.Pattern[str] | None = None
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
 
     def shows(self, tag: str) -> bool:
         """True when ``tag`` belongs in the table."""
@@ -115,9 +115,19 @@ class TagFilter:
             return False
         if self.hide_builds and _BUILD_TAG.search(tag):
             return False
-        if self.include is not None and not self.include.search(tag):
+        if not all(pattern.search(tag) for pattern in self.include):
             return False
-        return self.exclude is None or not self.exclude.search(tag)
+        return not any(pattern.search(tag) for pattern in self.exclude)
+
+    def narrowed(
+        self, include: re.Pattern[str] | None, exclude: re.Pattern[str] | None
+    ) -> TagFilter:
+        """This filter with a directive's own patterns added to the site's."""
+        return replace(
+            self,
+            include=self.include + ((include,) if include else ()),
+            exclude=self.exclude + ((exclude,) if exclude else ()),
+        )
 
 
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
@@ -183,3 +193,33 @@ def record_sightings(fresh: TagSnapshot, previous: TagSnapshot | None) -> TagSna
         if fresh.source == "oci" and len(sightings) > 1:
             tags[tag] = TagState(state.digest, sightings[-1].first_seen)
     return replace(fresh, tags=tags, ledger=ledger)
+
+
+def arrange(
+    groups: list[DigestGroup],
+    *,
+    sort: str = "newest",
+    max_age: timedelta | None = None,
+    limit: int | None = None,
+    now: datetime,
+) -> list[DigestGroup]:
+    """Order rows and cut them down as a directive asks.
+
+    Args:
+        groups: rows, newest first, as :func:`group_by_digest` gives them.
+        sort: ``newest``, ``oldest`` (unknown times still last) or ``tag``.
+        max_age: drop rows whose last change is older than this before ``now`` (rows with no
+            known time are kept: their age is unknown, not great).
+        limit: keep at most this many rows, after sorting.
+        now: what ``max_age`` counts back from; the fetch time, so that the same snapshot
+            always gives the same table.
+    """
+    rows = list(groups)
+    if max_age is not None:
+        rows = [row for row in rows if row.changed is None or now - row.changed <= max_age]
+    if sort == "oldest":
+        known = [row for row in rows if row.changed is not None]
+        rows = known[::-1] + [row for row in rows if row.changed is None]
+    elif sort == "tag":
+        rows.sort(key=lambda row: natural_key(row.tags[0]))
+    return rows[:limit] if limit is not None else rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -19,7 +20,7 @@ from mkdocs.structure.pages import Page
 from mkdocs_taghistory.config import TagHistoryConfig
 from mkdocs_taghistory.directive import PlacedDirective, read_directives
 from mkdocs_taghistory.errors import DirectiveError
-from mkdocs_taghistory.extension import TagHistoryExtension
+from mkdocs_taghistory.extension import TagHistoryExtension, target_problem
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 
@@ -44,19 +45,29 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
     """Expands ``<< tag_history "IMAGE" >>`` directives into live tag tables."""
 
     def __init__(self) -> None:
-        """Start without a service; ``on_config`` makes one per build."""
+        """Start without a service; ``on_config`` makes one, or keeps the one it has."""
         self.service: TagHistoryService | None = None
         self.extension: TagHistoryExtension | None = None
+        self._service_options: dict[str, Any] | None = None
         self._config_dir = Path.cwd()
+
+    # Defining on_startup tells MkDocs to keep this object for the whole of `mkdocs serve`, so
+    # results stay in memory across rebuilds and an edited page refetches nothing fresh.
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Nothing to prepare; its presence keeps the plugin alive across rebuilds."""
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Check the options, then install the Markdown extension with this build's service."""
         self._config_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
-        try:
-            settings = settings_from_options(dict(self.config), self._config_dir)
-        except ConfigurationError as error:
-            raise PluginError(f"taghistory: {error}") from None
-        self.service = TagHistoryService(settings)
+        options = {**dict(self.config), "config_dir": str(self._config_dir)}
+        if self.service is None or options != self._service_options:
+            try:
+                settings = settings_from_options(dict(self.config), self._config_dir)
+            except ConfigurationError as error:
+                raise PluginError(f"taghistory: {error}") from None
+            self.service = TagHistoryService(settings)
+            self._service_options = options
+        self.service.start_build()
         core_logger = logging.getLogger("mkdocs_taghistory")
         if _FORWARDER not in core_logger.handlers:
             core_logger.addHandler(_FORWARDER)
@@ -75,24 +86,24 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
     @event_priority(-50)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Find every directive of the site and fetch all their images at once."""
-        placements: dict[str, list[tuple[str, PlacedDirective]]] = {}
+        service = self._service()
+        placements: list[tuple[str, PlacedDirective]] = []
         for file in files.documentation_pages():
             label = self._label(file)
-            for placed in self._read(file.content_string, label):
-                placements.setdefault(placed.reference.name, []).append((label, placed))
+            placements += [(label, placed) for placed in self._read(file.content_string, label)]
         if not placements:
             return files
-        service = self._service()
-        everything = [placed for found in placements.values() for _, placed in found]
-        results = service.resolve(placed.reference for placed in everything)
-        for found in placements.values():
-            label, placed = found[0]
-            result = results[placed.reference]
-            if result.snapshot is None:
-                raise PluginError(
-                    f"{label}:{placed.directive.line}: cannot show the tag history of "
-                    f"{placed.reference.name}: {result.problem}"
-                )
+        results = service.resolve(
+            target.reference for _, placed in placements for target in placed.targets
+        )
+        for label, placed in placements:
+            for target in placed.targets:
+                problem = target_problem(target, results[target.reference])
+                if problem is not None:
+                    raise PluginError(
+                        f"{label}:{placed.directive.line}: cannot show the tag history of "
+                        f"{target.reference.name}: {problem}"
+                    )
         return files
 
     def on_page_markdown(
@@ -104,8 +115,9 @@ class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped
         return markdown
 
     def _read(self, text: str, label: str) -> list[PlacedDirective]:
+        settings = self._service().settings
         try:
-            return read_directives(text, self.config.registry)
+            return read_directives(text, settings.registry, settings.registries)
         except DirectiveError as error:
             raise PluginError(f"{label}:{error.line}: {error.reason}") from None
 

@@ -93,6 +93,12 @@ def validate_host(host: str, text: str | None = None) -> None:
     _validate_host(host, text if text is not None else host)
 
 
+def has_registry_host(text: str) -> bool:
+    """True when an image name starts with a registry host (``ghcr.io/o/i``), not a bare name."""
+    first, _, rest = text.strip().partition("/")
+    return bool(rest) and _looks_like_host(first)
+
+
 def _validate_host(host: str, text: str) -> None:
     name, port = host, None
     if host.startswith("["):
@@ -157,9 +163,8 @@ def parse_reference(text: str, default_registry: str = DEFAULT_REGISTRY) -> Imag
             f"image reference {text!r} names a digest; a tag history is of a repository, "
             "so give the repository alone"
         )
-    first, _, rest = stripped.partition("/")
-    if rest and _looks_like_host(first):
-        host, repository = first, rest
+    if has_registry_host(stripped):
+        host, _, repository = stripped.partition("/")
     else:
         host, namespace = parse_registry(default_registry)
         repository = f"{namespace}/{stripped}" if namespace else stripped

@@ -8,24 +8,17 @@ Everything that came from a registry is escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from html import escape
 
 from mkdocs_taghistory.history import DigestGroup
-
-HEADERS = ("Tag (s)", "Last Changed", "Digest")
-
-
-def ordinal_day(day: int) -> str:
-    """``1`` -> ``1st``, ``2`` -> ``2nd``, ``11`` -> ``11th``, ``22`` -> ``22nd``."""
-    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{day}{suffix}"
-
-
-def format_day(moment: datetime) -> str:
-    """The short date the tables show, as ``March 18th``."""
-    utc = moment.astimezone(timezone.utc)
-    return f"{utc.strftime('%B')} {ordinal_day(utc.day)}"
+from mkdocs_taghistory.options import (
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    DEFAULT_DATE_FORMAT,
+    RegistrySection,
+    format_date,
+)
 
 
 def time_element(moment: datetime, text: str) -> str:
@@ -37,34 +30,60 @@ def time_element(moment: datetime, text: str) -> str:
     )
 
 
-def _row(group: DigestGroup) -> str:
-    tags = " ".join(f"<code>{escape(tag)}</code>" for tag in group.tags)
-    changed = time_element(group.changed, format_day(group.changed)) if group.changed else "unknown"
-    return (
-        f"<tr>\n<td>{tags}</td>\n<td>{changed}</td>\n"
-        f"<td><code>{escape(group.digest)}</code></td>\n</tr>"
-    )
+def _cell(column: str, group: DigestGroup, image: str, date_format: str, zone: tzinfo) -> str:
+    if column == "tags":
+        return " ".join(f"<code>{escape(tag)}</code>" for tag in group.tags)
+    if column == "last_changed":
+        if group.changed is None:
+            return "unknown"
+        return time_element(group.changed, format_date(group.changed.astimezone(zone), date_format))
+    if column == "digest":
+        return f"<code>{escape(group.digest)}</code>"
+    return f"<code>{escape(image)}@{escape(group.digest)}</code>"
 
 
-def render_table(image: str, groups: Sequence[DigestGroup], as_of: datetime | None = None) -> str:
+def render_table(
+    image: str,
+    groups: Sequence[DigestGroup],
+    *,
+    as_of: datetime | None = None,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    zone: tzinfo = timezone.utc,
+    empty: str | None = None,
+) -> str:
     """The HTML for one image's tag table.
 
     Args:
-        image: the full image reference, named when there are no tags.
+        image: the full image reference, for the pull column and the empty sentence.
         groups: the rows, in the order to show.
         as_of: when the table comes from an earlier fetch, the time of that fetch, stated in a
             note under the table.
+        columns: which columns, in order (see :data:`~mkdocs_taghistory.options.COLUMNS`).
+        date_format: how "Last Changed" is written.
+        zone: the time zone the dates are written in; tooltips always show UTC.
+        empty: the sentence shown instead of an empty table (escaped here).
     """
     parts = [f'<div class="taghistory" data-image="{escape(image)}">']
     if groups:
-        header = "\n".join(f"<th>{title}</th>" for title in HEADERS)
-        rows = "\n".join(_row(group) for group in groups)
+        header = "\n".join(f"<th>{COLUMNS[column]}</th>" for column in columns)
+        rows = "\n".join(
+            "<tr>\n"
+            + "\n".join(
+                f"<td>{_cell(column, group, image, date_format, zone)}</td>" for column in columns
+            )
+            + "\n</tr>"
+            for group in groups
+        )
         parts.append(
-            f"<table>\n<thead>\n<tr>\n{header}\n</tr>\n</thead>\n<tbody>\n{rows}\n"
-            "</tbody>\n</table>"
+            f"<table>\n<thead>\n<tr>\n{header}\n</tr>\n</thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
         )
     else:
-        parts.append(f"<p>There are no tags of <code>{escape(image)}</code>.</p>")
+        parts.append(
+            f"<p>{escape(empty)}</p>"
+            if empty
+            else f"<p>There are no tags of <code>{escape(image)}</code>.</p>"
+        )
     if as_of is not None:
         stamp = as_of.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         parts.append(
@@ -74,3 +93,11 @@ def render_table(image: str, groups: Sequence[DigestGroup], as_of: datetime | No
         )
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def section_lines(section: RegistrySection, level: int) -> list[str]:
+    """The Markdown that introduces a registry's section: its heading and description."""
+    lines = ["#" * level + " " + section.title, ""]
+    if section.description.strip():
+        lines += [*section.description.strip().splitlines(), ""]
+    return lines

@@ -20,7 +20,7 @@ from mkdocs_taghistory.history import TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.client import RegistryClient
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
-from mkdocs_taghistory.timestamps import format_timestamp
+from mkdocs_taghistory.timestamps import format_timestamp, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,13 @@ class ImageResult:
         as_of: set when the snapshot came from the cache instead of a fresh fetch: the time
             of that earlier fetch, which the page states under the table.
         problem: why there is no fresh snapshot (or no snapshot at all).
+        not_found: the registry has no such repository (a section shows that as empty).
     """
 
     snapshot: TagSnapshot | None
     as_of: datetime | None = None
     problem: str | None = None
+    not_found: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,60 +62,85 @@ class FetchSummary:
 
 
 class TagHistoryService:
-    """Fetches images once each and remembers the results for its lifetime."""
+    """Fetches images once each per build, and keeps the results while they are fresh."""
 
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         """Serve tables by ``settings``; ``transport`` replaces the network (for embedding)."""
         self.settings = settings
         self._transport = transport
         self._cache = SnapshotCache(settings.cache_dir) if settings.cache_dir else None
-        self._results: dict[ImageReference, ImageResult] = {}
+        self._results: dict[ImageReference, tuple[ImageResult, float]] = {}
         self._cache_write_failed = False
+        self.last_summary: FetchSummary | None = None
+        """The counts of the last fetch pass, for the caller's summary and for tests."""
+
+    def start_build(self) -> None:
+        """Forget what is no longer fresh, so that a new build (under ``mkdocs serve``) asks
+        again for those images and reuses the rest. Within a build, nothing is asked twice."""
+        ttl = self.settings.ttl.total_seconds()
+        now = time.monotonic()
+        self._results = {
+            reference: (result, obtained)
+            for reference, (result, obtained) in self._results.items()
+            if result.snapshot is not None and result.as_of is None and now - obtained < ttl
+        }
 
     def resolve(self, references: Iterable[ImageReference]) -> dict[ImageReference, ImageResult]:
-        """The result for each image, fetching in one concurrent pass those not seen before."""
+        """The result for each image, fetching in one concurrent pass those not known yet."""
         wanted = list(dict.fromkeys(references))
         missing = [reference for reference in wanted if reference not in self._results]
         if missing:
-            self._results.update(self._load(missing))
-        return {reference: self._results[reference] for reference in wanted}
+            obtained = time.monotonic()
+            for reference, result in self._load(missing).items():
+                self._results[reference] = (result, obtained)
+        return {reference: self._results[reference][0] for reference in wanted}
 
     def _load(self, references: list[ImageReference]) -> dict[ImageReference, ImageResult]:
         started = time.perf_counter()
+        now = utc_now()
         cached = {reference: self._cached(reference) for reference in references}
+        results: dict[ImageReference, ImageResult] = {}
+        for reference, snapshot in cached.items():
+            # A cached fetch younger than the ttl is the answer: no request at all.
+            if snapshot is not None and now - snapshot.fetched_at < self.settings.ttl:
+                results[reference] = ImageResult(snapshot)
+        stale = [reference for reference in references if reference not in results]
+        requests = 0
         if self.settings.offline:
-            results = {
-                reference: self._offline(reference, cached[reference]) for reference in references
-            }
-            requests = 0
-        else:
+            results.update({reference: self._offline(reference, cached[reference], now)
+                            for reference in stale})  # fmt: skip
+        elif stale:
             known = {
                 reference: snapshot.digest_created
                 for reference, snapshot in cached.items()
                 if snapshot is not None
             }
             with RegistryClient(self.settings.client, self._transport) as client:
-                fetched = client.fetch_many(references, known)
+                fetched = client.fetch_many(stale, known)
                 requests = client.requests_sent
-            results = {
+            results.update({
                 reference: self._settle(reference, fetched[reference], cached[reference])
-                for reference in references
-            }
+                for reference in stale
+            })  # fmt: skip
         summary = FetchSummary(
             images=len(results),
             tags=sum(len(result.snapshot.tags) for result in results.values() if result.snapshot),
             requests=requests,
-            from_cache=sum(1 for result in results.values() if result.as_of is not None),
+            from_cache=sum(1 for reference in references if reference not in stale)
+            + sum(1 for reference in stale if results[reference].as_of is not None),
             failed=sum(1 for result in results.values() if result.snapshot is None),
             seconds=time.perf_counter() - started,
         )
+        self.last_summary = summary
         logger.info("Tag history of %s", summary)
         return results
 
     def _cached(self, reference: ImageReference) -> TagSnapshot | None:
         return self._cache.load(reference.name) if self._cache else None
 
-    def _offline(self, reference: ImageReference, cached: TagSnapshot | None) -> ImageResult:
+    def _offline(
+        self, reference: ImageReference, cached: TagSnapshot | None, now: datetime
+    ) -> ImageResult:
         if cached is None:
             where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
             return ImageResult(
@@ -129,6 +156,7 @@ class TagHistoryService:
             reference.name,
             format_timestamp(cached.fetched_at),
         )
+        # Only stale copies come here (fresh ones were served above): say how old they are.
         return ImageResult(cached, as_of=cached.fetched_at, problem="offline build")
 
     def _settle(
@@ -156,7 +184,7 @@ class TagHistoryService:
             return ImageResult(
                 None, problem=f"{fetched.reason}, and there is no cached copy{where}"
             )
-        return ImageResult(None, problem=fetched.reason)
+        return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
 
     def _store(self, snapshot: TagSnapshot) -> None:
         if self._cache is None:

@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import os
 import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import TagFilter
+from mkdocs_taghistory.options import (
+    DEFAULT_DATE_FORMAT,
+    OptionError,
+    RegistrySection,
+    check_date_format,
+)
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from mkdocs_taghistory.registry.http import ClientSettings, VendorSetting
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
+DEFAULT_EMPTY_MESSAGE = "Currently, there are no versions of this image available in the {title}."
+_DURATION = re.compile(r"(?P<amount>\d+)(?P<unit>[smhd]?)")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
 VENDOR_NAMES = ("chainguard", "dockerhub", "quay", "ghcr", "oci")
 
@@ -29,7 +40,9 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     "concurrency": 16,
     "timeout": 10,
     "retries": 3,
+    "cache": True,
     "cache_dir": DEFAULT_CACHE_DIR,
+    "ttl": "1h",
     "offline": False,
     "strict": False,
     "auth": {},
@@ -38,6 +51,11 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     "hide_build_tags": False,
     "include_tags": None,
     "exclude_tags": None,
+    "registries": [],
+    "heading_level": 3,
+    "empty_message": DEFAULT_EMPTY_MESSAGE,
+    "date_format": DEFAULT_DATE_FORMAT,
+    "timezone": "UTC",
 }
 """Every option with its default, as both the plugin and the extension take them."""
 
@@ -63,6 +81,12 @@ class Settings:
             fails ``mkdocs build --strict``) instead of an info line.
         client: how registries are reached.
         tag_filter: which tags the tables show.
+        ttl: how long a fetch stays fresh: younger cached copies are used without asking.
+        registries: when set, a bare image name shows one section per registry.
+        heading_level: the level of those sections' headings.
+        empty_message: the sentence of a section without tags (``{title}``, ``{image}``).
+        date_format: how "Last Changed" is written (strftime codes plus ``%O``).
+        zone: the time zone dates are written in.
     """
 
     registry: str = DEFAULT_REGISTRY
@@ -71,6 +95,12 @@ class Settings:
     strict: bool = False
     client: ClientSettings = field(default_factory=ClientSettings)
     tag_filter: TagFilter = field(default_factory=TagFilter)
+    ttl: timedelta = timedelta(hours=1)
+    registries: tuple[RegistrySection, ...] = ()
+    heading_level: int = 3
+    empty_message: str = DEFAULT_EMPTY_MESSAGE
+    date_format: str = DEFAULT_DATE_FORMAT
+    zone: tzinfo = timezone.utc
 
 
 def _require(condition: bool, option: str, problem: str) -> None:
@@ -87,6 +117,63 @@ def _pattern(option: str, value: Any) -> re.Pattern[str] | None:
     except re.error as error:
         message = f"option '{option}': not a regular expression: {error}"
         raise ConfigurationError(message) from None
+
+
+def parse_duration(value: object) -> timedelta:
+    """A ttl: seconds as a number, or ``30m``, ``6h``, ``1d``.
+
+    Raises:
+        ConfigurationError: for anything else.
+    """
+    if isinstance(value, bool):
+        raise ConfigurationError("option 'ttl': expected seconds or a duration such as 6h")
+    if isinstance(value, (int, float)) and value >= 0:
+        return timedelta(seconds=value)
+    match = _DURATION.fullmatch(str(value).strip())
+    if match is None:
+        raise ConfigurationError(
+            f"option 'ttl': {value!r} is not a duration; write seconds or 30m, 6h, 1d"
+        )
+    return timedelta(seconds=int(match.group("amount")) * _DURATION_UNITS[match.group("unit")])
+
+
+def _sections(value: Any) -> tuple[RegistrySection, ...]:
+    _require(isinstance(value, list), "registries", "expected a list of {title, registry}")
+    sections = []
+    for number, entry in enumerate(value, start=1):
+        _require(
+            isinstance(entry, dict)
+            and isinstance(entry.get("title"), str)
+            and isinstance(entry.get("registry"), str),
+            "registries",
+            f"entry {number}: expected 'title' and 'registry' (and optionally 'description')",
+        )
+        try:
+            parse_registry(entry["registry"])
+        except InvalidReferenceError as error:
+            raise ConfigurationError(f"option 'registries': entry {number}: {error}") from None
+        description = entry.get("description") or ""
+        _require(isinstance(description, str), "registries",
+                 f"entry {number}: 'description' must be text")  # fmt: skip
+        sections.append(RegistrySection(entry["title"], entry["registry"], description))
+    return tuple(sections)
+
+
+def _zone(value: Any) -> tzinfo:
+    if value in ("UTC", "utc", None):
+        return timezone.utc
+    try:
+        return zoneinfo.ZoneInfo(str(value))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"option 'timezone': unknown time zone {value!r}; use an IANA name such as "
+            "Europe/Berlin"
+        ) from None
+
+
+def _patterns(option: str, value: Any) -> tuple[re.Pattern[str], ...]:
+    pattern = _pattern(option, value)
+    return (pattern,) if pattern is not None else ()
 
 
 def _auth(value: Any) -> dict[str, Credentials]:
@@ -155,7 +242,20 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
                 f"option 'insecure_registries': {host!r} is not a registry host; "
                 "write host or host:port, without http://"
             ) from None
-    cache_dir = str(values["cache_dir"] or "")
+    cache_dir = str(values["cache_dir"] or "") if values["cache"] else ""
+    level = values["heading_level"]
+    _require(isinstance(level, int) and 1 <= level <= 6, "heading_level", "must be 1 to 6")
+    empty = str(values["empty_message"])
+    try:
+        empty.format(title="", image="")
+    except (KeyError, IndexError, ValueError) as error:
+        raise ConfigurationError(
+            f"option 'empty_message': only {{title}} and {{image}} can be filled in ({error})"
+        ) from None
+    try:
+        date_format = check_date_format(str(values["date_format"]))
+    except OptionError as error:
+        raise ConfigurationError(f"option 'date_format': {error}") from None
     return Settings(
         registry=str(values["registry"]),
         # A relative cache_dir is relative to the site (mkdocs.yml), not to where the build
@@ -171,10 +271,16 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
             credentials=CredentialSource(_auth(values["auth"])),
             vendors=_vendors(values["vendors"]),
         ),
+        ttl=parse_duration(values["ttl"]),
+        registries=_sections(values["registries"]),
+        heading_level=level,
+        empty_message=empty,
+        date_format=date_format,
+        zone=_zone(values["timezone"]),
         tag_filter=TagFilter(
             hide_signatures=bool(values["hide_signature_tags"]),
             hide_builds=bool(values["hide_build_tags"]),
-            include=_pattern("include_tags", values["include_tags"]),
-            exclude=_pattern("exclude_tags", values["exclude_tags"]),
+            include=_patterns("include_tags", values["include_tags"]),
+            exclude=_patterns("exclude_tags", values["exclude_tags"]),
         ),
     )

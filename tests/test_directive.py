@@ -115,7 +115,10 @@ def test_read_directives_resolves_images_against_the_default_registry() -> None:
     placed = read_directives(
         '<< tag_history "rust" >>\n\n<< tag_history "ghcr.io/o/i" >>\n', "cgr.dev/chainguard"
     )
-    assert [item.reference.name for item in placed] == ["cgr.dev/chainguard/rust", "ghcr.io/o/i"]
+    assert [item.targets[0].reference.name for item in placed] == [
+        "cgr.dev/chainguard/rust",
+        "ghcr.io/o/i",
+    ]
 
 
 def test_unknown_option_is_an_error_with_its_line() -> None:

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
-from mkdocs_taghistory.render import format_day, ordinal_day, render_table
+from mkdocs_taghistory.options import format_date, ordinal_day
+from mkdocs_taghistory.render import render_table
 
 A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
 
@@ -66,7 +67,7 @@ def test_days_are_written_with_ordinals() -> None:
     assert [ordinal_day(day) for day in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st",
     ]  # fmt: skip
-    assert format_day(at(18, 23)) == "March 18th"
+    assert format_date(at(18, 23), "%B %O") == "March 18th"
 
 
 def test_table_has_the_seed_columns_and_code_spans() -> None:

@@ -58,7 +58,9 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
     own_registry: RegistryServer, tmp_path: Path
 ) -> None:
     pushed = seed_image(own_registry.url, WIDGET, digests=2, tags_per_digest=2)
-    service_settings = Settings(cache_dir=tmp_path, client=ClientSettings(retries=0))
+    service_settings = Settings(
+        cache_dir=tmp_path, client=ClientSettings(retries=0), ttl=timedelta(0)
+    )
     reference = parse_reference(f"{own_registry.host}/{WIDGET}")
     first = TagHistoryService(service_settings).resolve([reference])[reference].snapshot
     assert first is not None
@@ -91,7 +93,7 @@ def test_signature_tags_are_hidden_by_default_and_filters_combine() -> None:
     assert visible(TagFilter(hide_signatures=False))[-3:] == [
         f"sha256-{'c' * 64}", f"sha256-{'c' * 64}.att", f"sha256-{'c' * 64}.sig",
     ]  # fmt: skip
-    assert visible(TagFilter(include=re.compile(r"^1\."), exclude=re.compile("dev"))) == [
+    assert visible(TagFilter(include=(re.compile(r"^1\."),), exclude=(re.compile("dev"),))) == [
         "1.2.3", "1.2.3-r1",
     ]  # fmt: skip
 

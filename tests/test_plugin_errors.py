@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from mkdocs_taghistory.config import TagHistoryConfig
+from mkdocs_taghistory.extension import OPTION_HELP
+from mkdocs_taghistory.settings import DEFAULT_OPTIONS
+
 from tests.support.registry_server import free_port
 from tests.support.site import mkdocs_build, write_site
 
@@ -90,3 +94,8 @@ def test_bad_plugin_option_is_a_config_error(
     build = mkdocs_build(write_site(tmp_path, {"index.md": "# Home\n"}, options), "--strict")
     assert build.returncode != 0
     assert message in build.output, build.output
+
+
+def test_plugin_and_extension_take_the_same_options() -> None:
+    plugin_options = {name for name, _ in TagHistoryConfig._schema}
+    assert plugin_options == set(DEFAULT_OPTIONS) == set(OPTION_HELP)

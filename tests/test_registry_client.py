@@ -90,7 +90,7 @@ def test_unknown_repository_is_a_clear_permanent_error(seeded_registry: SeededRe
     assert isinstance(error, RegistryError)
     assert not error.transient
     assert error.image == f"{seeded_registry.server.host}/acme/nothing-here"
-    assert "not found" in error.reason
+    assert error.not_found and "no such repository" in error.reason
 
 
 def test_unreachable_registry_is_a_transient_error() -> None:

@@ -46,7 +46,8 @@ def test_offline_build_reuses_last_fetch_then_fails_without_cache(
     config = write_site(
         tmp_path / "site",
         {"index.md": "# Home\n", "widget.md": PAGE.format(image=f"{own_registry.host}/{WIDGET}")},
-        {"cache_dir": "cache"},
+        # ttl 0: every build asks the registry, so the second one meets it stopped.
+        {"cache_dir": "cache", "ttl": 0, "retries": 1},
     )
     online = mkdocs_build(config)
     assert online.returncode == 0, online.output

@@ -53,9 +53,15 @@ class OciVendor(Vendor):
                     reference.name, "the tag list's pagination does not end", transient=False
                 )
             seen_pages.add(url)
-            response, page = self.http.registry_json(
-                reference, url, "tag list", max_bytes=MAX_LIST_BYTES
-            )
+            response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
+            if response.status_code == 404:
+                raise RegistryError(
+                    reference.name, f"no such repository on {reference.host}",
+                    transient=False, not_found=True,
+                )  # fmt: skip
+            if response.status_code != 200:
+                raise status_error(reference, response, "reading tag list")
+            page = parse_json(reference, body, "tag list")
             page_tags = page.get("tags") if isinstance(page, dict) else None
             if not isinstance(page_tags, list) and page_tags is not None:
                 raise RegistryError(reference.name, "the tag list is not a list", transient=False)

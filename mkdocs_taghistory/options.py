@@ -1,0 +1,181 @@
+"""A directive's ``key=value`` options, checked and turned into what a table needs. No I/O."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from mkdocs_taghistory.errors import InvalidReferenceError
+from mkdocs_taghistory.reference import parse_registry
+
+COLUMNS = {
+    "tags": "Tag (s)",
+    "last_changed": "Last Changed",
+    "digest": "Digest",
+    "pull": "Pull",
+}
+"""Every column a table can have, with its heading."""
+
+DEFAULT_COLUMNS = ("tags", "last_changed", "digest")
+SORTS = ("newest", "oldest", "tag")
+DEFAULT_DATE_FORMAT = "%B %O"
+"""The seed pages' style, "March 18th": strftime codes, plus ``%O`` for an ordinal day."""
+
+_AGE = re.compile(r"(?P<amount>\d+)(?P<unit>[hdw])")
+_AGE_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+_SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
+
+
+class OptionError(ValueError):
+    """An option that cannot be used; the message says what would be right."""
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """What one directive asks of its table.
+
+    Attributes:
+        limit: show at most this many digest rows.
+        max_age: hide rows whose last change is older than this, counted back from the fetch.
+        include: show only tags in which this pattern is found.
+        exclude: hide tags in which this pattern is found.
+        registry: ``HOST/NAMESPACE`` for a bare image name, instead of the site's.
+        columns: the columns, in order.
+        sort: ``newest`` (default), ``oldest`` or ``tag`` (by the row's first tag).
+        date_format: strftime codes plus ``%O``; None for the site's format.
+    """
+
+    limit: int | None = None
+    max_age: timedelta | None = None
+    include: re.Pattern[str] | None = None
+    exclude: re.Pattern[str] | None = None
+    registry: str | None = None
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    sort: str = "newest"
+    date_format: str | None = None
+
+
+def format_date(moment: datetime, date_format: str) -> str:
+    """Format ``moment`` with strftime codes plus ``%O``, the ordinal day (``18th``)."""
+    # Split on "%%" first, so that a literal percent sign followed by O stays as written.
+    parts = [part.replace("%O", ordinal_day(moment.day)) for part in date_format.split("%%")]
+    return "%".join(moment.strftime(part) for part in parts)
+
+
+def ordinal_day(day: int) -> str:
+    """``1`` -> ``1st``, ``2`` -> ``2nd``, ``11`` -> ``11th``, ``22`` -> ``22nd``."""
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def check_date_format(date_format: str) -> str:
+    """Return ``date_format`` if it formats a date to some text.
+
+    Raises:
+        OptionError: when it does not.
+    """
+    try:
+        sample = format_date(_SAMPLE_DATE, date_format)
+    except ValueError as error:
+        raise OptionError(f"date format {date_format!r} is not valid: {error}") from None
+    if not sample.strip():
+        raise OptionError(f"date format {date_format!r} gives empty text")
+    return date_format
+
+
+def parse_age(text: str) -> timedelta:
+    """``36h``, ``30d`` or ``2w`` as a duration.
+
+    Raises:
+        OptionError: for anything else.
+    """
+    match = _AGE.fullmatch(text.strip())
+    if match is None:
+        raise OptionError(f"{text!r} is not an age; write a number and h, d or w, as 30d")
+    return int(match.group("amount")) * _AGE_UNITS[match.group("unit")]
+
+
+def _pattern(key: str, value: str) -> re.Pattern[str]:
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise OptionError(f"{key}={value!r} is not a regular expression: {error}") from None
+
+
+def _positive(key: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise OptionError(f"{key} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def _columns(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(","))
+    for name in names:
+        if name not in COLUMNS:
+            close = difflib.get_close_matches(name, list(COLUMNS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise OptionError(f"unknown column {name!r}{hint} (columns: {', '.join(COLUMNS)})")
+    if len(set(names)) != len(names):
+        raise OptionError(f"columns={value!r} names a column twice")
+    return names
+
+
+def _choice(key: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise OptionError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _registry(value: str) -> str:
+    try:
+        parse_registry(value)
+    except InvalidReferenceError as error:
+        raise OptionError(f"registry={value!r}: {error}") from None
+    return value
+
+
+OPTION_NAMES = ("limit", "max_age", "include", "exclude", "registry", "columns", "sort",
+                "date_format")  # fmt: skip
+
+
+def parse_options(options: Mapping[str, str]) -> TableOptions:
+    """Check a directive's options and turn them into :class:`TableOptions`.
+
+    Raises:
+        OptionError: for an unknown option (with the closest known one) or a bad value.
+    """
+    for key in options:
+        if key not in OPTION_NAMES:
+            close = difflib.get_close_matches(key, OPTION_NAMES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise OptionError(f"unknown option {key!r}{hint}")
+    get = options.get
+    return TableOptions(
+        limit=_positive("limit", options["limit"]) if "limit" in options else None,
+        max_age=parse_age(options["max_age"]) if "max_age" in options else None,
+        include=_pattern("include", options["include"]) if "include" in options else None,
+        exclude=_pattern("exclude", options["exclude"]) if "exclude" in options else None,
+        registry=_registry(options["registry"]) if "registry" in options else None,
+        columns=_columns(options["columns"]) if "columns" in options else DEFAULT_COLUMNS,
+        sort=_choice("sort", get("sort", "newest"), SORTS),
+        date_format=check_date_format(options["date_format"]) if "date_format" in options
+        else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RegistrySection:
+    """One section of a sectioned table: a registry and how the page introduces it.
+
+    Attributes:
+        title: the section's heading, which the table of contents lists.
+        registry: ``HOST/NAMESPACE`` that the image's bare name is looked up under.
+        description: Markdown shown between the heading and the table.
+    """
+
+    title: str
+    registry: str
+    description: str = ""
