@@ -1,0 +1,142 @@
+"""Every directive option and site layout option, in real builds against the real registry;
+and every bad value, as a build error with its page and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.conftest import WIDGET, SeededRegistry
+from tests.support.site import Build, mkdocs_build, write_site
+
+
+def tables(soup: BeautifulSoup) -> list[tuple[list[str], list[list[str]]]]:
+    """Each tag table: its headings, and its rows as the text of their cells."""
+    return [
+        (
+            [th.get_text() for th in block.select("thead th")],
+            [[td.get_text() for td in row.find_all("td")] for row in block.select("tbody tr")],
+        )
+        for block in soup.select("div.taghistory")
+    ]
+
+
+@pytest.fixture(scope="module")
+def options_build(
+    seeded_registry: SeededRegistry, tmp_path_factory: pytest.TempPathFactory
+) -> Build:
+    host = seeded_registry.server.host
+    widget = f"{host}/{WIDGET}"
+    page = "\n\n".join([
+        "# Options",
+        f'<< tag_history "{widget}" limit=3 >>',
+        f'<< tag_history "{widget}" limit=2 sort=oldest columns="tags,pull" >>',
+        f'<< tag_history "{widget}" include="^1\\.5[0-9]\\.0$" sort=tag columns="tags" >>',
+        f'<< tag_history "{widget}" exclude="^1\\." columns="tags,last_changed" '
+        'date_format="%Y-%m-%d %H:%M" >>',
+        f'<< tag_history "{widget}" max_age=5h columns="tags" >>',
+        f'<< tag_history "gadget" registry="{host}/acme" columns="digest" >>',
+    ]) + "\n"  # fmt: skip
+    root = tmp_path_factory.mktemp("options")
+    build = mkdocs_build(write_site(root, {"options.md": page}, {"cache": False}), "--strict")
+    assert build.returncode == 0, build.output
+    return build
+
+
+def test_limit_keeps_the_newest_rows(options_build: Build, seeded_registry: SeededRegistry) -> None:
+    _, rows = tables(options_build.page("options"))[0]
+    newest = sorted(seeded_registry.widget, key=lambda image: image.created, reverse=True)[:3]
+    assert [row[2] for row in rows] == [image.digest for image in newest]
+
+
+def test_oldest_first_with_a_pull_column(
+    options_build: Build, seeded_registry: SeededRegistry
+) -> None:
+    headings, rows = tables(options_build.page("options"))[1]
+    assert headings == ["Tag (s)", "Pull"]
+    oldest = seeded_registry.widget[:2]
+    assert [row[1] for row in rows] == [
+        f"{seeded_registry.widget_reference}@{image.digest}" for image in oldest
+    ]
+
+
+def test_include_and_sort_by_tag(options_build: Build) -> None:
+    _, rows = tables(options_build.page("options"))[2]
+    assert [row[0] for row in rows] == [f"1.{number}.0" for number in range(50, 60)]
+
+
+def test_exclude_and_date_format(options_build: Build, seeded_registry: SeededRegistry) -> None:
+    headings, rows = tables(options_build.page("options"))[3]
+    assert headings == ["Tag (s)", "Last Changed"]
+    latest = seeded_registry.widget[-1]
+    assert rows == [["latest", latest.created.strftime("%Y-%m-%d %H:%M")]]
+
+
+def test_max_age_counts_back_from_the_fetch(options_build: Build) -> None:
+    # Digests are an hour apart and the fetch is years later: nothing is 5 hours old.
+    assert tables(options_build.page("options"))[4] == ([], [])
+    assert "There are no tags of" in options_build.page("options").get_text()
+
+
+def test_registry_option_places_a_bare_name(
+    options_build: Build, seeded_registry: SeededRegistry
+) -> None:
+    _, rows = tables(options_build.page("options"))[5]
+    assert sorted(row[0] for row in rows) == sorted(
+        image.digest for image in seeded_registry.gadget
+    )
+
+
+def test_sections_per_registry_with_headings_in_the_toc_and_an_empty_one(
+    seeded_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    host = seeded_registry.server.host
+    config = write_site(
+        tmp_path, {"gadget.md": "# Gadget\n\n<< tag_history \"gadget\" >>\n"},
+        {
+            "cache": False,
+            "registries": [
+                {"title": "Public", "registry": f"{host}/acme", "description": "For **all**."},
+                {"title": "Private", "registry": f"{host}/private"},
+            ],
+            "empty_message": "Currently, there are no {title} versions of this image available.",
+            "heading_level": 2,
+        },
+    )  # fmt: skip
+    build = mkdocs_build(config, "--strict")
+    assert build.returncode == 0, build.output
+    soup = build.page("gadget")
+    assert [h.get_text() for h in soup.find_all("h2")] == ["Public", "Private"]
+    strong = soup.find("strong")
+    assert strong is not None and strong.get_text() == "all"
+    public, private = soup.select("div.taghistory")
+    assert len(public.select("tbody tr")) == 3
+    assert private.get_text().strip() == (
+        "Currently, there are no Private versions of this image available."
+    )
+    assert {a["href"] for a in soup.select(".bs-sidebar a")} >= {"#public", "#private"}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("limit=0", "limit must be a whole number of at least 1, not '0'"),
+        ("limt=3", "unknown option 'limt'; did you mean 'limit'?"),
+        ("max_age=3x", "'3x' is not an age; write a number and h, d or w"),
+        ('include="("', "include='(' is not a regular expression"),
+        ('registry="Bad Host/x"', "registry='Bad Host/x'"),
+        ('columns="tags,digets"', "unknown column 'digets'; did you mean 'digest'?"),
+        ('columns="tags,tags"', "columns='tags,tags' names a column twice"),
+        ("sort=random", "sort must be one of newest, oldest, tag, not 'random'"),
+        ('date_format=" "', "date format ' ' gives empty text"),
+    ],
+)
+def test_bad_option_fails_the_build_with_page_and_line(
+    tmp_path: Path, options: str, message: str
+) -> None:
+    page = f'# T\n\nText.\n\n<< tag_history "rust" {options} >>\n'
+    build = mkdocs_build(write_site(tmp_path, {"p.md": page}, {"offline": True}))
+    assert build.returncode != 0
+    assert f"docs/p.md:5: {message}" in build.output, build.output
