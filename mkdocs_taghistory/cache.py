@@ -57,6 +57,7 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
             for digest, created in snapshot.digest_created.items()
         },
         "source": snapshot.source,
+        "origin": snapshot.origin,
         "ledger": {
             tag: [
                 {"digest": sighting.digest, "first_seen": format_timestamp(sighting.first_seen)}
@@ -113,9 +114,9 @@ def snapshot_from_json(text: str) -> TagSnapshot:
     fetched_at = _optional_time(document.get("fetched_at"), "fetched_at")
     if fetched_at is None:
         raise CacheFormatError("missing 'fetched_at'")
-    source = document.get("source", "oci")
-    if not isinstance(source, str):
-        raise CacheFormatError("'source' is not a string")
+    source, origin = document.get("source", "oci"), document.get("origin", "")
+    if not isinstance(source, str) or not isinstance(origin, str):
+        raise CacheFormatError("'source' or 'origin' is not a string")
     return TagSnapshot(
         image=image,
         fetched_at=fetched_at,
@@ -123,6 +124,7 @@ def snapshot_from_json(text: str) -> TagSnapshot:
         digest_created=created,
         source=source,
         ledger=_ledger(document.get("ledger", {})),
+        origin=origin,
     )
 
 

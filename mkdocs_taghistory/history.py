@@ -68,6 +68,7 @@ class TagSnapshot:
         source: the vendor whose API gave the data (``oci`` for the generic path).
         ledger: per tag, every digest it has been seen pointing at, oldest first, kept across
             fetches: what this plugin observed itself, whatever the registry can tell.
+        origin: the address the data was read from (the registry's or the vendor API's).
     """
 
     image: str
@@ -76,6 +77,7 @@ class TagSnapshot:
     digest_created: Mapping[str, datetime | None]
     source: str = "oci"
     ledger: Mapping[str, tuple[Sighting, ...]] = field(default_factory=dict)
+    origin: str = ""
 
 
 @dataclass(frozen=True)

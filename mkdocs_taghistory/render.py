@@ -101,3 +101,35 @@ def section_lines(section: RegistrySection, level: int) -> list[str]:
     if section.description.strip():
         lines += [*section.description.strip().splitlines(), ""]
     return lines
+
+
+def markdown_table(
+    image: str,
+    groups: Sequence[DigestGroup],
+    *,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    zone: tzinfo = timezone.utc,
+) -> str:
+    """The table as Markdown, in the layout of the hand-written pages this replaces."""
+
+    def cell(column: str, group: DigestGroup) -> str:
+        if column == "tags":
+            return " ".join(f"`{tag}`" for tag in group.tags)
+        if column == "last_changed":
+            return (
+                format_date(group.changed.astimezone(zone), date_format)
+                if group.changed
+                else "unknown"
+            )
+        return f"`{group.digest}`" if column == "digest" else f"`{image}@{group.digest}`"
+
+    rows = [[COLUMNS[column] for column in columns]]
+    rows += [[cell(column, group) for column in columns] for group in groups]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]
+    lines = [
+        "| " + " | ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)) + " |"
+        for row in rows
+    ]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)

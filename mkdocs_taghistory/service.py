@@ -18,7 +18,7 @@ from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.client import RegistryClient
+from mkdocs_taghistory.registry.client import Progress, RegistryClient
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
 
@@ -64,10 +64,22 @@ class FetchSummary:
 class TagHistoryService:
     """Fetches images once each per build, and keeps the results while they are fresh."""
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
-        """Serve tables by ``settings``; ``transport`` replaces the network (for embedding)."""
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.BaseTransport | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Serve tables by ``settings``.
+
+        Args:
+            settings: where tables come from.
+            transport: replaces the network (for embedding).
+            progress: told of each finished job of a fetch (for a progress bar).
+        """
         self.settings = settings
         self._transport = transport
+        self._progress = progress
         self._cache = SnapshotCache(settings.cache_dir) if settings.cache_dir else None
         self._results: dict[ImageReference, tuple[ImageResult, float]] = {}
         self._cache_write_failed = False
@@ -115,7 +127,7 @@ class TagHistoryService:
                 for reference, snapshot in cached.items()
                 if snapshot is not None
             }
-            with RegistryClient(self.settings.client, self._transport) as client:
+            with RegistryClient(self.settings.client, self._transport, self._progress) as client:
                 fetched = client.fetch_many(stale, known)
                 requests = client.requests_sent
             results.update({

@@ -36,6 +36,9 @@ __all__ = ["VENDOR_TYPES", "ClientSettings", "RegistryClient", "VendorSetting"]
 
 T = TypeVar("T")
 
+Progress = Callable[[str, int, int], None]
+"""Told ``(stage, jobs done, jobs in the stage)`` as a fetch goes on."""
+
 logger = logging.getLogger(__name__)
 
 VENDOR_TYPES: Mapping[str, type[Vendor]] = {
@@ -57,13 +60,17 @@ class RegistryClient:
     """Fetches the tags of many images concurrently, each from the API that suits its host."""
 
     def __init__(
-        self, settings: ClientSettings | None = None, transport: httpx.BaseTransport | None = None
+        self,
+        settings: ClientSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        progress: Progress | None = None,
     ) -> None:
         """Open one connection pool and one thread pool, sized by ``settings.concurrency``.
 
         Args:
             settings: how to reach registries.
             transport: an httpx transport to use instead of the network (for embedding).
+            progress: told of each finished job of each stage (for a progress bar).
         """
         self.settings = settings or ClientSettings()
         self.http = RegistryHttp(self.settings, transport)
@@ -71,6 +78,7 @@ class RegistryClient:
             max_workers=self.settings.concurrency, thread_name_prefix="taghistory"
         )
         self._oci = OciVendor(self.http)
+        self._progress = progress
 
     @property
     def requests_sent(self) -> int:
@@ -120,19 +128,25 @@ class RegistryClient:
             ImageFetch(reference, self.vendor_for(reference), known.get(reference, {}))
             for reference in dict.fromkeys(references)
         ]
-        self._stage(fetches, lambda fetch: [fetch], self._list_tags)
+        self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
         self._stage(
+            "tags",
             fetches,
             lambda fetch: [] if fetch.complete else [(fetch, tag) for tag in fetch.tags],
             lambda job: job[0].vendor.resolve_tag(*job),
         )
         self._stage(
+            "new digests",
             fetches,
             lambda fetch: [(fetch, digest) for digest in fetch.vendor.digests_to_inspect(fetch)],
             lambda job: job[0].vendor.inspect_digest(*job),
         )
         fetched_at = utc_now()
-        return {fetch.reference: fetch.error or _snapshot(fetch, fetched_at) for fetch in fetches}
+        return {
+            fetch.reference: fetch.error
+            or _snapshot(fetch, fetched_at, fetch.vendor.url or self.base_url(fetch.reference))
+            for fetch in fetches
+        }
 
     def _list_tags(self, fetch: ImageFetch) -> None:
         try:
@@ -145,6 +159,7 @@ class RegistryClient:
 
     def _stage(
         self,
+        name: str,
         fetches: Sequence[ImageFetch],
         jobs_of: Callable[[ImageFetch], Iterable[T]],
         run: Callable[[T], None],
@@ -172,11 +187,14 @@ class RegistryClient:
                     transient=False,
                 )
 
-        for _ in self._pool.map(guarded, jobs):
-            pass
+        # map() yields in submission order: a slow job holds the count back, never miscounts;
+        # counting here, on one thread, needs no lock.
+        for done, _ in enumerate(self._pool.map(guarded, jobs), start=1):
+            if self._progress is not None:
+                self._progress(name, done, len(jobs))
 
 
-def _snapshot(fetch: ImageFetch, fetched_at: datetime) -> TagSnapshot:
+def _snapshot(fetch: ImageFetch, fetched_at: datetime, origin: str) -> TagSnapshot:
     """The snapshot of a finished fetch: a vendor's time per tag, else its image's creation."""
     return TagSnapshot(
         image=fetch.reference.name,
@@ -195,4 +213,5 @@ def _snapshot(fetch: ImageFetch, fetched_at: datetime) -> TagSnapshot:
             if digest in fetch.created
         },
         source=fetch.vendor.name,
+        origin=origin,
     )

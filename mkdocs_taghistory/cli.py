@@ -1,0 +1,271 @@
+"""The ``taghistory`` command: warm a site's cache, list it, or show one image's table.
+
+``taghistory refresh`` is the step a CI job runs with network before an offline build.
+Errors are one line on standard error and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mkdocs_taghistory.cache import CacheFormatError, snapshot_from_json
+from mkdocs_taghistory.directive import read_directives
+from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError, TagHistoryError
+from mkdocs_taghistory.history import arrange, group_by_digest
+from mkdocs_taghistory.reference import ImageReference, parse_reference
+from mkdocs_taghistory.render import markdown_table
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, settings_from_options
+from mkdocs_taghistory.timestamps import format_timestamp, utc_now
+
+CONFIG_OPTION = click.option(
+    "-f",
+    "--config-file",
+    default="mkdocs.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The site's MkDocs configuration.",
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the commands need of a site: its settings and the images its pages name."""
+
+    settings: Settings
+    images: tuple[ImageReference, ...]
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn this package's errors (and MkDocs' configuration errors) into one-line exits."""
+    try:
+        yield
+    except (TagHistoryError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _quiet_mkdocs_logging() -> None:
+    # The commands report for themselves; MkDocs' own info lines about loading a config would
+    # only be noise. Warnings still show.
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+
+
+def load_site(config_file: Path) -> Site:
+    """Read a site's taghistory options and the images its pages name.
+
+    Raises:
+        click.ClickException: when the site cannot be read, does not use the plugin, or a
+            page holds a damaged directive.
+    """
+    from mkdocs.config import load_config  # noqa: PLC0415 (only the site commands need MkDocs)
+    from mkdocs.exceptions import ConfigurationError  # noqa: PLC0415
+    from mkdocs.structure.files import get_files  # noqa: PLC0415
+
+    if not config_file.is_file():
+        raise click.ClickException(f"{config_file}: no such file")
+    _quiet_mkdocs_logging()
+    try:
+        config = load_config(str(config_file))
+    except ConfigurationError as error:
+        raise click.ClickException(f"{config_file}: {error}") from None
+    plugin: Any = config.plugins.get("taghistory")
+    if plugin is None:
+        raise click.ClickException(f"{config_file} does not use the taghistory plugin")
+    site_dir = config_file.resolve().parent
+    with one_line_errors():
+        settings = settings_from_options(dict(plugin.config), site_dir)
+    images: dict[ImageReference, None] = {}
+    for file in get_files(config).documentation_pages():
+        label = Path(file.abs_src_path or file.src_uri)
+        try:
+            placed = read_directives(file.content_string, settings.registry, settings.registries)
+        except DirectiveError as error:
+            shown = label.relative_to(site_dir) if label.is_relative_to(site_dir) else label
+            raise click.ClickException(f"{shown}:{error.line}: {error.reason}") from None
+        images.update(dict.fromkeys(target.reference for item in placed for target in item.targets))
+    return Site(settings, tuple(images))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Container image tag tables: fill a site's cache, inspect it, show one image."""
+
+
+@main.command()
+@CONFIG_OPTION
+def refresh(config_file: Path) -> None:
+    """Fetch every image the site's directives name into its cache.
+
+    Run this in a CI step with network; a later build with TAGHISTORY_OFFLINE=1 (or
+    `offline: true`) then needs none.
+    """
+    site = load_site(config_file)
+    if site.settings.cache_dir is None:
+        raise click.ClickException(f"{config_file}: the taghistory cache is switched off")
+    if not site.images:
+        click.echo("No tag_history directives in this site; nothing to fetch.")
+        return
+    # A refresh always asks the registry: it is the step that makes the cache fresh.
+    settings = replace(site.settings, ttl=timedelta(0), offline=False)
+    with _progress_bar() as progress, one_line_errors():
+        service = TagHistoryService(settings, progress=progress)
+        results = service.resolve(site.images)
+    failed = {image: result for image, result in results.items() if result.as_of is not None
+              or result.snapshot is None}  # fmt: skip
+    summary = service.last_summary
+    click.echo(f"Fetched {len(results) - len(failed)} of {len(results)} images into "
+               f"{settings.cache_dir}" + (f" ({summary})" if summary else ""))  # fmt: skip
+    if failed:
+        for image, result in failed.items():
+            click.echo(f"failed: {image.name}: {result.problem}", err=True)
+        raise click.ClickException(
+            f"{len(failed)} of {len(results)} images could not be fetched: "
+            + ", ".join(image.name for image in failed)
+        )
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Any]:
+    """A progress callback drawing a bar per fetch stage on a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    state: dict[str, Any] = {"stage": None, "bar": None, "done": 0}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if state["stage"] != stage:
+            if state["bar"] is not None:
+                state["bar"].__exit__(None, None, None)
+            state["bar"] = click.progressbar(length=total, label=f"{stage:<12}", file=sys.stderr)
+            state["bar"].__enter__()
+            state["stage"], state["done"] = stage, 0
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        yield progress
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+
+@main.command()
+@click.argument("image")
+@click.option("--registry", default=None, help="HOST/NAMESPACE for a bare name "
+              "[default: cgr.dev/chainguard, or the site's with -f].")  # fmt: skip
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Cache folder [default: {DEFAULT_CACHE_DIR}, or the site's with -f].",
+)
+@click.option(
+    "-f",
+    "--config-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Take registry, cache and filters from this site.",
+)
+@click.option("--offline", is_flag=True, help="Only the cache; never ask the registry.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N rows.")
+@click.option("--json", "as_json", is_flag=True, help="JSON rows instead of a Markdown table.")
+@click.option("--markdown", "as_markdown", is_flag=True, help="A Markdown table (the default).")
+def show(  # noqa: PLR0917 (click passes every option as an argument)
+    image: str,
+    registry: str | None,
+    cache_dir: Path | None,
+    config_file: Path | None,
+    offline: bool,
+    limit: int | None,
+    as_json: bool,
+    as_markdown: bool,
+) -> None:
+    """Print the tag table of IMAGE, from its registry or the cache, without a site."""
+    if as_json and as_markdown:
+        raise click.UsageError("--json and --markdown exclude each other")
+    _quiet_mkdocs_logging()
+    with one_line_errors():
+        if config_file is not None:
+            settings = load_site(config_file).settings
+        else:
+            settings = settings_from_options({}, Path.cwd())
+        overrides: dict[str, Any] = {"offline": offline or settings.offline}
+        if registry is not None:
+            settings_from_options({"registry": registry}, Path.cwd())  # checks it
+            overrides["registry"] = registry
+        if cache_dir is not None:
+            overrides["cache_dir"] = cache_dir
+        settings = replace(settings, **overrides)
+        try:
+            reference = parse_reference(image, settings.registry)
+        except InvalidReferenceError as error:
+            raise click.ClickException(str(error)) from None
+        logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
+        result = TagHistoryService(settings).resolve([reference])[reference]
+    if result.snapshot is None:
+        raise click.ClickException(f"{reference.name}: {result.problem}")
+    rows = arrange(
+        group_by_digest(result.snapshot, settings.tag_filter),
+        limit=limit,
+        now=result.snapshot.fetched_at,
+    )
+    if as_json:
+        click.echo(json.dumps({
+            "image": reference.name,
+            "fetched_at": format_timestamp(result.snapshot.fetched_at),
+            "from_cache": result.as_of is not None,
+            "rows": [{"tags": list(row.tags), "digest": row.digest,
+                      "last_changed": format_timestamp(row.changed) if row.changed else None}
+                     for row in rows],
+        }, indent=2))  # fmt: skip
+        return
+    click.echo(markdown_table(reference.name, rows, date_format=settings.date_format,
+                              zone=settings.zone))  # fmt: skip
+    if result.as_of is not None:
+        click.echo(f"\n(as of {format_timestamp(result.as_of)}, from the cache: "
+                   f"{result.problem})", err=True)  # fmt: skip
+
+
+@main.command(name="cache")
+@CONFIG_OPTION
+def cache_command(config_file: Path) -> None:
+    """List the site's cached images: age, tag count, fresh or stale."""
+    site = load_site(config_file)
+    settings = site.settings
+    if settings.cache_dir is None:
+        raise click.ClickException(f"{config_file}: the taghistory cache is switched off")
+    files = sorted(settings.cache_dir.glob("*.json")) if settings.cache_dir.is_dir() else []
+    if not files:
+        click.echo(f"No cached images in {settings.cache_dir}.")
+        return
+    now = utc_now()
+    used = {image.name for image in site.images}
+    for path in files:
+        try:
+            snapshot = snapshot_from_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, CacheFormatError) as error:
+            click.echo(f"{path.name}: damaged ({error}); the next refresh replaces it")
+            continue
+        age = now - snapshot.fetched_at
+        state = "fresh" if age < settings.ttl else "stale"
+        note = "" if snapshot.image in used else "  (no page uses it)"
+        click.echo(f"{snapshot.image}  {_age(age)} old  {len(snapshot.tags)} tags  {state}{note}")
+
+
+def _age(age: timedelta) -> str:
+    seconds = max(0, int(age.total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
