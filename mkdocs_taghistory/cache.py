@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# A temporary file this old was left by a writer that died: writes take milliseconds.
+_ABANDONED_AFTER_SECONDS = 600
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -189,7 +192,8 @@ class SnapshotCache:
         path = self.path_for(image)
         try:
             text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            # No file, or no folder: a folder problem is reported once, when writing.
             return None
         except (OSError, UnicodeDecodeError) as error:
             logger.warning("Ignoring unreadable cache file %s: %s", path, error)
@@ -208,4 +212,19 @@ class SnapshotCache:
         """Write ``snapshot`` atomically and return its path."""
         path = self.path_for(snapshot.image)
         write_atomically(path, snapshot_to_json(snapshot))
+        self._remove_abandoned_temporaries(path)
         return path
+
+    @staticmethod
+    def _remove_abandoned_temporaries(path: Path) -> None:
+        """Delete temporary files that a killed writer left beside ``path``.
+
+        Only old ones: a young one may belong to a build writing right now.
+        """
+        cutoff = time.time() - _ABANDONED_AFTER_SECONDS
+        for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+            try:
+                if temporary.stat().st_mtime < cutoff:
+                    temporary.unlink()
+            except OSError:
+                pass  # gone already, or not ours to remove: either way nothing to do

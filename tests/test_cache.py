@@ -120,3 +120,15 @@ def test_failed_write_leaves_the_previous_file_and_no_temporary(
         write_atomically(target, "new\n")
     assert target.read_text() == "old\n"
     assert [entry.name for entry in tmp_path.iterdir()] == ["image.json"]
+
+
+def test_temporaries_abandoned_by_killed_writers_are_cleaned_up(tmp_path: Path) -> None:
+    cache = SnapshotCache(tmp_path)
+    path = cache.store(snapshot())
+    old = path.with_name(f".{path.name}.999.abc.tmp")
+    young = path.with_name(f".{path.name}.998.def.tmp")
+    old.write_text("{")
+    young.write_text("{")
+    os.utime(old, (0, 0))
+    cache.store(snapshot())
+    assert not old.exists() and young.exists()
