@@ -18,7 +18,7 @@ from markdown.preprocessors import Preprocessor
 from mkdocs_taghistory.directive import PlacedDirective, Target, read_directives
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
-from mkdocs_taghistory.render import render_table, section_lines
+from mkdocs_taghistory.render import render_table, render_tag_history, section_lines
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import DEFAULT_OPTIONS, Settings, settings_from_options
 
@@ -70,6 +70,13 @@ def table_html(
     """The HTML of one table: the site's filters and format, narrowed by the directive's."""
     options = placed.options
     name = target.reference.name
+    date_format = options.date_format or settings.date_format
+    if options.tag is not None:
+        ledger = result.snapshot.ledger if result.snapshot is not None else {}
+        return render_tag_history(
+            name, options.tag, ledger.get(options.tag, ()), as_of=result.as_of,
+            date_format=date_format, zone=settings.zone,
+        )  # fmt: skip
     rows: list[DigestGroup] = []
     if result.snapshot is not None:
         tag_filter = settings.tag_filter.narrowed(options.include, options.exclude)
@@ -90,7 +97,7 @@ def table_html(
         rows,
         as_of=result.as_of,
         columns=options.columns,
-        date_format=options.date_format or settings.date_format,
+        date_format=date_format,
         zone=settings.zone,
         empty=empty,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from mkdocs_taghistory.errors import InvalidReferenceError
+from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.reference import parse_registry
 
 COLUMNS = {
@@ -46,6 +47,8 @@ class TableOptions:
         columns: the columns, in order.
         sort: ``newest`` (default), ``oldest`` or ``tag`` (by the row's first tag).
         date_format: strftime codes plus ``%O``; None for the site's format.
+        tag: show this tag's history (each digest it was seen on, newest first) instead of
+            the image's tags.
     """
 
     limit: int | None = None
@@ -56,6 +59,7 @@ class TableOptions:
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     sort: str = "newest"
     date_format: str | None = None
+    tag: str | None = None
 
 
 def format_date(moment: datetime, date_format: str) -> str:
@@ -129,6 +133,12 @@ def _choice(key: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _tag(value: str) -> str:
+    if not is_valid_tag(value):
+        raise OptionError(f"tag={value!r} is not a tag name")
+    return value
+
+
 def _registry(value: str) -> str:
     try:
         parse_registry(value)
@@ -138,7 +148,7 @@ def _registry(value: str) -> str:
 
 
 OPTION_NAMES = ("limit", "max_age", "include", "exclude", "registry", "columns", "sort",
-                "date_format")  # fmt: skip
+                "date_format", "tag")  # fmt: skip
 
 
 def parse_options(options: Mapping[str, str]) -> TableOptions:
@@ -163,6 +173,7 @@ def parse_options(options: Mapping[str, str]) -> TableOptions:
         sort=_choice("sort", get("sort", "newest"), SORTS),
         date_format=check_date_format(options["date_format"]) if "date_format" in options
         else None,
+        tag=_tag(options["tag"]) if "tag" in options else None,
     )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone, tzinfo
 from html import escape
 
-from mkdocs_taghistory.history import DigestGroup
+from mkdocs_taghistory.history import DigestGroup, Sighting
 from mkdocs_taghistory.options import (
     COLUMNS,
     DEFAULT_COLUMNS,
@@ -64,26 +64,54 @@ def render_table(
         zone: the time zone the dates are written in; tooltips always show UTC.
         empty: the sentence shown instead of an empty table (escaped here).
     """
-    parts = [f'<div class="taghistory" data-image="{escape(image)}">']
-    if groups:
-        header = "\n".join(f"<th>{COLUMNS[column]}</th>" for column in columns)
-        rows = "\n".join(
-            "<tr>\n"
-            + "\n".join(
-                f"<td>{_cell(column, group, image, date_format, zone)}</td>" for column in columns
-            )
-            + "\n</tr>"
-            for group in groups
-        )
-        parts.append(
-            f"<table>\n<thead>\n<tr>\n{header}\n</tr>\n</thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
-        )
-    else:
-        parts.append(
-            f"<p>{escape(empty)}</p>"
-            if empty
-            else f"<p>There are no tags of <code>{escape(image)}</code>.</p>"
-        )
+    if not groups:
+        sentence = escape(empty) if empty else f"There are no tags of <code>{escape(image)}</code>."
+        return _block(image, f"<p>{sentence}</p>", as_of)
+    rows = [
+        [_cell(column, group, image, date_format, zone) for column in columns] for group in groups
+    ]
+    return _block(image, _table([COLUMNS[column] for column in columns], rows), as_of)
+
+
+def render_tag_history(
+    image: str,
+    tag: str,
+    sightings: Sequence[Sighting],
+    *,
+    as_of: datetime | None = None,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    zone: tzinfo = timezone.utc,
+) -> str:
+    """The HTML for one tag's history: each digest it was seen on, newest first."""
+    if not sightings:
+        sentence = f"No history of tag {tag} of {image} has been recorded yet."
+        return _block(image, f"<p>{escape(sentence)}</p>", as_of)
+    rows = [
+        [
+            f"<code>{escape(sighting.digest)}</code>",
+            time_element(
+                sighting.first_seen,
+                format_date(sighting.first_seen.astimezone(zone), date_format),
+            ),
+        ]
+        for sighting in reversed(sightings)
+    ]
+    headings = [f"Digest of <code>{escape(tag)}</code>", "First Seen"]
+    return _block(image, _table(headings, rows), as_of)
+
+
+def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table of ready (escaped) cells, laid out as Python-Markdown's tables are."""
+    head = "\n".join(f"<th>{heading}</th>" for heading in headings)
+    body = "\n".join(
+        "<tr>\n" + "\n".join(f"<td>{cell}</td>" for cell in row) + "\n</tr>" for row in rows
+    )
+    return f"<table>\n<thead>\n<tr>\n{head}\n</tr>\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _block(image: str, content: str, as_of: datetime | None) -> str:
+    """The wrapper every table is in, with the "as of" note of a table from an old fetch."""
+    parts = [f'<div class="taghistory" data-image="{escape(image)}">', content]
     if as_of is not None:
         stamp = as_of.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         parts.append(

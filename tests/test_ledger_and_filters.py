@@ -7,7 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+import markdown
+from bs4 import BeautifulSoup
 
+from mkdocs_taghistory import TagHistoryExtension
 from mkdocs_taghistory.history import (
     TagFilter,
     TagSnapshot,
@@ -75,6 +78,16 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
     assert second.tags["1.0"].changed == second.fetched_at
     assert [s.digest for s in second.ledger["1.0"]] == [pushed[0].digest, pushed[1].digest]
     assert second.tags["latest"].changed == pushed[1].created
+
+    # A page can show the tag's history over time from what was observed.
+    html = markdown.markdown(
+        f'<< tag_history "{reference.name}" tag=1.0 >>',
+        extensions=[TagHistoryExtension(cache_dir=str(tmp_path), offline=True)],
+    )
+    soup = BeautifulSoup(html, "html.parser")
+    assert [th.get_text() for th in soup.select("th")] == ["Digest of 1.0", "First Seen"]
+    digests = [row.select("td")[0].get_text() for row in soup.select("tbody tr")]
+    assert digests == [pushed[1].digest, pushed[0].digest]
 
 
 def test_signature_tags_are_hidden_by_default_and_filters_combine() -> None:
