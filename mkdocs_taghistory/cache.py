@@ -61,6 +61,7 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
         },
         "source": snapshot.source,
         "origin": snapshot.origin,
+        "missing": snapshot.missing,
         "ledger": {
             tag: [
                 {"digest": sighting.digest, "first_seen": format_timestamp(sighting.first_seen)}
@@ -128,6 +129,7 @@ def snapshot_from_json(text: str) -> TagSnapshot:
         source=source,
         ledger=_ledger(document.get("ledger", {})),
         origin=origin,
+        missing=document.get("missing") is True,
     )
 
 

@@ -40,18 +40,26 @@ CONFIG_OPTION = click.option(
 
 @dataclass(frozen=True)
 class Site:
-    """What the commands need of a site: its settings and the images its pages name."""
+    """What the commands need of a site: its settings and the images its pages name.
+
+    Attributes:
+        settings: the plugin's options, checked.
+        images: every image a directive names.
+        optional: images named only as a registry section, where "no such image" is an
+            answer (the section says so), not a failure.
+    """
 
     settings: Settings
-    images: tuple[ImageReference, ...]
+    images: tuple[ImageReference, ...] = ()
+    optional: frozenset[ImageReference] = frozenset()
 
 
 @contextmanager
 def one_line_errors() -> Iterator[None]:
-    """Turn this package's errors (and MkDocs' configuration errors) into one-line exits."""
+    """Turn this package's errors, and the file errors a site can give, into one-line exits."""
     try:
         yield
-    except (TagHistoryError, OSError) as error:
+    except (TagHistoryError, OSError, UnicodeDecodeError) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -61,16 +69,10 @@ def _quiet_mkdocs_logging() -> None:
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
 
 
-def load_site(config_file: Path) -> Site:
-    """Read a site's taghistory options and the images its pages name.
-
-    Raises:
-        click.ClickException: when the site cannot be read, does not use the plugin, or a
-            page holds a damaged directive.
-    """
+def _mkdocs_config(config_file: Path) -> tuple[Any, Settings]:
+    """A site's MkDocs configuration and its taghistory settings."""
     from mkdocs.config import load_config  # noqa: PLC0415 (only the site commands need MkDocs)
     from mkdocs.exceptions import ConfigurationError  # noqa: PLC0415
-    from mkdocs.structure.files import get_files  # noqa: PLC0415
 
     if not config_file.is_file():
         raise click.ClickException(f"{config_file}: no such file")
@@ -82,19 +84,44 @@ def load_site(config_file: Path) -> Site:
     plugin: Any = config.plugins.get("taghistory")
     if plugin is None:
         raise click.ClickException(f"{config_file} does not use the taghistory plugin")
-    site_dir = config_file.resolve().parent
     with one_line_errors():
-        settings = settings_from_options(dict(plugin.config), site_dir)
+        return config, settings_from_options(dict(plugin.config), config_file.resolve().parent)
+
+
+def load_settings(config_file: Path) -> Settings:
+    """A site's taghistory settings, without reading its pages."""
+    return _mkdocs_config(config_file)[1]
+
+
+def load_site(config_file: Path) -> Site:
+    """Read a site's taghistory options and the images its pages name.
+
+    Raises:
+        click.ClickException: when the site cannot be read, does not use the plugin, or a
+            page holds a damaged directive.
+    """
+    from mkdocs.structure.files import get_files  # noqa: PLC0415
+
+    config, settings = _mkdocs_config(config_file)
+    site_dir = config_file.resolve().parent
     images: dict[ImageReference, None] = {}
-    for file in get_files(config).documentation_pages():
-        label = Path(file.abs_src_path or file.src_uri)
-        try:
-            placed = read_directives(file.content_string, settings.registry, settings.registries)
-        except DirectiveError as error:
-            shown = label.relative_to(site_dir) if label.is_relative_to(site_dir) else label
-            raise click.ClickException(f"{shown}:{error.line}: {error.reason}") from None
-        images.update(dict.fromkeys(target.reference for item in placed for target in item.targets))
-    return Site(settings, tuple(images))
+    required: set[ImageReference] = set()
+    with one_line_errors():
+        for file in get_files(config).documentation_pages():
+            label = Path(file.abs_src_path or file.src_uri)
+            try:
+                placed = read_directives(
+                    file.content_string, settings.registry, settings.registries
+                )
+            except DirectiveError as error:
+                shown = label.relative_to(site_dir) if label.is_relative_to(site_dir) else label
+                raise click.ClickException(f"{shown}:{error.line}: {error.reason}") from None
+            for item in placed:
+                for target in item.targets:
+                    images[target.reference] = None
+                    if target.section is None:
+                        required.add(target.reference)
+    return Site(settings, tuple(images), frozenset(images) - required)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,11 +148,17 @@ def refresh(config_file: Path) -> None:
     with _progress_bar() as progress, one_line_errors():
         service = TagHistoryService(settings, progress=progress)
         results = service.resolve(site.images)
-    failed = {image: result for image, result in results.items() if result.as_of is not None
-              or result.snapshot is None}  # fmt: skip
+    failed = {
+        image: result
+        for image, result in results.items()
+        if result.as_of is not None
+        or (result.snapshot is None and not (result.not_found and image in site.optional))
+    }
     summary = service.last_summary
     click.echo(f"Fetched {len(results) - len(failed)} of {len(results)} images into "
                f"{settings.cache_dir}" + (f" ({summary})" if summary else ""))  # fmt: skip
+    if service.cache_write_error:
+        raise click.ClickException(service.cache_write_error)
     if failed:
         for image, result in failed.items():
             click.echo(f"failed: {image.name}: {result.problem}", err=True)
@@ -197,7 +230,7 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
     _quiet_mkdocs_logging()
     with one_line_errors():
         if config_file is not None:
-            settings = load_site(config_file).settings
+            settings = load_settings(config_file)
         else:
             settings = settings_from_options({}, Path.cwd())
         overrides: dict[str, Any] = {"offline": offline or settings.offline}

@@ -306,6 +306,11 @@ def read_directives(
     for directive in find_directives(text):
         try:
             options = parse_options(directive.options)
+            if options.registry is not None and has_registry_host(directive.image):
+                raise OptionError(
+                    f"registry={options.registry!r} is for a bare image name, but "
+                    f"{directive.image!r} names its registry already"
+                )
             if sections and options.registry is None and not has_registry_host(directive.image):
                 targets = tuple(
                     Target(parse_reference(directive.image, section.registry), section)

@@ -69,6 +69,7 @@ class TagSnapshot:
         ledger: per tag, every digest it has been seen pointing at, oldest first, kept across
             fetches: what this plugin observed itself, whatever the registry can tell.
         origin: the address the data was read from (the registry's or the vendor API's).
+        missing: the registry said it has no such repository (``tags`` is then empty).
     """
 
     image: str
@@ -78,6 +79,7 @@ class TagSnapshot:
     source: str = "oci"
     ledger: Mapping[str, tuple[Sighting, ...]] = field(default_factory=dict)
     origin: str = ""
+    missing: bool = False
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ SORTS = ("newest", "oldest", "tag")
 DEFAULT_DATE_FORMAT = "%B %O"
 """The seed pages' style, "March 18th": strftime codes, plus ``%O`` for an ordinal day."""
 
-_AGE = re.compile(r"(?P<amount>\d+)(?P<unit>[hdw])")
+# [0-9], not \d: \d also takes other scripts' digits, which int() reads but nobody means.
+_AGE = re.compile(r"(?P<amount>[0-9]{1,6})(?P<unit>[hdw])")
+_DIGITS = re.compile(r"[0-9]{1,9}")
 _AGE_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
 
@@ -98,7 +100,9 @@ def parse_age(text: str) -> timedelta:
     """
     match = _AGE.fullmatch(text.strip())
     if match is None:
-        raise OptionError(f"{text!r} is not an age; write a number and h, d or w, as 30d")
+        raise OptionError(
+            f"{text!r} is not an age; write a number (up to 6 digits) and h, d or w, as 30d"
+        )
     return int(match.group("amount")) * _AGE_UNITS[match.group("unit")]
 
 
@@ -110,7 +114,7 @@ def _pattern(key: str, value: str) -> re.Pattern[str]:
 
 
 def _positive(key: str, value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not _DIGITS.fullmatch(value) or int(value) < 1:
         raise OptionError(f"{key} must be a whole number of at least 1, not {value!r}")
     return int(value)
 

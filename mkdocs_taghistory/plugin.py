@@ -35,7 +35,7 @@ class _ForwardToMkDocs(logging.Handler):
     """
 
     def emit(self, record: logging.LogRecord) -> None:
-        log.log(record.levelno, record.getMessage())
+        log.log(record.levelno, record.getMessage(), exc_info=record.exc_info)
 
 
 _FORWARDER = _ForwardToMkDocs()

@@ -81,31 +81,35 @@ class TagHistoryService:
         self._transport = transport
         self._progress = progress
         self._cache = SnapshotCache(settings.cache_dir) if settings.cache_dir else None
-        self._results: dict[ImageReference, tuple[ImageResult, float]] = {}
+        self._results: dict[ImageReference, ImageResult] = {}
         self._cache_write_failed = False
+        self.cache_write_error: str | None = None
+        """Why the last fetch could not be kept on disk, if it could not."""
         self.last_summary: FetchSummary | None = None
         """The counts of the last fetch pass, for the caller's summary and for tests."""
 
     def start_build(self) -> None:
         """Forget what is no longer fresh, so that a new build (under ``mkdocs serve``) asks
         again for those images and reuses the rest. Within a build, nothing is asked twice."""
-        ttl = self.settings.ttl.total_seconds()
-        now = time.monotonic()
+        now = utc_now()
+        # Freshness counts from the fetch itself, not from when this process loaded it.
         self._results = {
-            reference: (result, obtained)
-            for reference, (result, obtained) in self._results.items()
-            if result.snapshot is not None and result.as_of is None and now - obtained < ttl
+            reference: result
+            for reference, result in self._results.items()
+            if result.snapshot is not None
+            and result.as_of is None
+            and now - result.snapshot.fetched_at < self.settings.ttl
         }
+        if self.settings.client.credentials is not None:
+            self.settings.client.credentials.forget()
 
     def resolve(self, references: Iterable[ImageReference]) -> dict[ImageReference, ImageResult]:
         """The result for each image, fetching in one concurrent pass those not known yet."""
         wanted = list(dict.fromkeys(references))
         missing = [reference for reference in wanted if reference not in self._results]
         if missing:
-            obtained = time.monotonic()
-            for reference, result in self._load(missing).items():
-                self._results[reference] = (result, obtained)
-        return {reference: self._results[reference][0] for reference in wanted}
+            self._results.update(self._load(missing))
+        return {reference: self._results[reference] for reference in wanted}
 
     def _load(self, references: list[ImageReference]) -> dict[ImageReference, ImageResult]:
         started = time.perf_counter()
@@ -115,7 +119,7 @@ class TagHistoryService:
         for reference, snapshot in cached.items():
             # A cached fetch younger than the ttl is the answer: no request at all.
             if snapshot is not None and now - snapshot.fetched_at < self.settings.ttl:
-                results[reference] = ImageResult(snapshot)
+                results[reference] = _from_cache(snapshot, as_of=None)
         stale = [reference for reference in references if reference not in results]
         requests = 0
         if self.settings.offline:
@@ -169,7 +173,7 @@ class TagHistoryService:
             format_timestamp(cached.fetched_at),
         )
         # Only stale copies come here (fresh ones were served above): say how old they are.
-        return ImageResult(cached, as_of=cached.fetched_at, problem="offline build")
+        return _from_cache(cached, as_of=cached.fetched_at, problem="offline build")
 
     def _settle(
         self,
@@ -190,12 +194,19 @@ class TagHistoryService:
                 fetched.reason,
                 format_timestamp(cached.fetched_at),
             )
-            return ImageResult(cached, as_of=cached.fetched_at, problem=fetched.reason)
+            return _from_cache(cached, as_of=cached.fetched_at, problem=fetched.reason)
         if fetched.transient:
             where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
             return ImageResult(
                 None, problem=f"{fetched.reason}, and there is no cached copy{where}"
             )
+        if fetched.not_found:
+            # Remembered like a fetch, so that an offline build or a fresh cache knows the
+            # registry has no such image (a section shows it as empty) without asking.
+            self._store(TagSnapshot(
+                image=reference.name, fetched_at=utc_now(), tags={}, digest_created={},
+                ledger=cached.ledger if cached else {}, missing=True,
+            ))  # fmt: skip
         return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
 
     def _store(self, snapshot: TagSnapshot) -> None:
@@ -204,6 +215,7 @@ class TagHistoryService:
         try:
             self._cache.store(snapshot)
         except OSError as error:
+            self.cache_write_error = f"cannot write the cache in {self.settings.cache_dir}: {error}"
             # The table is right without the cache; a read-only checkout should still build.
             # Say so once, not once per image.
             if not self._cache_write_failed:
@@ -211,3 +223,17 @@ class TagHistoryService:
                     "Cannot write the tag history cache in %s: %s", self.settings.cache_dir, error
                 )
             self._cache_write_failed = True
+
+
+def _from_cache(
+    snapshot: TagSnapshot, *, as_of: datetime | None, problem: str | None = None
+) -> ImageResult:
+    """What a cached snapshot shows: its tags, or that the registry had no such image."""
+    if snapshot.missing:
+        return ImageResult(
+            None,
+            as_of=as_of,
+            problem=f"no such repository (as of {format_timestamp(snapshot.fetched_at)})",
+            not_found=True,
+        )
+    return ImageResult(snapshot, as_of=as_of, problem=problem)

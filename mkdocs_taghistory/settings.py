@@ -29,7 +29,9 @@ from mkdocs_taghistory.registry.http import ClientSettings, VendorSetting
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
 DEFAULT_EMPTY_MESSAGE = "Currently, there are no versions of this image available in the {title}."
-_DURATION = re.compile(r"(?P<amount>\d+)(?P<unit>[smhd]?)")
+_DURATION = re.compile(r"(?P<amount>[0-9]{1,9})(?P<unit>[smhd]?)")
+# Longer than any build would want, and short of what datetime arithmetic can hold.
+_MAX_TTL = timedelta(days=3650)
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
 VENDOR_NAMES = ("chainguard", "dockerhub", "quay", "ghcr", "oci")
@@ -127,14 +129,16 @@ def parse_duration(value: object) -> timedelta:
     """
     if isinstance(value, bool):
         raise ConfigurationError("option 'ttl': expected seconds or a duration such as 6h")
-    if isinstance(value, (int, float)) and value >= 0:
+    if isinstance(value, (int, float)) and 0 <= value <= _MAX_TTL.total_seconds():
         return timedelta(seconds=value)
     match = _DURATION.fullmatch(str(value).strip())
-    if match is None:
+    seconds = int(match.group("amount")) * _DURATION_UNITS[match.group("unit")] if match else -1
+    if not 0 <= seconds <= _MAX_TTL.total_seconds():
         raise ConfigurationError(
-            f"option 'ttl': {value!r} is not a duration; write seconds or 30m, 6h, 1d"
+            f"option 'ttl': {value!r} is not a duration of up to ten years; write seconds or "
+            "30m, 6h, 1d"
         )
-    return timedelta(seconds=int(match.group("amount")) * _DURATION_UNITS[match.group("unit")])
+    return timedelta(seconds=seconds)
 
 
 def _sections(value: Any) -> tuple[RegistrySection, ...]:
@@ -203,9 +207,15 @@ def _vendors(value: Any) -> dict[str, VendorSetting]:
         )
         url = entry.get("url")
         _require(
-            url is None or (isinstance(url, str) and url.startswith(("http://", "https://"))),
+            url is None
+            or (
+                isinstance(url, str)
+                and url.startswith(("http://", "https://"))
+                and "@" not in url.split("/")[2]
+            ),
             "vendors",
-            f"{host}: 'url' must be an http:// or https:// address",
+            f"{host}: 'url' must be an http:// or https:// address without credentials in it "
+            "(give those in 'auth')",
         )
         found[str(host)] = VendorSetting(type=str(kind), url=url)
     return found

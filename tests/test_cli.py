@@ -147,3 +147,14 @@ def test_real_process_draws_a_progress_bar_on_a_terminal(
     assert "tag lists" in drawn and "tags" in drawn and "100%" in drawn
     assert output.startswith("Fetched 1 of 1 images")
     assert shutil.which("taghistory", path=str(Path(sys.executable).parent))
+
+
+def test_refresh_that_cannot_write_the_cache_fails(
+    seeded_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    (tmp_path / "blocked").write_text("a file where the cache folder should be")
+    config = site_for(tmp_path, f"{seeded_registry.server.host}/{GADGET}",
+                      cache_dir="blocked/cache")  # fmt: skip
+    result = CliRunner().invoke(main, ["refresh", "-f", str(config)])
+    assert result.exit_code == 1
+    assert "Error: cannot write the cache in" in result.output

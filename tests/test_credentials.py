@@ -14,8 +14,10 @@ import pytest
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry.auth import BearerChallenge
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.http import RegistryHttp
 from tests.conftest import PASSWORD, USER, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.site import mkdocs_build, table_rows, write_site
@@ -204,3 +206,58 @@ def test_a_redirect_to_another_host_does_not_carry_the_token(
         assert blob_requests  # the configs were read from the other host...
         assert storage.authorizations == []  # ...without the registry's token
         assert any(header.startswith("Bearer ") for header in front.authorizations)
+
+
+def test_identity_token_is_traded_through_the_oauth_flow_not_sent_as_a_password(
+    seeded_registry: SeededRegistry, docker_config: Path
+) -> None:
+    with RegistryFront(seeded_registry.server.url, require_token=True,
+                       refresh_token="idtoken-secret") as front:  # fmt: skip
+        (docker_config / "config.json").write_text(
+            json.dumps({"auths": {front.host: {"identitytoken": "idtoken-secret"}}})
+        )
+        snapshot = fetch_with(CredentialSource(), f"{front.host}/acme/gadget")
+        assert isinstance(snapshot, TagSnapshot), snapshot
+        (query,) = front.token_requests
+        assert query["grant_type"] == ["refresh_token"]
+        assert not any(header.startswith("Basic") for header in front.authorizations)
+
+
+def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials() -> None:
+    source = CredentialSource({"registry.example": Credentials(USER, PASSWORD)})
+    http = RegistryHttp(ClientSettings(credentials=source))
+    try:
+        with pytest.raises(RegistryError, match="token server over plain HTTP"):
+            http._fetch_token(
+                parse_reference("registry.example/a/b"),
+                BearerChallenge("http://127.0.0.1:9/token", "svc", None),
+            )
+        assert http.requests_sent == 0
+    finally:
+        http.close()
+
+
+def test_a_later_docker_login_is_seen_after_forget(docker_config: Path) -> None:
+    source = CredentialSource()
+    assert source.for_host("r.example") is None
+    (docker_config / "config.json").write_text(json.dumps({"auths": {"r.example": {
+        "auth": base64.b64encode(b"u:p").decode()}}}))  # fmt: skip
+    assert source.for_host("r.example") is None  # remembered...
+    source.forget()
+    assert source.for_host("r.example") == Credentials("u", "p")  # ...until the next build
+
+
+def test_creds_store_wins_over_a_stale_inline_entry(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    write_helper(bin_dir, "store", "r.example", "from-the-store")
+    config = tmp_path / "config.json"
+    stale = base64.b64encode(f"{USER}:stale".encode()).decode()
+    config.write_text(json.dumps({"credsStore": "store", "auths": {"r.example": {"auth": stale}}}))
+    saved = os.environ["PATH"]
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{saved}"
+    try:
+        found = CredentialSource(docker_config=config).for_host("r.example")
+    finally:
+        os.environ["PATH"] = saved
+    assert found == Credentials(USER, "from-the-store")

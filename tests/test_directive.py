@@ -133,3 +133,18 @@ def test_invalid_image_is_an_error_with_its_line() -> None:
         read_directives('a\n\n<< tag_history "ghcr.io/o/../x" >>\n', "cgr.dev/chainguard")
     assert caught.value.line == 3
     assert "invalid path component '..'" in caught.value.reason
+
+
+def test_registry_option_with_a_full_reference_is_a_conflict() -> None:
+    with pytest.raises(DirectiveError) as caught:
+        read_directives('<< tag_history "ghcr.io/a/b" registry="cgr.dev/x" >>', "cgr.dev/c")
+    assert "names its registry already" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [("limit=²", "whole number"), ("max_age=9999999999w", "not an age"), ("tag=-bad", "not a tag")],
+)
+def test_odd_option_values_are_option_errors_not_crashes(options: str, problem: str) -> None:
+    with pytest.raises(DirectiveError, match=problem):
+        read_directives(f'<< tag_history "rust" {options} >>', "cgr.dev/chainguard")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from click.testing import CliRunner
 
+from mkdocs_taghistory.cli import main
 from tests.conftest import WIDGET, SeededRegistry
 from tests.support.site import Build, mkdocs_build, write_site
 
@@ -140,3 +142,23 @@ def test_bad_option_fails_the_build_with_page_and_line(
     build = mkdocs_build(write_site(tmp_path, {"p.md": page}, {"offline": True}))
     assert build.returncode != 0
     assert f"docs/p.md:5: {message}" in build.output, build.output
+
+
+def test_a_section_whose_registry_lacks_the_image_builds_offline_and_refreshes(
+    seeded_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    host = seeded_registry.server.host
+    options = {
+        "cache_dir": "cache", "ttl": 0,
+        "registries": [{"title": "Public", "registry": f"{host}/acme"},
+                       {"title": "Private", "registry": f"{host}/private"}],
+    }  # fmt: skip
+    config = write_site(tmp_path, {"g.md": '<< tag_history "gadget" >>\n'}, options)
+    refreshed = CliRunner().invoke(main, ["refresh", "-f", str(config)])
+    assert refreshed.exit_code == 0, refreshed.output
+    # The registry's "no such image" was kept: an offline build needs nothing more.
+    build = mkdocs_build(config, "--strict", env={"TAGHISTORY_OFFLINE": "1"})
+    assert build.returncode == 0, build.output
+    public, private = build.page("g").select("div.taghistory")
+    assert len(public.select("tbody tr")) == 3
+    assert "no versions of this image available in the Private" in private.get_text()

@@ -98,3 +98,10 @@ def test_bad_plugin_option_is_a_config_error(
 def test_plugin_and_extension_take_the_same_options() -> None:
     plugin_options = {name for name, _ in TagHistoryConfig._schema}
     assert plugin_options == set(DEFAULT_OPTIONS) == set(OPTION_HELP)
+
+
+@pytest.mark.parametrize("ttl", ["99999999999999d", 1e300, "soon", True])
+def test_ttl_out_of_range_is_a_config_error(tmp_path: Path, ttl: object) -> None:
+    build = mkdocs_build(write_site(tmp_path, {"index.md": "# Home\n"}, {"ttl": ttl}))
+    assert build.returncode != 0
+    assert "option 'ttl'" in build.output and "Traceback" not in build.output

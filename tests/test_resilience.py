@@ -159,3 +159,7 @@ def test_strict_makes_a_cached_table_a_warning_that_fails_strict_builds(
     assert strict.returncode != 0
     (line,) = [line for line in strict.output.splitlines() if "using the cached tags" in line]
     assert line.startswith("WARNING")
+
+
+def test_retry_after_with_non_ascii_digits_is_ignored_not_a_crash() -> None:
+    assert retry_after_seconds("²") is None

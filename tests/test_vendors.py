@@ -209,3 +209,32 @@ def test_ghcr_without_a_token_uses_the_generic_path(seeded_registry: SeededRegis
         assert github.requests == []
     assert isinstance(snapshot, TagSnapshot), snapshot
     assert snapshot.source == "oci" and len(snapshot.tags) == 300
+
+
+def test_a_vendor_giving_up_half_way_leaves_nothing_behind(seeded_registry: SeededRegistry) -> None:
+    # Page 1 of the GitHub API answers, page 2 is refused: the registry is read instead, and
+    # the table holds its tags alone, not a mix of both sources.
+    host = seeded_registry.server.host
+    stand_in = vendor_tags(150)
+    with GitHubPackagesApi(owner="acme", package="widget", tags=stand_in,
+                           forbidden_from_page=2) as github:  # fmt: skip
+        snapshot, _ = fetch(
+            f"{host}/{WIDGET}", {host: VendorSetting("ghcr", github.url)},
+            {host: Credentials("acme", github.token)},
+        )  # fmt: skip
+        assert len(github.requests) >= 2
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert snapshot.source == "oci"
+    assert set(snapshot.tags) == {tag for image in seeded_registry.widget for tag in image.tags}
+
+
+def test_vendor_type_on_another_host_is_asked_there_and_shared_between_images() -> None:
+    settings = ClientSettings(vendors={"quay.internal.example": VendorSetting("quay")})
+    with RegistryClient(settings) as client:
+        internal = client.vendor_for(parse_reference("quay.internal.example/team/app"))
+        assert internal.url == "https://quay.internal.example"
+        assert client.vendor_for(parse_reference("quay.io/a/b")).url == "https://quay.io"
+        hub = client.vendor_for(parse_reference("docker.io/python"))
+        assert hub.url == "https://hub.docker.com"
+        assert client.vendor_for(parse_reference("docker.io/golang")) is hub
+        assert client.vendor_for(parse_reference("r.example/x")).name == "oci"

@@ -56,8 +56,10 @@ class ChainguardVendor(OciVendor):
             response, body = self.http.registry(
                 reference, "GET", url, max_bytes=MAX_LIST_BYTES, origin=self.url or None
             )
-            if response.status_code == 404 and not records:
-                return []  # a tag the history API does not know: read it the generic way
+            if response.status_code in {403, 404} and not records:
+                # A tag the history API does not know, or will not tell this token about:
+                # read it the generic way.
+                return []
             if response.status_code != 200:
                 raise status_error(reference, response, f"reading the history of tag {tag}")
             document = parse_json(reference, body, f"history of tag {tag}")
@@ -73,9 +75,12 @@ class ChainguardVendor(OciVendor):
                 if parsed is not None:
                     records[parsed] = None
             if len(page) < PAGE_LIMIT or len(records) == before:
-                break
+                return sorted(records)
             start = format_timestamp(max(records)[0])
-        return sorted(records)
+        raise RegistryError(
+            reference.name, f"the history of tag {tag} is longer than this plugin reads",
+            transient=False,
+        )  # fmt: skip
 
     @staticmethod
     def _record(reference: ImageReference, tag: str, record: object) -> tuple[datetime, str] | None:

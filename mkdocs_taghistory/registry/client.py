@@ -78,6 +78,7 @@ class RegistryClient:
             max_workers=self.settings.concurrency, thread_name_prefix="taghistory"
         )
         self._oci = OciVendor(self.http)
+        self._vendors: dict[tuple[str, str | None], Vendor] = {(OciVendor.name, None): self._oci}
         self._progress = progress
 
     @property
@@ -101,12 +102,22 @@ class RegistryClient:
         return self.http.base_url(reference)
 
     def vendor_for(self, reference: ImageReference) -> Vendor:
-        """The vendor that reads ``reference``: the ``vendors`` setting, else by host."""
+        """The vendor that reads ``reference``: the ``vendors`` setting, else by host.
+
+        One object per vendor and address, so what a vendor keeps (a login) is shared by
+        every image it reads.
+        """
         setting = self.settings.vendors.get(reference.host)
-        if setting is None:
-            name = DEFAULT_VENDORS.get(reference.host, OciVendor.name)
-            return self._oci if name == OciVendor.name else VENDOR_TYPES[name](self.http)
-        return VENDOR_TYPES[setting.type](self.http, setting.url)
+        name = setting.type if setting else DEFAULT_VENDORS.get(reference.host, OciVendor.name)
+        url = setting.url if setting else None
+        if url is None and name != OciVendor.name and DEFAULT_VENDORS.get(reference.host) != name:
+            # A vendor type on a host of its own (self-hosted Quay, a mirror) is asked at that
+            # host, never at the vendor's public address, which knows nothing of it.
+            url = f"https://{reference.host}"
+        key = (name, url)
+        if key not in self._vendors:
+            self._vendors[key] = VENDOR_TYPES[name](self.http, url)
+        return self._vendors[key]
 
     def fetch_many(
         self,
@@ -153,7 +164,12 @@ class RegistryClient:
             fetch.vendor.list_tags(fetch)
         except VendorUnavailable:
             # The vendor's API cannot serve this image (no token for it, say); the registry
-            # itself still can, with times from the image configs.
+            # itself still can, with times from the image configs. Whatever the vendor gave
+            # before it gave up goes: a table from two sources would be neither.
+            fetch.tags.clear()
+            fetch.digests.clear()
+            fetch.changed.clear()
+            fetch.complete = False
             fetch.vendor = self._oci
             fetch.vendor.list_tags(fetch)
 

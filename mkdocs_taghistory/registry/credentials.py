@@ -115,8 +115,12 @@ def run_credential_helper(helper: str, server: str) -> Credentials | None:
 class CredentialSource:
     """Looks up and remembers credentials per registry host.
 
-    Explicit credentials (the ``auth`` option) win; Docker's configuration is read once, when
-    a registry first asks for credentials, and helpers are run at most once per host.
+    Explicit credentials (the ``auth`` option) win. Otherwise Docker's configuration is read as
+    the Docker CLI reads it: a ``credHelpers`` entry for the host, else the ``credsStore``
+    (which holds the secrets of every ``docker login`` when it is set), else the inline
+    ``auths`` entry. What is found is remembered until :meth:`forget`, which a long-lived
+    caller (``mkdocs serve``) calls per build, so a later ``docker login`` or a short-lived
+    helper token is picked up.
     """
 
     def __init__(
@@ -132,19 +136,30 @@ class CredentialSource:
         self._docker_config_path = docker_config
         self._docker_config: dict[str, Any] | None = None
         self._found: dict[str, Credentials | None] = {}
-        self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def forget(self) -> None:
+        """Drop what was looked up, so the next request reads the configuration again."""
+        with self._guard:
+            self._found.clear()
+            self._docker_config = None
 
     def for_host(self, host: str) -> Credentials | None:
         """The credentials to send to ``host``, or None to stay anonymous."""
-        with self._lock:
-            if host not in self._found:
-                self._found[host] = self._look_up(host)
-            return self._found[host]
-
-    def secrets(self) -> list[str]:
-        """Every secret found so far, for tests and for scrubbing messages."""
-        with self._lock:
-            return [found.password for found in self._found.values() if found is not None]
+        with self._guard:
+            if host in self._found:
+                return self._found[host]
+            lock = self._host_locks.setdefault(host, threading.Lock())
+        # One lock per host: a slow helper for one registry holds up no other.
+        with lock:
+            with self._guard:
+                if host in self._found:
+                    return self._found[host]
+            found = self._look_up(host)
+            with self._guard:
+                self._found[host] = found
+            return found
 
     def _look_up(self, host: str) -> Credentials | None:
         keys = _candidate_keys(host)
@@ -157,28 +172,31 @@ class CredentialSource:
         auths = config.get("auths")
         auths = auths if isinstance(auths, dict) else {}
         store = config.get("credsStore")
-        # The Docker CLI's order: a helper named for the host, then the entry in "auths"
-        # (its secret may live in the store), then the store for every host.
         helper_key = next((key for key in keys if isinstance(helpers.get(key), str)), None)
         if helper_key is not None:
             return run_credential_helper(helpers[helper_key], helper_key)
-        for key in (key for key in keys if key in auths):
-            found = _from_auths_entry(auths[key])
-            if found is not None:
-                return found
         if isinstance(store, str) and store:
+            # The store answers for the address `docker login` used, which "auths" names.
             return run_credential_helper(store, next((k for k in keys if k in auths), keys[0]))
-        return None
+        return next(
+            (found for key in keys if key in auths
+             if (found := _from_auths_entry(auths[key])) is not None),
+            None,
+        )  # fmt: skip
 
     def _read_docker_config(self) -> dict[str, Any]:
-        if self._docker_config is None:
-            path = self._docker_config_path or docker_config_path()
-            try:
-                loaded = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                loaded = {}
-            except (OSError, ValueError) as error:
-                logger.warning("Ignoring Docker configuration %s: %s", path, type(error).__name__)
-                loaded = {}
-            self._docker_config = loaded if isinstance(loaded, dict) else {}
-        return self._docker_config
+        with self._guard:
+            if self._docker_config is not None:
+                return self._docker_config
+        path = self._docker_config_path or docker_config_path()
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            loaded = {}
+        except (OSError, ValueError) as error:
+            logger.warning("Ignoring Docker configuration %s: %s", path, type(error).__name__)
+            loaded = {}
+        config = loaded if isinstance(loaded, dict) else {}
+        with self._guard:
+            self._docker_config = config
+        return config

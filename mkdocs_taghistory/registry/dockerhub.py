@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch, VendorUnavailable, same_origin
+from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, VendorUnavailable, same_origin
 from mkdocs_taghistory.timestamps import optional_timestamp
 
-_MAX_PAGES = 10_000
+# A hundred tags a page: past this many pages an image would pass the tag cap anyway.
+_MAX_PAGES = MAX_TAGS // 100 + 1
 # Without credentials the API answers these for private or unknown repositories; the
 # registry itself then gives a better error, or the tags.
 _FALLBACK = frozenset({401, 403, 404})
@@ -45,10 +46,16 @@ class DockerHubVendor(OciVendor):
             "/tags?page_size=100"
         )
         headers = self._headers(fetch)
-        for _ in range(_MAX_PAGES):
+        seen: set[str] = set()
+        # One more round than pages, so that a listing of exactly _MAX_PAGES pages ends well.
+        for _ in range(_MAX_PAGES + 1):
             if url is None:
                 fetch.complete = True
                 return
+            if url in seen:
+                raise RegistryError(reference.name, "Docker Hub's pages lead back to a page "
+                                    "already read", transient=False)  # fmt: skip
+            seen.add(url)
             _, page = self.http.api_json(
                 reference, url, "Docker Hub tag list", max_bytes=MAX_LIST_BYTES,
                 headers=headers, fallback_statuses=_FALLBACK,
@@ -70,8 +77,7 @@ class DockerHubVendor(OciVendor):
 
     def _headers(self, fetch: ImageFetch) -> dict[str, str]:
         """A Hub login token when docker.io credentials are known; public repos need none."""
-        source = self.http.settings.credentials
-        credentials = source.for_host("docker.io") if source is not None else None
+        credentials = self.http.credentials_for("docker.io")
         if credentials is None or credentials.is_identity_token:
             return {}
         with self._login_lock:

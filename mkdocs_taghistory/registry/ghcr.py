@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor, next_page
-from mkdocs_taghistory.registry.vendor import ImageFetch, VendorUnavailable, same_origin
+from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, VendorUnavailable, same_origin
 from mkdocs_taghistory.timestamps import optional_timestamp
 
-_MAX_PAGES = 10_000
+# A hundred tags a page: past this many pages an image would pass the tag cap anyway.
+_MAX_PAGES = MAX_TAGS // 100 + 1
 
 
 class GhcrVendor(OciVendor):
@@ -28,8 +29,7 @@ class GhcrVendor(OciVendor):
     def list_tags(self, fetch: ImageFetch) -> None:
         """Every tagged version; an organisation first, then a user of that name."""
         reference = fetch.reference
-        source = self.http.settings.credentials
-        credentials = source.for_host(reference.host) if source is not None else None
+        credentials = self.http.credentials_for(reference.host)
         if credentials is None:
             raise VendorUnavailable("the GitHub API needs a token")
         owner, _, package = reference.repository.partition("/")
@@ -56,9 +56,15 @@ class GhcrVendor(OciVendor):
     def _read_versions(self, fetch: ImageFetch, url: str, headers: dict[str, str]) -> None:
         reference = fetch.reference
         next_url: str | None = url
-        for _ in range(_MAX_PAGES):
+        seen: set[str] = set()
+        # One more round than pages, so that a listing of exactly _MAX_PAGES pages ends well.
+        for _ in range(_MAX_PAGES + 1):
             if next_url is None:
                 return
+            if next_url in seen:
+                raise RegistryError(reference.name, "GitHub's pages lead back to a page already "
+                                    "read", transient=False)  # fmt: skip
+            seen.add(next_url)
             response, versions = self.http.api_json(
                 reference, next_url, "GitHub package versions", max_bytes=MAX_LIST_BYTES,
                 headers=headers, fallback_statuses=frozenset({401, 403, 404}),

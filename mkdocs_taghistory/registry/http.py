@@ -11,6 +11,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_WAIT_SECONDS = 30.0
 _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
 _MAX_TOKEN_BYTES = 1024 * 1024
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 # A request answered 401 asks for a token and tries again; while other threads renew tokens
 # that die under it, it may need a few rounds, never more than these.
 _MAX_AUTH_ROUNDS = 5
@@ -96,7 +98,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _ASCII_DIGITS.fullmatch(value):  # str.isdigit() also takes "²", which float() refuses
         return float(value)
     try:
         moment = email.utils.parsedate_to_datetime(value)
@@ -140,10 +142,19 @@ class RegistryHttp:
         """Close the connection pool."""
         self._client.close()
 
+    def is_plain_http(self, reference: ImageReference) -> bool:
+        """True for registries spoken to over HTTP: loopback and ``insecure_registries``."""
+        return reference.is_loopback or reference.host in self.settings.insecure_registries
+
     def base_url(self, reference: ImageReference) -> str:
         """The API root of ``reference``'s repository, over HTTP or HTTPS as configured."""
-        plain = reference.is_loopback or reference.host in self.settings.insecure_registries
-        return f"{'http' if plain else 'https'}://{reference.api_host}/v2/{reference.repository}"
+        scheme = "http" if self.is_plain_http(reference) else "https"
+        return f"{scheme}://{reference.api_host}/v2/{reference.repository}"
+
+    def credentials_for(self, host: str) -> Credentials | None:
+        """The credentials known for a registry host, if any."""
+        source = self.settings.credentials
+        return source.for_host(host) if source is not None else None
 
     # --- registry requests -----------------------------------------------------------
 
@@ -204,7 +215,7 @@ class RegistryHttp:
                 token = self._tokens.renew(token_key, token, challenge, fetch_token)
                 authorization = f"Bearer {token}"
             elif challenge_header.lower().startswith("basic"):
-                credentials = self._credentials(reference)
+                credentials = self.credentials_for(reference.host)
                 if credentials is None or authorization is not None:
                     break
                 with self._lock:
@@ -269,22 +280,18 @@ class RegistryHttp:
 
     # --- internals -------------------------------------------------------------------
 
-    def _credentials(self, reference: ImageReference) -> Credentials | None:
-        source = self.settings.credentials
-        return source.for_host(reference.host) if source is not None else None
-
     def _authorization(self, reference: ImageReference, token: str | None) -> str | None:
         if token is not None:
             return f"Bearer {token}"
         if reference.api_host in self._basic_hosts:
-            credentials = self._credentials(reference)
+            credentials = self.credentials_for(reference.host)
             if credentials is not None:
                 return str(credentials.basic_authorization())
         return None
 
     def _refused(self, reference: ImageReference) -> RegistryError:
         """The error for a registry that will not let us in, saying what would help."""
-        if self._credentials(reference) is None:
+        if self.credentials_for(reference.host) is None:
             reason = (
                 f"{reference.host} asks for credentials for {reference.name}: give them in the "
                 "plugin's 'auth' option or log in with 'docker login'"
@@ -299,13 +306,32 @@ class RegistryHttp:
         params = {"scope": challenge.scope or f"repository:{reference.repository}:pull"}
         if challenge.service:
             params["service"] = challenge.service
-        credentials = self._credentials(reference)
-        authorization = credentials.basic_authorization() if credentials is not None else None
-        url = str(httpx.URL(challenge.realm).copy_merge_params(params))
-        response, body = self._exchange(
-            reference, "GET", url, headers=None, authorization=authorization,
-            max_bytes=_MAX_TOKEN_BYTES,
-        )  # fmt: skip
+        credentials = self.credentials_for(reference.host)
+        if challenge.realm.startswith("http://") and not self.is_plain_http(reference):
+            # The registry is spoken to over HTTPS; its credentials must not cross the network
+            # in the clear to a token server it names.
+            raise RegistryError(
+                reference.name,
+                f"{reference.host} names a token server over plain HTTP ({challenge.realm}); "
+                "not used",
+                transient=False,
+            )
+        if credentials is not None and credentials.is_identity_token:
+            # Docker's identity token is an OAuth refresh token: it is traded, not sent as a
+            # password (the distribution spec's OAuth2 token flow).
+            response, body = self._exchange(
+                reference, "POST", challenge.realm, headers=None, authorization=None,
+                max_bytes=_MAX_TOKEN_BYTES,
+                form={**params, "grant_type": "refresh_token", "client_id": "mkdocs-taghistory",
+                      "refresh_token": credentials.password},
+            )  # fmt: skip
+        else:
+            authorization = credentials.basic_authorization() if credentials else None
+            url = str(httpx.URL(challenge.realm).copy_merge_params(params))
+            response, body = self._exchange(
+                reference, "GET", url, headers=None, authorization=authorization,
+                max_bytes=_MAX_TOKEN_BYTES,
+            )  # fmt: skip
         if response.status_code in {401, 403}:
             raise self._refused(reference)
         if response.status_code != 200:
@@ -333,6 +359,7 @@ class RegistryHttp:
         max_bytes: int,
         redirects: bool = False,
         content: bytes | None = None,
+        form: Mapping[str, str] | None = None,
     ) -> tuple[httpx.Response, bytes]:
         """Send one request, retrying failures that may pass; return the response and body."""
         request_headers = dict(headers or {})
@@ -345,7 +372,7 @@ class RegistryHttp:
             try:
                 with self._client.stream(
                     method, url, headers=request_headers, content=content,
-                    follow_redirects=redirects,
+                    data=dict(form) if form is not None else None, follow_redirects=redirects,
                 ) as response:  # fmt: skip
                     if response.status_code not in _RETRY_STATUSES or attempt >= (
                         self.settings.retries

@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch
 from mkdocs_taghistory.timestamps import parse_http_date
 
-_MAX_PAGES = 10_000
+# A hundred tags a page: past this many pages an image would pass the tag cap anyway.
+_MAX_PAGES = MAX_TAGS // 100 + 1
 _FALLBACK = frozenset({401, 403, 404})
 
 
@@ -56,10 +57,15 @@ class QuayVendor(OciVendor):
             if not isinstance(tags, list):
                 raise RegistryError(reference.name, "the Quay answer has no 'tags'",
                                     transient=False)  # fmt: skip
+            known = len(fetch.tags)
             for entry in tags:
                 if isinstance(entry, dict):
                     fetch.add_tag(entry.get("name"), entry.get("manifest_digest"), _changed(entry))
             if page.get("has_additional") is not True:
                 fetch.complete = True
                 return
+            if len(fetch.tags) == known:
+                # "More" with nothing new on this page: it would say so for ever.
+                raise RegistryError(reference.name, "Quay's pages repeat themselves",
+                                    transient=False)  # fmt: skip
         raise RegistryError(reference.name, "Quay's pages do not end", transient=False)

@@ -52,6 +52,7 @@ class RegistryFront:
         phantom_tags: tuple[str, ...] = (),
         port: int = 0,
         redirect_blobs_to: str | None = None,
+        refresh_token: str | None = None,
     ) -> None:
         self.upstream = upstream
         self.page_size = page_size
@@ -79,6 +80,8 @@ class RegistryFront:
         self.phantom_tags = phantom_tags
         # Blobs answered with a redirect to another server, as registries on object storage do.
         self.redirect_blobs_to = redirect_blobs_to
+        # The token server takes only this OAuth2 refresh token (Docker's identity token).
+        self.refresh_token = refresh_token
         self._uses: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.token_requests: list[dict[str, list[str]]] = []
@@ -218,8 +221,16 @@ class RegistryFront:
                 self._reply(upstream.status_code, upstream.content, headers)
 
             def _token(self, query: dict[str, list[str]]) -> None:
+                if self.command == "POST":
+                    # The OAuth2 flow: a form with grant_type and a refresh token.
+                    length = int(self.headers.get("Content-Length") or 0)
+                    query = parse_qs(self.rfile.read(length).decode())
                 front.token_requests.append(query)
-                if front.token_credentials is not None:
+                if front.refresh_token is not None:
+                    if query.get("refresh_token") != [front.refresh_token]:
+                        self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {})
+                        return
+                elif front.token_credentials is not None:
                     expected = (
                         "Basic "
                         + base64.b64encode(":".join(front.token_credentials).encode()).decode()
@@ -267,6 +278,7 @@ class RegistryFront:
                 self._reply(200, json.dumps({"name": name, "tags": page}).encode(), headers)
 
             do_GET = _handle  # noqa: N815
+            do_POST = _handle  # noqa: N815
             do_HEAD = _handle  # noqa: N815
 
         return Handler

@@ -199,6 +199,8 @@ class GitHubPackagesApi(JsonApi):
     token: str = "ghp_secret_github_token"
     tags: list[VendorTag] = field(default_factory=list)
     untagged: list[str] = field(default_factory=list)
+    # From this page on, answer 403, as GitHub does when its rate limit is spent.
+    forbidden_from_page: int = 0
 
     def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
         expected = f"/{self.account}/{self.owner}/packages/container/{self.package}/versions"
@@ -222,6 +224,8 @@ class GitHubPackagesApi(JsonApi):
             }  # fmt: skip
         size = int(request.query.get("per_page", ["30"])[0])
         number = int(request.query.get("page", ["1"])[0])
+        if self.forbidden_from_page and number >= self.forbidden_from_page:
+            return 403, {"message": "API rate limit exceeded"}, {}
         items, more = _page(list(versions.values()), number, size)
         headers = {}
         if more:

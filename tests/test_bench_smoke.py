@@ -1,0 +1,64 @@
+"""The benchmark of issue 6 runs end to end on a tiny dataset; its numbers are not judged here."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Every measurement the benchmark reports, as its table labels them at an RTT of 5 ms.
+ROWS = [
+    "S cold fetch, plugin, RTT 5 ms",
+    "S cold fetch, naive httpx, RTT 5 ms",
+    "S cold fetch, skopeo, RTT 5 ms",
+    "S lower bound, RTT 5 ms",
+    "S cold fetch, plugin, no proxy",
+    "L cold build, RTT 5 ms",
+    "L warm build, plugin",
+    "L plain build, Markdown tables",
+    "L offline build",
+    "L peak RSS, cold build",
+    "L peak RSS, warm build",
+    "L peak RSS, offline build",
+    "L peak RSS, plain build",
+]
+# Rows that carry a target: each must say whether it was met, whichever it was.
+TARGET_ROWS = [
+    "S cold fetch, skopeo, RTT 5 ms",
+    "S lower bound, RTT 5 ms",
+    "L warm build, plugin",
+    "L offline build",
+]
+
+
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="the benchmark compares with skopeo")
+def test_benchmark_runs_on_a_tiny_dataset_and_prints_every_row(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.run", "--rtt-ms", "5", "--repeat", "1"),
+            *("--pages", "3", "--l-digests", "2", "--s-digests", "4", "--skopeo-tags", "2"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in completed.stdout.splitlines()
+        if line.startswith("| ")
+    }
+    missing = [label for label in ROWS if label not in rows]
+    assert not missing, completed.stdout
+    for label in TARGET_ROWS:
+        assert " met " in rows[label] or " missed " in rows[label], rows[label]
+    assert "EXTRAPOLATED from 2 of 20 tags" in rows["S cold fetch, skopeo, RTT 5 ms"]
+    assert "## Where the time goes" in completed.stdout
