@@ -13,7 +13,13 @@ from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
-from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, VendorUnavailable, same_origin
+from mkdocs_taghistory.registry.vendor import (
+    MAX_TAGS,
+    ImageFetch,
+    PageTrail,
+    VendorUnavailable,
+    same_origin,
+)
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 # A hundred tags a page: past this many pages an image would pass the tag cap anyway.
@@ -46,16 +52,9 @@ class DockerHubVendor(OciVendor):
             "/tags?page_size=100"
         )
         headers = self._headers(fetch)
-        seen: set[str] = set()
-        # One more round than pages, so that a listing of exactly _MAX_PAGES pages ends well.
-        for _ in range(_MAX_PAGES + 1):
-            if url is None:
-                fetch.complete = True
-                return
-            if url in seen:
-                raise RegistryError(reference.name, "Docker Hub's pages lead back to a page "
-                                    "already read", transient=False)  # fmt: skip
-            seen.add(url)
+        trail = PageTrail(reference, "Docker Hub's tag list", _MAX_PAGES)
+        while url is not None:
+            trail.visit(url)
             _, page = self.http.api_json(
                 reference, url, "Docker Hub tag list", max_bytes=MAX_LIST_BYTES,
                 headers=headers, fallback_statuses=_FALLBACK,
@@ -73,7 +72,7 @@ class DockerHubVendor(OciVendor):
             if url is not None and not same_origin(url, self.url):
                 raise RegistryError(reference.name, "Docker Hub pointed its next page at "
                                     "another host", transient=False)  # fmt: skip
-        raise RegistryError(reference.name, "Docker Hub's pages do not end", transient=False)
+        fetch.complete = True
 
     def _headers(self, fetch: ImageFetch) -> dict[str, str]:
         """A Hub login token when docker.io credentials are known; public repos need none."""

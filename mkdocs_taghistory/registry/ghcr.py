@@ -13,7 +13,13 @@ from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor, next_page
-from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, VendorUnavailable, same_origin
+from mkdocs_taghistory.registry.vendor import (
+    MAX_TAGS,
+    ImageFetch,
+    PageTrail,
+    VendorUnavailable,
+    same_origin,
+)
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 # A hundred tags a page: past this many pages an image would pass the tag cap anyway.
@@ -56,15 +62,9 @@ class GhcrVendor(OciVendor):
     def _read_versions(self, fetch: ImageFetch, url: str, headers: dict[str, str]) -> None:
         reference = fetch.reference
         next_url: str | None = url
-        seen: set[str] = set()
-        # One more round than pages, so that a listing of exactly _MAX_PAGES pages ends well.
-        for _ in range(_MAX_PAGES + 1):
-            if next_url is None:
-                return
-            if next_url in seen:
-                raise RegistryError(reference.name, "GitHub's pages lead back to a page already "
-                                    "read", transient=False)  # fmt: skip
-            seen.add(next_url)
+        trail = PageTrail(reference, "GitHub's version list", _MAX_PAGES)
+        while next_url is not None:
+            trail.visit(next_url)
             response, versions = self.http.api_json(
                 reference, next_url, "GitHub package versions", max_bytes=MAX_LIST_BYTES,
                 headers=headers, fallback_statuses=frozenset({401, 403, 404}),
@@ -85,4 +85,3 @@ class GhcrVendor(OciVendor):
             if next_url is not None and not same_origin(next_url, self.url):
                 raise RegistryError(reference.name, "GitHub pointed its next page at another "
                                     "host", transient=False)  # fmt: skip
-        raise RegistryError(reference.name, "GitHub's pages do not end", transient=False)

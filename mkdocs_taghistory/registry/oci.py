@@ -18,7 +18,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.http import parse_json, status_error
-from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, Vendor
+from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, PageTrail, Vendor
 from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -45,14 +45,10 @@ class OciVendor(Vendor):
         """Read ``tags/list``, following ``Link: <...>; rel="next"`` to the last page."""
         reference = fetch.reference
         url: str | None = f"{self.http.base_url(reference)}/tags/list"
-        seen_pages: set[str] = set()
+        trail = PageTrail(reference, "the tag list", MAX_PAGES)
         tags: dict[str, None] = {}
         while url is not None:
-            if url in seen_pages or len(seen_pages) >= MAX_PAGES:
-                raise RegistryError(
-                    reference.name, "the tag list's pagination does not end", transient=False
-                )
-            seen_pages.add(url)
+            trail.visit(url)
             response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
             if response.status_code == 404:
                 raise RegistryError(

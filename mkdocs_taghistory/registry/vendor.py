@@ -13,7 +13,7 @@ from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable, same_origin
 
-__all__ = ["ImageFetch", "Vendor", "VendorUnavailable", "same_origin"]
+__all__ = ["ImageFetch", "PageTrail", "Vendor", "VendorUnavailable", "same_origin"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,33 @@ class ImageFetch:
             raise RegistryError(
                 self.reference.name, f"more than {MAX_TAGS} tags; not read", transient=False
             )
+
+
+class PageTrail:
+    """The pages of one paged listing read so far, to stop one that never ends.
+
+    A page read twice means the listing loops; more pages than ``max_pages`` means it runs
+    away. Either is an error for the image, never a hang.
+    """
+
+    def __init__(self, reference: ImageReference, listing: str, max_pages: int) -> None:
+        """Guard the listing named ``listing`` (for messages) of ``reference``."""
+        self._reference = reference
+        self._listing = listing
+        self._max_pages = max_pages
+        self._seen: set[str] = set()
+
+    def visit(self, url: str) -> None:
+        """Record that ``url`` is about to be read; raise if that cannot be right."""
+        if url in self._seen:
+            raise RegistryError(self._reference.name,
+                                f"{self._listing} leads back to a page already read",
+                                transient=False)  # fmt: skip
+        if len(self._seen) >= self._max_pages:
+            raise RegistryError(self._reference.name,
+                                f"{self._listing} runs past {self._max_pages} pages",
+                                transient=False)  # fmt: skip
+        self._seen.add(url)
 
 
 class Vendor:
