@@ -1,0 +1,964 @@
+"""Benchmark (issue 6): the plugin's fetches and builds against baselines run beside them.
+
+Everything runs on loopback: Debian's ``docker-registry`` (temporary storage, a free port) and,
+in front of it, :mod:`bench.latency_proxy` as a process of its own, which adds a fixed
+round-trip time (RTT) to every HTTP request and to every new connection, and counts both.
+
+Datasets, seeded through the OCI push API (:mod:`tests.support.seeding`):
+
+S
+    one image, ``acme/widget``: 300 tags over 60 multi-arch digests (5 tags a digest; every
+    third index carries its creation time as an annotation, the others leave it to the
+    config of their first platform image).
+L
+    a site of 200 pages, ``docs/pNNN.md``, each with one directive for its own image
+    ``bench/imageNNN``: 50 tags over 10 digests. Seeded from a thread pool.
+
+Measured ``--repeat`` times each (median and min-max spread):
+
+1. Cold fetch of S through the proxy at each ``--rtt-ms``: the plugin's ``RegistryClient``
+   (``fetch_many``, concurrency 16, no cache) against (a) a naive sequential httpx script
+   (``GET tags/list``, then one ``HEAD`` per tag on one keep-alive connection: what one would
+   write in a mkdocs-macros hook) and (b) skopeo (``skopeo list-tags`` plus one
+   ``skopeo inspect --raw`` per tag: the nightly-generator way; ``--skopeo-tags`` of them are
+   timed and the rest extrapolated linearly, which the table says; ``--no-creds`` keeps it
+   from reading the machine's credentials. With ``--tls-verify=false`` skopeo tries HTTPS
+   first; the proxy does not delay that TLS hello, not being an HTTP request, so skopeo pays
+   about one RTT a call less than it would over a real network). The lower bound is the
+   measured RTT (median of ``GET /v2/`` on an open connection) times the round trips on the
+   critical path at concurrency C: 1 (tag list) + ceil(tags / C) (HEADs) + ceil(digests / C)
+   x 3 (index, platform manifest, config) + 1 (opening connections). The same fetch straight
+   against the registry, without the proxy, shows the CPU floor on its own.
+2. Warm build of L (cache fresh): ``mkdocs build`` with the plugin against the same site with
+   the tables already written into the pages as Markdown and no plugin.
+3. Cold build of L through the proxy (cache folder deleted first), with the requests per
+   image the proxy counted.
+4. Offline build of L (``TAGHISTORY_OFFLINE=1``, cache filled): requests at the proxy.
+5. Peak memory (``ru_maxrss`` of each ``mkdocs build``, from ``os.wait4``; the builds are
+   started by :mod:`bench.launch`, since Linux would carry this process's own peak over into a
+   child it forks).
+
+The plugin's L builds name their images by the proxy's address, so cold, warm and offline
+builds share one cache; the proxy stays up throughout and its counters are reset before each
+measurement. They run at ``--l-rtt-ms`` (default: 50 ms when ``--rtt-ms`` lists it, else the
+first RTT listed).
+
+The targets are printed as "met" or "missed", never asserted: cold S within 1.5x the lower
+bound and at least 20x faster than skopeo; warm L at most 1.10x the plain build; offline L
+zero requests.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.run                     # RTT 50 ms, 3 repeats: several minutes
+    .venv/bin/python -m bench.run --rtt-ms 20 50 100  # dataset S at each RTT
+    .venv/bin/python -m bench.run --write             # also write bench/RESULTS.md
+
+Progress goes to stderr; the results (a Markdown table, then where the time went) to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.metadata
+import itertools
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from bench.async_vs_threads import ACCEPT, registry_cpu_seconds
+from bench.latency_proxy import ProxyProcess, ProxyStats
+from mkdocs_taghistory.cache import SnapshotCache
+from mkdocs_taghistory.history import TagSnapshot, group_by_digest
+from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
+from mkdocs_taghistory.render import markdown_table
+from tests.support.registry_server import RegistryServer, free_port
+from tests.support.seeding import PushedImage, seed_image
+from tests.support.site import write_site
+
+S_REPOSITORY = "acme/widget"
+L_NAMESPACE = "bench"
+TAGS_PER_DIGEST = 5
+DEFAULT_RTT_MS = 50.0
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
+SEED_THREADS = 8
+# --no-creds: the benchmark reads no credentials of the machine, and the registry needs none.
+SKOPEO_FLAGS = ("--tls-verify=false", "--no-creds")
+SUMMARY = re.compile(
+    r"Tag history of (?P<images>\d+) images, (?P<tags>\d+) tags, (?P<requests>\d+) requests, "
+    r"(?P<cached>\d+) from the cache, (?P<failed>\d+) failed, in (?P<seconds>[0-9.]+) s"
+)
+
+# The targets of issue 6.
+BOUND_TARGET = 1.5
+SKOPEO_TARGET = 20.0
+WARM_TARGET = 1.10
+
+Digests = dict[str, str]
+
+
+# --- samples and the table -------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    """Repeated measurements of one quantity."""
+
+    values: list[float] = field(default_factory=list)
+
+    def add(self, value: float) -> None:
+        """Record one measurement."""
+        self.values.append(value)
+
+    @property
+    def median(self) -> float:
+        """The median, or NaN before the first measurement."""
+        return statistics.median(self.values) if self.values else math.nan
+
+    def spread(self, unit: Callable[[float], str]) -> str:
+        """``min-max`` written with ``unit``."""
+        return f"{unit(min(self.values))}-{unit(max(self.values))}" if self.values else ""
+
+
+def seconds(value: float) -> str:
+    """Seconds with a precision that suits their size."""
+    return f"{value:.3f} s" if value < 1 else f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def mebibytes(value: float) -> str:
+    """A size in MiB."""
+    return f"{value:.0f} MiB"
+
+
+def verdict(met: bool) -> str:
+    """How a target is reported."""
+    return "met" if met else "missed"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the results table."""
+
+    label: str
+    median: str
+    spread: str = ""
+    ratio: str = ""
+    target: str = ""
+    notes: str = ""
+
+
+def series_row(
+    label: str,
+    series: Series,
+    unit: Callable[[float], str] = seconds,
+    *,
+    ratio: str = "",
+    target: str = "",
+    notes: str = "",
+) -> Row:
+    """A row for a measured quantity: its median and spread."""
+    return Row(label, unit(series.median), series.spread(unit), ratio, target, notes)
+
+
+def markdown_rows(rows: Sequence[Row]) -> str:
+    """The rows as a padded Markdown table, readable as text too."""
+    header = ("measurement", "median", "min-max", "ratio", "target", "notes")
+    cells = [header] + [
+        (row.label, row.median, row.spread, row.ratio, row.target, row.notes) for row in rows
+    ]
+    widths = [max(len(line[index]) for line in cells) for index in range(len(header))]
+    lines = [
+        "| "
+        + " | ".join(text.ljust(width) for text, width in zip(line, widths, strict=True))
+        + " |"
+        for line in cells
+    ]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr, so stdout holds only the results."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the environment -------------------------------------------------------------------------
+
+
+def loopback_only_environment(docker_config: Path) -> dict[str, str]:
+    """This process's environment without proxy settings, so no request can leave loopback.
+
+    ``DOCKER_CONFIG`` points at an empty folder, so no build reads the machine's credentials.
+    """
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.lower().endswith("_proxy") and name != "TAGHISTORY_OFFLINE"
+    }
+    environment["DOCKER_CONFIG"] = str(docker_config)
+    return environment
+
+
+@dataclass(frozen=True)
+class Servers:
+    """The registry and the proxy in front of it."""
+
+    registry: RegistryServer
+    proxy: ProxyProcess
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds used so far by the registry and by the proxy."""
+        if self.registry.process is None:
+            raise RuntimeError("the registry is not running")
+        return (
+            registry_cpu_seconds(self.registry.process.pid),
+            registry_cpu_seconds(self.proxy.process.pid),
+        )
+
+
+@contextmanager
+def cpu_of(servers: Servers, into: dict[str, Series]) -> Iterator[None]:
+    """Add the registry's and the proxy's CPU seconds during the block to ``into``."""
+    registry_before, proxy_before = servers.cpu()
+    yield
+    registry_after, proxy_after = servers.cpu()
+    into.setdefault("registry CPU", Series()).add(registry_after - registry_before)
+    into.setdefault("proxy CPU", Series()).add(proxy_after - proxy_before)
+
+
+def round_trips(tags: int, digests: int, concurrency: int) -> int:
+    """Round trips on the critical path of a cold fetch at ``concurrency``.
+
+    The tag list, the HEADs in waves of ``concurrency``, each wave of new digests needing up to
+    three sequential requests (index, platform manifest, config), and one to open connections.
+    """
+    return 1 + math.ceil(tags / concurrency) + math.ceil(digests / concurrency) * 3 + 1
+
+
+def fewest_requests(digests: int) -> int:
+    """The requests a cold generic fetch of one seeded image needs at the least.
+
+    Its tag list, a HEAD per tag, one GET for each annotated index (every third, as seeded) and
+    three for the others (index, platform manifest, config).
+    """
+    annotated = len(range(0, digests, 3))
+    return 1 + digests * TAGS_PER_DIGEST + annotated + 3 * (digests - annotated)
+
+
+# --- dataset S: one fetch, three ways --------------------------------------------------------
+
+
+@dataclass
+class FetchSeries:
+    """The plugin's fetch of S, repeated."""
+
+    wall: Series = field(default_factory=Series)
+    stages: dict[str, Series] = field(default_factory=dict)
+    cpu: dict[str, Series] = field(default_factory=dict)
+    requests: Series = field(default_factory=Series)
+    proxy_requests: Series = field(default_factory=Series)
+    connections: Series = field(default_factory=Series)
+
+
+def plugin_fetch(host: str, expected: Digests, concurrency: int, into: FetchSeries) -> None:
+    """One cold fetch of S with the plugin's client; its digests are checked."""
+    reference = parse_reference(f"{host}/{S_REPOSITORY}")
+    # The client reports each finished job from one thread, in submission order: the last
+    # report of a stage is when its last job finished.
+    stage_ends: dict[str, float] = {}
+
+    def record(stage: str, done: int, total: int) -> None:
+        stage_ends[stage] = time.perf_counter()
+
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    with RegistryClient(ClientSettings(concurrency=concurrency), progress=record) as client:
+        # Apart from the stages: making the client (its pools, its TLS context) costs CPU
+        # that no round trip explains.
+        stage_ends["client setup"] = time.perf_counter()
+        result = client.fetch_many([reference])[reference]
+        requests = client.requests_sent
+    ended = time.perf_counter()
+    into.wall.add(ended - started)
+    into.cpu.setdefault("client CPU", Series()).add(time.process_time() - cpu_before)
+    into.requests.add(requests)
+    # Each stage from the end of the one before; "closing" is the snapshot and the pools' end.
+    # ("client setup" is the first key: it is set before any stage reports.)
+    boundaries = [started, *stage_ends.values(), ended]
+    for stage, (begin, end) in zip(
+        [*stage_ends, "closing"], itertools.pairwise(boundaries), strict=True
+    ):
+        into.stages.setdefault(stage, Series()).add(end - begin)
+    if not isinstance(result, TagSnapshot):
+        raise SystemExit(f"the plugin's fetch of S failed: {result}")
+    found = {tag: state.digest for tag, state in result.tags.items()}
+    untimed = [tag for tag, state in result.tags.items() if state.changed is None]
+    if found != expected or untimed:
+        raise SystemExit(f"the plugin's fetch of S is wrong: {len(untimed)} tags without time")
+
+
+def naive_fetch(url: str, expected: Digests) -> float:
+    """One fetch of S as a hand-written sequential script would do it; returns seconds.
+
+    It gets the benefit of the doubt: one keep-alive connection, no creation times.
+    """
+    started = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+        listing = client.get(f"/v2/{S_REPOSITORY}/tags/list")
+        listing.raise_for_status()
+        found = {}
+        for tag in listing.json()["tags"]:
+            head = client.head(f"/v2/{S_REPOSITORY}/manifests/{tag}", headers={"Accept": ACCEPT})
+            head.raise_for_status()
+            found[tag] = head.headers["Docker-Content-Digest"]
+    elapsed = time.perf_counter() - started
+    if found != expected:
+        raise SystemExit("the naive fetch of S found other digests than were pushed")
+    return elapsed
+
+
+@dataclass
+class SkopeoSeries:
+    """The skopeo loop over S, repeated (its per-tag part sampled)."""
+
+    total: Series = field(default_factory=Series)
+    listing: Series = field(default_factory=Series)
+    per_tag: Series = field(default_factory=Series)
+    timed_tags: int = 0
+    all_tags: int = 0
+    list_traffic: ProxyStats | None = None
+    inspect_traffic: ProxyStats | None = None
+
+
+def skopeo(environment: dict[str, str], *arguments: str) -> bytes:
+    """Run skopeo; its stdout, or an error with its stderr."""
+    completed = subprocess.run(
+        ["skopeo", *arguments], capture_output=True, env=environment, timeout=120, check=False
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"skopeo {' '.join(arguments)} failed: {completed.stderr.decode()}")
+    return completed.stdout
+
+
+def skopeo_fetch(
+    proxy: ProxyProcess,
+    expected: Digests,
+    sample: int,
+    environment: dict[str, str],
+    into: SkopeoSeries,
+) -> None:
+    """The skopeo loop: list the tags, then inspect a sample of them, timing each call."""
+    image = f"docker://{proxy.host}/{S_REPOSITORY}"
+    proxy.reset()
+    started = time.perf_counter()
+    listing = json.loads(skopeo(environment, "list-tags", *SKOPEO_FLAGS, image))
+    list_seconds = time.perf_counter() - started
+    into.list_traffic = proxy.reset()
+    tags = sorted(listing["Tags"])
+    if set(tags) != set(expected):
+        raise SystemExit("skopeo list-tags found other tags than were pushed")
+    # Evenly spread over the sorted list, so old and new digests are both in the sample.
+    chosen = [tags[index * len(tags) // sample] for index in range(min(sample, len(tags)))]
+    timings = []
+    for tag in chosen:
+        started = time.perf_counter()
+        raw = skopeo(environment, "inspect", "--raw", *SKOPEO_FLAGS, f"{image}:{tag}")
+        timings.append(time.perf_counter() - started)
+        if "sha256:" + hashlib.sha256(raw).hexdigest() != expected[tag]:
+            raise SystemExit(f"skopeo inspect --raw of {tag} gave other bytes than were pushed")
+    traffic = proxy.reset()
+    into.inspect_traffic = ProxyStats(
+        connections=traffic.connections // len(chosen),
+        requests=traffic.requests // len(chosen),
+        methods={},
+        bytes_up=traffic.bytes_up // len(chosen),
+        bytes_down=traffic.bytes_down // len(chosen),
+        rtt_ms=traffic.rtt_ms,
+    )
+    into.listing.add(list_seconds)
+    into.per_tag.add(statistics.fmean(timings))
+    into.total.add(list_seconds + statistics.fmean(timings) * len(tags))
+    into.timed_tags, into.all_tags = len(chosen), len(tags)
+
+
+def measure_rtt(url: str, samples: int) -> list[float]:
+    """Seconds of ``samples`` single small requests on an open connection."""
+    timings = []
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+        client.get("/v2/").raise_for_status()  # opens the connection, whose handshake is apart
+        for _ in range(samples):
+            started = time.perf_counter()
+            client.get("/v2/").raise_for_status()
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
+@dataclass
+class AtRtt:
+    """Everything measured on S at one RTT."""
+
+    rtt_ms: float
+    measured_rtt: Series = field(default_factory=Series)
+    plugin: FetchSeries = field(default_factory=FetchSeries)
+    naive: Series = field(default_factory=Series)
+    skopeo: SkopeoSeries = field(default_factory=SkopeoSeries)
+
+
+def measure_s(
+    servers: Servers,
+    at: AtRtt,
+    expected: Digests,
+    arguments: argparse.Namespace,
+    environment: dict[str, str],
+) -> None:
+    """One repeat of every S measurement at one RTT."""
+    proxy = servers.proxy
+    proxy.set_rtt(at.rtt_ms)
+    for timing in measure_rtt(proxy.url, arguments.rtt_samples):
+        at.measured_rtt.add(timing)
+    proxy.reset()
+    with cpu_of(servers, at.plugin.cpu):
+        plugin_fetch(proxy.host, expected, arguments.concurrency, at.plugin)
+    traffic = proxy.reset()
+    at.plugin.proxy_requests.add(traffic.requests)
+    at.plugin.connections.add(traffic.connections)
+    at.naive.add(naive_fetch(proxy.url, expected))
+    skopeo_fetch(proxy, expected, arguments.skopeo_tags, environment, at.skopeo)
+    progress(
+        f"S at RTT {at.rtt_ms:g} ms: plugin {seconds(at.plugin.wall.values[-1])}, "
+        f"naive {seconds(at.naive.values[-1])}, skopeo {seconds(at.skopeo.total.values[-1])}"
+        + (
+            f" (extrapolated from {at.skopeo.timed_tags} tags)"
+            if at.skopeo.timed_tags < at.skopeo.all_tags
+            else ""
+        )
+    )
+
+
+# --- dataset L: site builds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Build:
+    """One finished ``mkdocs build``."""
+
+    wall: float
+    cpu: float
+    max_rss_mib: float
+    fetch_seconds: float | None
+    plugin_requests: int | None
+
+
+@dataclass
+class BuildSeries:
+    """One kind of build, repeated."""
+
+    wall: Series = field(default_factory=Series)
+    cpu: Series = field(default_factory=Series)
+    rss: Series = field(default_factory=Series)
+    fetch_seconds: Series = field(default_factory=Series)
+    plugin_requests: Series = field(default_factory=Series)
+    proxy_requests: Series = field(default_factory=Series)
+    proxy_connections: Series = field(default_factory=Series)
+    servers_cpu: dict[str, Series] = field(default_factory=dict)
+
+    def add(self, build: Build, traffic: ProxyStats) -> None:
+        """Record a build and what the proxy saw during it."""
+        self.wall.add(build.wall)
+        self.cpu.add(build.cpu)
+        self.rss.add(build.max_rss_mib)
+        if build.fetch_seconds is not None:
+            self.fetch_seconds.add(build.fetch_seconds)
+        if build.plugin_requests is not None:
+            self.plugin_requests.add(build.plugin_requests)
+        self.proxy_requests.add(traffic.requests)
+        self.proxy_connections.add(traffic.connections)
+
+
+def mkdocs_build(
+    config: Path, log: Path, environment: dict[str, str], *, offline: bool = False
+) -> Build:
+    """A real ``mkdocs build`` in a child process: its time, CPU and peak RSS, from ``wait4``.
+
+    The build is started by :mod:`bench.launch`, a small process that waits for it with
+    ``os.wait4``: forked from this process, the build's ``ru_maxrss`` would start from this
+    process's own peak (Linux carries it over ``exec``) and say nothing about the build.
+    """
+    if offline:
+        environment = {**environment, "TAGHISTORY_OFFLINE": "1"}
+    report = log.with_suffix(".json")
+    command = [sys.executable, "-m", "bench.launch", str(report), "--"]
+    command += [sys.executable, "-m", "mkdocs", "build", "-f", str(config)]
+    command += ["-d", str(config.parent / "site")]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=ROOT
+        )
+        _, status, _ = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    text = log.read_text(encoding="utf-8", errors="replace")
+    if process.returncode != 0:
+        raise SystemExit(f"mkdocs build -f {config} failed:\n{text[-4000:]}")
+    summary = SUMMARY.search(text)
+    if summary is not None and summary["failed"] != "0":
+        raise SystemExit(f"mkdocs build -f {config}: images failed:\n{text[-4000:]}")
+    measured = json.loads(report.read_text(encoding="utf-8"))
+    return Build(
+        wall=measured["wall"],
+        cpu=measured["cpu"],
+        max_rss_mib=measured["max_rss_kib"] / 1024,
+        fetch_seconds=float(summary["seconds"]) if summary else None,
+        plugin_requests=int(summary["requests"]) if summary else None,
+    )
+
+
+def page_name(number: int) -> str:
+    """The file of page ``number``."""
+    return f"p{number:03d}.md"
+
+
+def image_of(host: str, number: int) -> str:
+    """The image of page ``number`` on ``host``."""
+    return f"{host}/{L_NAMESPACE}/image{number:03d}"
+
+
+def seed_site_images(registry_url: str, pages: int, digests: int) -> None:
+    """Push one image per page, several at once: the registry has cores to spare."""
+
+    def seed(number: int) -> list[PushedImage]:
+        repository = image_of("", number).lstrip("/")
+        return seed_image(registry_url, repository, digests=digests, tags_per_digest=5)
+
+    with ThreadPoolExecutor(max_workers=SEED_THREADS) as pool:
+        for pushed in pool.map(seed, range(pages)):
+            if len(pushed) != digests:
+                raise SystemExit("seeding L pushed fewer digests than asked")
+
+
+def write_plain_pages(docs: Path, cache: Path, host: str, pages: int) -> None:
+    """Each page with its table written in as Markdown, from the snapshot in ``cache``."""
+    snapshots = SnapshotCache(cache)
+    for number in range(pages):
+        image = image_of(host, number)
+        snapshot = snapshots.load(image)
+        if snapshot is None:
+            raise SystemExit(f"no cached snapshot of {image} to write the plain site from")
+        table = markdown_table(image, group_by_digest(snapshot))
+        (docs / page_name(number)).write_text(f"# Image {number:03d}\n\n{table}\n", "utf-8")
+
+
+@dataclass
+class SiteResults:
+    """Every L measurement."""
+
+    rtt_ms: float
+    cold: BuildSeries = field(default_factory=BuildSeries)
+    warm: BuildSeries = field(default_factory=BuildSeries)
+    plain: BuildSeries = field(default_factory=BuildSeries)
+    offline: BuildSeries = field(default_factory=BuildSeries)
+
+
+def measure_l(
+    servers: Servers,
+    root: Path,
+    arguments: argparse.Namespace,
+    environment: dict[str, str],
+) -> SiteResults:
+    """Every L build, ``--repeat`` times: cold, warm and plain (alternating), offline."""
+    proxy = servers.proxy
+    results = SiteResults(arguments.l_rtt_ms)
+    proxy.set_rtt(results.rtt_ms)
+    pages = {
+        page_name(
+            number
+        ): f'# Image {number:03d}\n\n<< tag_history "{image_of(proxy.host, number)}" >>\n'
+        for number in range(arguments.pages)
+    }
+    plugin_config = write_site(root / "plugin", pages, {"cache_dir": "cache", "retries": 0})
+    plain_config = write_site(root / "plain", {}, {}, plugins=[])
+    cache = plugin_config.parent / "cache"
+    logs = root / "logs"
+    logs.mkdir()
+
+    def build(kind: str, config: Path, into: BuildSeries | None, repeat: int) -> None:
+        proxy.reset()
+        with cpu_of(servers, into.servers_cpu if into is not None else {}):
+            done = mkdocs_build(
+                config, logs / f"{kind}-{repeat}.log", environment, offline=kind == "offline"
+            )
+        traffic = proxy.reset()
+        if into is not None:
+            into.add(done, traffic)
+        progress(
+            f"L {kind} build{'' if into else ' (warm-up, untimed)'}: {seconds(done.wall)}, "
+            f"{traffic.requests} requests at the proxy, peak RSS {mebibytes(done.max_rss_mib)}"
+        )
+
+    for repeat in range(arguments.repeat):
+        shutil.rmtree(cache, ignore_errors=True)
+        build("cold", plugin_config, results.cold, repeat)
+        if repeat == 0:
+            write_plain_pages(plain_config.parent / "docs", cache, proxy.host, arguments.pages)
+            # One untimed build of each, so neither timed build is the first to read its files.
+            build("warm", plugin_config, None, repeat)
+            build("plain", plain_config, None, repeat)
+        pair = [("warm", plugin_config, results.warm), ("plain", plain_config, results.plain)]
+        for kind, config, series in pair if repeat % 2 == 0 else pair[::-1]:
+            build(kind, config, series, repeat)
+        build("offline", plugin_config, results.offline, repeat)
+    return results
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def s_rows(at: AtRtt, tags: int, digests: int, concurrency: int) -> list[Row]:
+    """The table rows of S at one RTT."""
+    label = f"RTT {at.rtt_ms:g} ms"
+    plugin = at.plugin.wall.median
+    trips = round_trips(tags, digests, concurrency)
+    bound = at.measured_rtt.median * trips
+    skopeo_ratio = at.skopeo.total.median / plugin
+    extrapolated = at.skopeo.timed_tags < at.skopeo.all_tags
+    return [
+        series_row(
+            f"S cold fetch, plugin, {label}",
+            at.plugin.wall,
+            ratio="1.00",
+            notes=f"{at.plugin.proxy_requests.median:.0f} requests, "
+            f"{at.plugin.connections.median:.0f} connections, concurrency {concurrency}",
+        ),
+        series_row(
+            f"S cold fetch, naive httpx, {label}",
+            at.naive,
+            ratio=f"{at.naive.median / plugin:.1f}x plugin",
+            notes=f"{tags + 1} requests in sequence on one connection",
+        ),
+        series_row(
+            f"S cold fetch, skopeo, {label}",
+            at.skopeo.total,
+            ratio=f"{skopeo_ratio:.1f}x plugin",
+            target=f">= {SKOPEO_TARGET:g}x: {verdict(skopeo_ratio >= SKOPEO_TARGET)}",
+            notes=(
+                f"EXTRAPOLATED from {at.skopeo.timed_tags} of {at.skopeo.all_tags} tags"
+                if extrapolated
+                else f"all {at.skopeo.all_tags} tags timed"
+            ),
+        ),
+        Row(
+            f"S lower bound, {label}",
+            seconds(bound),
+            ratio=f"plugin {plugin / bound:.2f}x",
+            target=f"<= {BOUND_TARGET:g}x: {verdict(plugin <= BOUND_TARGET * bound)}",
+            notes=f"measured RTT {at.measured_rtt.median * 1000:.1f} ms x {trips} round trips",
+        ),
+    ]
+
+
+def l_rows(site: SiteResults, pages: int) -> list[Row]:
+    """The table rows of L."""
+    cold_requests = site.cold.proxy_requests.median
+    warm_ratio = site.warm.wall.median / site.plain.wall.median
+    offline_requests = max(site.offline.proxy_requests.values)
+    rows = [
+        series_row(
+            f"L cold build, RTT {site.rtt_ms:g} ms",
+            site.cold.wall,
+            notes=f"{cold_requests / pages:.1f} requests per image ({cold_requests:.0f} in all, "
+            f"{site.cold.proxy_connections.median:.0f} connections)",
+        ),
+        series_row(
+            "L warm build, plugin",
+            site.warm.wall,
+            ratio=f"{warm_ratio:.2f}x plain",
+            target=f"<= {WARM_TARGET:.2f}x: {verdict(warm_ratio <= WARM_TARGET)}",
+            notes=f"{max(site.warm.proxy_requests.values):.0f} requests at the proxy",
+        ),
+        series_row("L plain build, Markdown tables", site.plain.wall, notes="no plugin"),
+        series_row(
+            "L offline build",
+            site.offline.wall,
+            target=f"0 requests: {verdict(offline_requests == 0)}",
+            notes=f"{offline_requests:.0f} requests, "
+            f"{max(site.offline.proxy_connections.values):.0f} connections at the proxy",
+        ),
+    ]
+    for kind in ("cold", "warm", "offline", "plain"):
+        series: BuildSeries = getattr(site, kind)
+        rows.append(series_row(f"L peak RSS, {kind} build", series.rss, mebibytes))
+    return rows
+
+
+def milliseconds(series: Series) -> str:
+    """A median in milliseconds."""
+    return f"{series.median * 1000:.0f} ms"
+
+
+def reuse_note(requests: float, connections: float, concurrency: int) -> str:
+    """A remark when a client opened more connections than its pool holds."""
+    if connections <= concurrency + 1:  # one more: the tag list's may be closed and reopened
+        return ""
+    return (
+        f" {connections:.0f} connections for {requests:.0f} requests, more than the pool's "
+        f"{concurrency}: connections were closed and reopened, each reopening costing one RTT."
+    )
+
+
+def s_details(at: AtRtt, tags: int, digests: int, concurrency: int) -> list[str]:
+    """Where the time of the S fetches went, at one RTT."""
+    rtt = at.measured_rtt.median
+    stages = ", ".join(
+        f"{stage} {milliseconds(series)} (= {series.median / rtt:.1f} RTT)"
+        for stage, series in at.plugin.stages.items()
+    )
+    cpu = ", ".join(f"{name} {milliseconds(series)}" for name, series in at.plugin.cpu.items())
+    listing, inspect = at.skopeo.list_traffic, at.skopeo.inspect_traffic
+    skopeo_traffic = (
+        f"per `inspect`: {inspect.connections} connections, {inspect.requests} requests "
+        f"at the proxy; `list-tags`: {listing.connections} connections, {listing.requests} "
+        "requests"
+        if listing is not None and inspect is not None
+        else ""
+    )
+    return [
+        f"- **S at RTT {at.rtt_ms:g} ms** (measured {rtt * 1000:.1f} ms, spread "
+        f"{at.measured_rtt.spread(lambda value: f'{value * 1000:.1f}')} ms):",
+        f"  - plugin, medians per stage: {stages}. Critical path at concurrency {concurrency}: "
+        f"1 + {math.ceil(tags / concurrency)} + {math.ceil(digests / concurrency)} x 3 + 1 "
+        "round trips.",
+        f"  - plugin: {at.plugin.requests.median:.0f} requests sent (fewest possible for this "
+        f"data: {fewest_requests(digests)}); CPU during the fetch: {cpu}."
+        + reuse_note(at.plugin.proxy_requests.median, at.plugin.connections.median, concurrency),
+        f"  - naive: {at.naive.median / (tags + 1) * 1000:.1f} ms per request.",
+        f"  - skopeo: `list-tags` {seconds(at.skopeo.listing.median)}, `inspect --raw` "
+        f"{seconds(at.skopeo.per_tag.median)} per tag (= {at.skopeo.per_tag.median / rtt:.1f} "
+        f"RTT); {skopeo_traffic}.",
+    ]
+
+
+def l_details(site: SiteResults, pages: int, digests: int, concurrency: int) -> list[str]:
+    """Where the time of the L builds went."""
+    rtt = site.rtt_ms / 1000
+    cold = site.cold
+    requests = cold.proxy_requests.median
+    lines = [
+        f"- **L cold build** ({pages} images at RTT {site.rtt_ms:g} ms): the plugin's fetch "
+        f"{seconds(cold.fetch_seconds.median)} of the {seconds(cold.wall.median)} build; "
+        f"{requests:.0f} requests at the proxy ({cold.plugin_requests.median:.0f} counted by the "
+        f"plugin, fewest possible {fewest_requests(digests) * pages}), so at {concurrency} in "
+        f"flight at least {seconds(requests * rtt / concurrency)} of round trips; CPU: build "
+        f"process {seconds(cold.cpu.median)}, "
+        + ", ".join(f"{name} {seconds(series.median)}" for name, series in cold.servers_cpu.items())
+        + "."
+        + reuse_note(requests, cold.proxy_connections.median, concurrency),
+    ]
+    for kind in ("warm", "plain", "offline"):
+        series: BuildSeries = getattr(site, kind)
+        fetch = (
+            f"; the plugin's cache pass {seconds(series.fetch_seconds.median)}"
+            if series.fetch_seconds.values
+            else ""
+        )
+        lines.append(
+            f"- **L {kind} build**: wall {seconds(series.wall.median)}, CPU (user + system) "
+            f"{seconds(series.cpu.median)}{fetch}."
+        )
+    return lines
+
+
+def s_direct_rows(direct: FetchSeries, concurrency: int) -> tuple[Row, str]:
+    """The row and the detail line of S fetched without the proxy."""
+    stages = ", ".join(f"{stage} {milliseconds(series)}" for stage, series in direct.stages.items())
+    row = series_row(
+        "S cold fetch, plugin, no proxy",
+        direct.wall,
+        notes=f"CPU: client {milliseconds(direct.cpu['client CPU'])}, "
+        f"registry {milliseconds(direct.cpu['registry CPU'])}",
+    )
+    detail = (
+        f"- **S without the proxy** (registry CPU ~ the floor at low RTTs): stages {stages}; "
+        f"{direct.requests.median:.0f} requests at concurrency {concurrency}."
+    )
+    return row, detail
+
+
+def cpu_model() -> str:
+    """The processor's name, from /proc/cpuinfo where there is one."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass  # not Linux: fall back to the architecture
+    return platform.machine()
+
+
+def commit() -> str:
+    """The commit the plugin was measured at, marked ``-dirty`` when tracked files differ."""
+    described = tool_version("git", "-C", str(ROOT), "describe", "--always", "--dirty")
+    return described if re.fullmatch(r"[0-9a-f]{7,40}(-dirty)?", described) else "unknown"
+
+
+def tool_version(*command: str) -> str:
+    """The first line a tool prints about its version."""
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return "not found"
+    return (completed.stdout or completed.stderr).strip().splitlines()[0]
+
+
+def report(
+    arguments: argparse.Namespace,
+    at_rtts: Sequence[AtRtt],
+    direct: FetchSeries,
+    site: SiteResults,
+    seeding: dict[str, float],
+) -> str:
+    """The whole report, as Markdown."""
+    tags, digests = arguments.s_digests * TAGS_PER_DIGEST, arguments.s_digests
+    concurrency = arguments.concurrency
+    rows: list[Row] = []
+    details: list[str] = []
+    for at in at_rtts:
+        rows += s_rows(at, tags, digests, concurrency)
+        details += s_details(at, tags, digests, concurrency)
+    direct_row, direct_detail = s_direct_rows(direct, concurrency)
+    rows.append(direct_row)
+    details.append(direct_detail)
+    rows += l_rows(site, arguments.pages)
+    details += l_details(site, arguments.pages, arguments.l_digests, concurrency)
+    versions = ", ".join(
+        [
+            f"Python {platform.python_version()}",
+            *(f"{name} {importlib.metadata.version(name)}" for name in ("httpx", "mkdocs")),
+            tool_version("skopeo", "--version"),
+            tool_version("docker-registry", "--version"),
+        ]
+    )
+    command = " ".join(["python -m bench.run", *sys.argv[1:]])
+    rtts = ", ".join(f"{at.rtt_ms:g}" for at in at_rtts)
+    return "\n".join(
+        [
+            "# Benchmark results (issue 6)",
+            "",
+            f"Made by `{command}` at commit {commit()} on "
+            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; see the docstring of "
+            "`bench/run.py` for what each row measures.",
+            "",
+            f"- Machine: {os.cpu_count()} cores ({cpu_model()}), "
+            f"{platform.system()} {platform.release()}",
+            f"- RTT added by `bench/latency_proxy.py`: {rtts} ms for S, {site.rtt_ms:g} ms for "
+            f"L; {arguments.repeat} repeats (median, min-max)",
+            f"- Versions: {versions}",
+            f"- S: 1 image, {tags} tags over {digests} digests. L: {arguments.pages} pages, one "
+            f"image each, {arguments.l_digests * TAGS_PER_DIGEST} tags over "
+            f"{arguments.l_digests} digests (seeded in {seconds(seeding['L'])}).",
+            "",
+            markdown_rows(rows),
+            "",
+            "## Where the time goes",
+            "",
+            *details,
+            "",
+        ]
+    )
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--l-rtt-ms`` defaults as the docstring says."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    add = parser.add_argument
+    add("--rtt-ms", type=float, nargs="+", default=[DEFAULT_RTT_MS], help="RTTs for dataset S")
+    add("--l-rtt-ms", type=float, default=None, help="RTT of the L builds")
+    add("--repeat", type=int, default=3, help="timed runs of every measurement")
+    add("--pages", type=int, default=200, help="pages (images) of dataset L")
+    add("--l-digests", type=int, default=10, help="digests per image of L (5 tags each)")
+    add("--s-digests", type=int, default=60, help="digests of S (5 tags each)")
+    add("--skopeo-tags", type=int, default=40, help="tags skopeo inspects (the rest estimated)")
+    add("--concurrency", type=int, default=16, help="the plugin client's concurrency")
+    add("--rtt-samples", type=int, default=20, help="requests that measure the RTT")
+    add("--write", action="store_true", help=f"also write the report to {RESULTS_PATH}")
+    arguments = parser.parse_args(argv)
+    for name in ("repeat", "pages", "l_digests", "s_digests", "skopeo_tags", "concurrency"):
+        if getattr(arguments, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if arguments.l_rtt_ms is None:
+        listed = arguments.rtt_ms
+        arguments.l_rtt_ms = DEFAULT_RTT_MS if DEFAULT_RTT_MS in listed else listed[0]
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Start the servers, seed, measure, print (and with ``--write`` save) the report."""
+    arguments = parse_arguments(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as temporary:
+        root = Path(temporary)
+        (root / "docker-config").mkdir()
+        environment = loopback_only_environment(root / "docker-config")
+        # The in-process clients read the environment too: keep them on loopback as well.
+        for name in [name for name in os.environ if name.lower().endswith("_proxy")]:
+            del os.environ[name]
+        registry = RegistryServer(root / "registry", free_port()).start()
+        proxy: ProxyProcess | None = None
+        try:
+            proxy = ProxyProcess(registry.host, arguments.rtt_ms[0], root / "proxy.log")
+            servers = Servers(registry, proxy)
+            seeding: dict[str, float] = {}
+            started = time.perf_counter()
+            pushed = seed_image(
+                registry.url, S_REPOSITORY, digests=arguments.s_digests, tags_per_digest=5
+            )
+            seeding["S"] = time.perf_counter() - started
+            expected = {tag: image.digest for image in pushed for tag in image.tags}
+            started = time.perf_counter()
+            seed_site_images(registry.url, arguments.pages, arguments.l_digests)
+            seeding["L"] = time.perf_counter() - started
+            progress(f"seeded S in {seconds(seeding['S'])}, L in {seconds(seeding['L'])}")
+
+            at_rtts = [AtRtt(rtt) for rtt in arguments.rtt_ms]
+            direct = FetchSeries()
+            # An untimed fetch first: imports, and the registry's first reads of its storage.
+            plugin_fetch(registry.host, expected, arguments.concurrency, FetchSeries())
+            for repeat in range(arguments.repeat):
+                progress(f"dataset S, repeat {repeat + 1} of {arguments.repeat}")
+                with cpu_of(servers, direct.cpu):
+                    plugin_fetch(registry.host, expected, arguments.concurrency, direct)
+                for at in at_rtts:
+                    measure_s(servers, at, expected, arguments, environment)
+            progress("dataset L")
+            site = measure_l(servers, root / "site", arguments, environment)
+        finally:
+            if proxy is not None:
+                proxy.stop()
+            registry.stop()
+    text = report(arguments, at_rtts, direct, site, seeding)
+    print(text)
+    if arguments.write:
+        RESULTS_PATH.write_text(text, encoding="utf-8")
+        progress(f"wrote {RESULTS_PATH}")
+
+
+if __name__ == "__main__":
+    main()
