@@ -215,7 +215,7 @@ def test_a_vendor_giving_up_half_way_leaves_nothing_behind(seeded_registry: Seed
     # Page 1 of the GitHub API answers, page 2 is refused: the registry is read instead, and
     # the table holds its tags alone, not a mix of both sources.
     host = seeded_registry.server.host
-    stand_in = vendor_tags(150)
+    stand_in = vendor_tags(150, per_digest=1)  # 150 versions: two pages of 100
     with GitHubPackagesApi(owner="acme", package="widget", tags=stand_in,
                            forbidden_from_page=2) as github:  # fmt: skip
         snapshot, _ = fetch(

@@ -110,10 +110,13 @@ class RegistryClient:
         setting = self.settings.vendors.get(reference.host)
         name = setting.type if setting else DEFAULT_VENDORS.get(reference.host, OciVendor.name)
         url = setting.url if setting else None
-        if url is None and name != OciVendor.name and DEFAULT_VENDORS.get(reference.host) != name:
+        own_host = DEFAULT_VENDORS.get(reference.host) == name
+        if url is None and name not in {OciVendor.name, ChainguardVendor.name} and not own_host:
             # A vendor type on a host of its own (self-hosted Quay, a mirror) is asked at that
-            # host, never at the vendor's public address, which knows nothing of it.
-            url = f"https://{reference.host}"
+            # host, never at the vendor's public address, which knows nothing of it. (The
+            # Chainguard API lives on the registry itself, wherever that is.)
+            scheme = "http" if self.http.is_plain_http(reference) else "https"
+            url = f"{scheme}://{reference.host}"
         key = (name, url)
         if key not in self._vendors:
             self._vendors[key] = VENDOR_TYPES[name](self.http, url)
