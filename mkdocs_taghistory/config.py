@@ -6,9 +6,8 @@ from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 
 from mkdocs_taghistory.options import DEFAULT_DATE_FORMAT
-from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, DEFAULT_EMPTY_MESSAGE, DEFAULT_OPTIONS
-
-DEFAULT_REGISTRY = str(DEFAULT_OPTIONS["registry"])
+from mkdocs_taghistory.reference import DEFAULT_REGISTRY
+from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, DEFAULT_EMPTY_MESSAGE
 
 
 class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __init_subclass__

@@ -158,13 +158,12 @@ class TagHistoryService:
         self, reference: ImageReference, cached: TagSnapshot | None, now: datetime
     ) -> ImageResult:
         if cached is None:
-            where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
             return ImageResult(
                 None,
                 problem=(
-                    f"the build is offline and there is no cached copy{where}; build once "
-                    f"with network (without {OFFLINE_ENVIRONMENT_VARIABLE} or 'offline') to "
-                    "fill the cache"
+                    f"the build is offline and there is {self._no_cached_copy()}; run "
+                    f"'taghistory refresh', or build once with network (without "
+                    f"{OFFLINE_ENVIRONMENT_VARIABLE} or 'offline'), to fill the cache"
                 ),
             )
         logger.info(
@@ -196,9 +195,8 @@ class TagHistoryService:
             )
             return _from_cache(cached, as_of=cached.fetched_at, problem=fetched.reason)
         if fetched.transient:
-            where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
             return ImageResult(
-                None, problem=f"{fetched.reason}, and there is no cached copy{where}"
+                None, problem=f"{fetched.reason}, and there is {self._no_cached_copy()}"
             )
         if fetched.not_found:
             # Remembered like a fetch, so that an offline build or a fresh cache knows the
@@ -208,6 +206,10 @@ class TagHistoryService:
                 ledger=cached.ledger if cached else {}, missing=True,
             ))  # fmt: skip
         return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
+
+    def _no_cached_copy(self) -> str:
+        where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
+        return f"no cached copy{where}"
 
     def _store(self, snapshot: TagSnapshot) -> None:
         if self._cache is None:

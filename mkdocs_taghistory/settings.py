@@ -24,6 +24,7 @@ from mkdocs_taghistory.options import (
     check_date_format,
 )
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
+from mkdocs_taghistory.registry.client import VENDOR_TYPES
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from mkdocs_taghistory.registry.http import ClientSettings, VendorSetting
 
@@ -34,7 +35,7 @@ _DURATION = re.compile(r"(?P<amount>[0-9]{1,9})(?P<unit>[smhd]?)")
 _MAX_TTL = timedelta(days=3650)
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
-VENDOR_NAMES = ("chainguard", "dockerhub", "quay", "ghcr", "oci")
+VENDOR_NAMES = tuple(VENDOR_TYPES)
 
 DEFAULT_OPTIONS: Mapping[str, Any] = {
     "registry": DEFAULT_REGISTRY,
