@@ -56,3 +56,22 @@ def test_directive_in_a_list_item_renders_inside_the_item(
     first_item = soup.select("ol > li")[0]
     assert first_item.select_one("div.taghistory table") is not None
     assert len(soup.select("ol > li")) == 2
+
+
+def test_dates_are_written_in_the_configured_time_zone_and_titled_in_utc(tmp_path: Path) -> None:
+    # The example cache holds times in UTC; the newest private rust row (00:20 UTC on the
+    # 22nd) is still the afternoon of the 21st in Honolulu, and so its date says.
+    cache = (
+        Path(__file__).resolve().parents[1] / "example_site" / ".cache" / "plugin" / "taghistory"
+    )
+    text = '<< tag_history "cgr.dev/chainguard-private/rust" limit=1 date_format="%B %O %H:%M" >>'
+    html = markdown.markdown(
+        text,
+        extensions=[
+            TagHistoryExtension(cache_dir=str(cache), offline=True, timezone="Pacific/Honolulu")
+        ],
+    )
+    time = BeautifulSoup(html, "html.parser").select_one("time")
+    assert time is not None
+    assert time.get_text() == "March 21st 14:20"
+    assert time["title"] == "2024-03-22 00:20:00 UTC"
