@@ -22,7 +22,7 @@ from mkdocs_taghistory.cache import CacheFormatError, snapshot_from_json
 from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import arrange, group_by_digest
-from mkdocs_taghistory.reference import ImageReference, parse_reference
+from mkdocs_taghistory.reference import ImageReference, parse_reference, parse_registry
 from mkdocs_taghistory.render import markdown_table
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, settings_from_options
@@ -235,7 +235,7 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
             settings = settings_from_options({}, Path.cwd())
         overrides: dict[str, Any] = {"offline": offline or settings.offline}
         if registry is not None:
-            settings_from_options({"registry": registry}, Path.cwd())  # checks it
+            parse_registry(registry)  # an invalid one is a one-line error
             overrides["registry"] = registry
         if cache_dir is not None:
             overrides["cache_dir"] = cache_dir

@@ -231,16 +231,6 @@ class RegistryHttp:
                 )
         raise self._refused(reference)
 
-    def registry_json(
-        self, reference: ImageReference, url: str, what: str, *, max_bytes: int,
-        headers: Mapping[str, str] | None = None,
-    ) -> tuple[httpx.Response, Any]:  # fmt: skip
-        """GET a JSON document from the registry; raise unless it answers 200 with JSON."""
-        response, body = self.registry(reference, "GET", url, headers=headers, max_bytes=max_bytes)
-        if response.status_code != 200:
-            raise status_error(reference, response, f"reading {what}")
-        return response, parse_json(reference, body, what)
-
     # --- vendor API requests ---------------------------------------------------------
 
     def api_json(

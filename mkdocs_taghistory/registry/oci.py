@@ -18,7 +18,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.http import parse_json, status_error
-from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch, PageTrail, Vendor
+from mkdocs_taghistory.registry.vendor import ImageFetch, PageTrail, Vendor, check_tag_count
 from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -66,10 +66,7 @@ class OciVendor(Vendor):
                     tags[tag] = None
                 else:
                     logger.warning("%s: dropping invalid tag name %r", reference.name, tag)
-            if len(tags) > MAX_TAGS:
-                raise RegistryError(
-                    reference.name, f"more than {MAX_TAGS} tags; not read", transient=False
-                )
+            check_tag_count(reference, len(tags))
             url = next_page(reference, url, response.links.get("next", {}).get("url"))
         fetch.tags = list(tags)
 

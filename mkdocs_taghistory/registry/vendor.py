@@ -13,13 +13,27 @@ from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable, same_origin
 
-__all__ = ["ImageFetch", "PageTrail", "Vendor", "VendorUnavailable", "same_origin"]
+__all__ = [
+    "ImageFetch",
+    "PageTrail",
+    "Vendor",
+    "VendorUnavailable",
+    "check_tag_count",
+    "same_origin",
+]
 
 logger = logging.getLogger(__name__)
 
 # Each tag costs a request or more on the generic path: past this many, a build would take
 # hours, and the answer is more likely a broken registry than a real image.
 MAX_TAGS = 50_000
+
+
+def check_tag_count(reference: ImageReference, count: int) -> None:
+    """Refuse an image listing more than :data:`MAX_TAGS` tags."""
+    if count > MAX_TAGS:
+        raise RegistryError(reference.name, f"more than {MAX_TAGS} tags; not read",
+                            transient=False)  # fmt: skip
 
 
 @dataclass
@@ -65,10 +79,7 @@ class ImageFetch:
 
     def check_room(self) -> None:
         """Refuse an image with more tags than any table can show (a runaway registry)."""
-        if len(self.tags) >= MAX_TAGS:
-            raise RegistryError(
-                self.reference.name, f"more than {MAX_TAGS} tags; not read", transient=False
-            )
+        check_tag_count(self.reference, len(self.tags) + 1)
 
 
 class PageTrail:
