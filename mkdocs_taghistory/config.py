@@ -7,6 +7,7 @@ from mkdocs.config.base import Config
 
 from mkdocs_taghistory.options import DEFAULT_DATE_FORMAT
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY
+from mkdocs_taghistory.registry.tls import DEFAULT_CERTS_DIRS
 from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, DEFAULT_EMPTY_MESSAGE
 
 
@@ -32,6 +33,22 @@ class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __in
     retries = opt.Type(int, default=3)
     """Further attempts after a failure that may pass: connection errors, timeouts, HTTP 429
     and 5xx. Waits grow exponentially, with jitter, and honour ``Retry-After``."""
+
+    http2 = opt.Type(bool, default=False)
+    """Offer HTTP/2 to registries spoken to over TLS. Off by default: measured against a real
+    registry, httpx's HTTP/2 under the thread pool lost streams and was slower than HTTP/1.1."""
+
+    # TLS --------------------------------------------------------------------------------
+
+    tls = opt.Type(dict, default={})
+    """Per ``HOST[:PORT]``: ``{ca_file, cert_file, key_file}`` (all optional; paths relative
+    to ``mkdocs.yml``). ``ca_file`` is added to the trusted roots for that host; ``cert_file``
+    and ``key_file`` are the client certificate (mutual TLS). A host with an entry is spoken
+    to over HTTPS, loopback too."""
+
+    certs_dirs = opt.ListOfItems(opt.Type(str), default=list(DEFAULT_CERTS_DIRS))
+    """Folders with a ``HOST[:PORT]`` folder per registry, read as Docker and Podman read
+    them: ``*.crt`` trusted as roots, ``NAME.cert`` with ``NAME.key`` as client certificate."""
 
     # Credentials and vendor APIs -----------------------------------------------------
 

@@ -27,6 +27,13 @@ from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, valida
 from mkdocs_taghistory.registry.client import VENDOR_TYPES
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from mkdocs_taghistory.registry.http import ClientSettings, VendorSetting
+from mkdocs_taghistory.registry.tls import (
+    DEFAULT_CERTS_DIRS,
+    HostTls,
+    TlsSettings,
+    TlsSetupError,
+    check_host_tls,
+)
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
 DEFAULT_EMPTY_MESSAGE = "Currently, there are no versions of this image available in the {title}."
@@ -43,6 +50,9 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     "concurrency": 16,
     "timeout": 10,
     "retries": 3,
+    "http2": False,
+    "tls": {},
+    "certs_dirs": list(DEFAULT_CERTS_DIRS),
     "cache": True,
     "cache_dir": DEFAULT_CACHE_DIR,
     "ttl": "1h",
@@ -222,6 +232,50 @@ def _vendors(value: Any) -> dict[str, VendorSetting]:
     return found
 
 
+_TLS_KEYS = ("ca_file", "cert_file", "key_file")
+
+
+def _path(value: str, base_dir: Path) -> Path:
+    # As cache_dir: relative to the site, so every build of it finds the same files.
+    return base_dir / Path(value).expanduser()
+
+
+def _tls(value: Any, certs_dirs: Any, base_dir: Path) -> TlsSettings:
+    _require(
+        isinstance(certs_dirs, list) and all(isinstance(folder, str) for folder in certs_dirs),
+        "certs_dirs",
+        "expected a list of folders",
+    )
+    _require(isinstance(value, dict), "tls",
+             "expected a mapping of HOST[:PORT] to {ca_file, cert_file, key_file}")  # fmt: skip
+    hosts = {}
+    for host, entry in value.items():
+        try:
+            validate_host(str(host))
+        except InvalidReferenceError:
+            raise ConfigurationError(
+                f"option 'tls': {host!r} is not a registry host; write host or host:port, "
+                "without https://"
+            ) from None
+        _require(
+            isinstance(entry, dict)
+            and set(entry) <= set(_TLS_KEYS)
+            and all(isinstance(entry[key], str) and entry[key] for key in entry),
+            "tls",
+            f"{host}: expected file paths under {', '.join(_TLS_KEYS)} (all optional)",
+        )
+        _require("key_file" not in entry or "cert_file" in entry, "tls",
+                 f"{host}: 'key_file' needs the 'cert_file' it belongs to")  # fmt: skip
+        paths = {key: _path(entry[key], base_dir) for key in entry}
+        host_tls = HostTls(paths.get("ca_file"), paths.get("cert_file"), paths.get("key_file"))
+        try:
+            check_host_tls(host_tls)
+        except TlsSetupError as error:
+            raise ConfigurationError(f"option 'tls': {host}: {error}") from None
+        hosts[str(host)] = host_tls
+    return TlsSettings(hosts, tuple(_path(folder, base_dir) for folder in certs_dirs))
+
+
 def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Settings:
     """Check the options (plugin or extension) and turn them into settings.
 
@@ -243,6 +297,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
     _require(isinstance(concurrency, int) and concurrency >= 1, "concurrency", "must be at least 1")
     _require(isinstance(timeout, (int, float)) and timeout > 0, "timeout", "must be more than 0")
     _require(isinstance(retries, int) and 0 <= retries <= 10, "retries", "must be 0 to 10")
+    _require(isinstance(values["http2"], bool), "http2", "expected true or false")
     insecure = values["insecure_registries"]
     _require(isinstance(insecure, list), "insecure_registries", "expected a list of hosts")
     for host in insecure:
@@ -281,6 +336,8 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
             retries=retries,
             credentials=CredentialSource(_auth(values["auth"])),
             vendors=_vendors(values["vendors"]),
+            http2=values["http2"],
+            tls=_tls(values["tls"], values["certs_dirs"], base_dir),
         ),
         ttl=parse_duration(values["ttl"]),
         registries=_sections(values["registries"]),

@@ -231,6 +231,9 @@ def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials() -
             http._fetch_token(
                 parse_reference("registry.example/a/b"),
                 BearerChallenge("http://127.0.0.1:9/token", "svc", None),
+                source.for_host("registry.example"),
+                "repository:a/b:pull",
+                over_tls=True,
             )
         assert http.requests_sent == 0
     finally:

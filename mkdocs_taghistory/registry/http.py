@@ -3,6 +3,11 @@
 Everything that goes over the wire passes through :class:`RegistryHttp`, so the rules hold for
 all vendors alike: one connection pool, bounded answers, retries with backoff for failures that
 may pass, and credentials sent only to the registry's own host and the token realm it names.
+
+HTTP/1.1 is spoken unless the ``http2`` option asks for HTTP/2. Measured against Debian's
+``docker-registry`` over TLS (``bench/RESULTS.md``), httpx's sync HTTP/2 connection under the
+thread pool lost streams ("Server disconnected") on a fifth of a cold fetch's requests and was
+slower than HTTP/1.1 keep-alive connections, which reuse 16 connections with no retry.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 
@@ -25,6 +31,13 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.auth import BearerChallenge, TokenStore, parse_bearer_challenge
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.tls import (
+    TlsContexts,
+    TlsSettings,
+    TlsSetupError,
+    describe_tls_failure,
+)
+from mkdocs_taghistory.registry.transport import RoutingTransport
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +53,12 @@ _MAX_DRAIN_BYTES = 64 * 1024
 # A request answered 401 asks for a token and tries again; while other threads renew tokens
 # that die under it, it may need a few rounds, never more than these.
 _MAX_AUTH_ROUNDS = 5
+# Redirects followed for one registry call, as Go's HTTP client (and so docker and crane) allows.
+_MAX_REDIRECTS = 10
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# The repository a distribution API path is about, for the scope of an anonymous token.
+_REPOSITORY_IN_PATH = re.compile(r"^/v2/(.+?)/(?:tags|manifests|blobs)/")
+_TLS_HINT = "see the plugin's 'tls' option for a private CA or a client certificate"
 
 
 def same_origin(url: str, base: str) -> bool:
@@ -83,6 +102,8 @@ class ClientSettings:
         backoff: seconds before the first retry; each later one waits about twice as long.
         credentials: where credentials come from; None for anonymous access only.
         vendors: per registry host, the API that gives its tags and times.
+        http2: offer HTTP/2 to registries that speak TLS (off: see the module's docstring).
+        tls: trusted roots and client certificates per host.
     """
 
     concurrency: int = 16
@@ -92,6 +113,8 @@ class ClientSettings:
     backoff: float = 0.5
     credentials: CredentialSource | None = None
     vendors: Mapping[str, VendorSetting] = field(default_factory=dict)
+    http2: bool = False
+    tls: TlsSettings = field(default_factory=TlsSettings)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -118,20 +141,27 @@ class RegistryHttp:
     ) -> None:
         """Open the connection pool, sized by ``settings.concurrency``."""
         self.settings = settings
+        self._tls = TlsContexts(settings.tls)
         limits = httpx.Limits(
             max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
         )
+        self._router = (
+            RoutingTransport(self._tls, http2=settings.http2, limits=limits)
+            if transport is None
+            else None
+        )
         self._client = httpx.Client(
-            http2=True,
-            limits=limits,
             timeout=settings.timeout,
-            transport=transport,
+            transport=transport or self._router,
             headers={"User-Agent": "mkdocs-taghistory"},
         )
         self._tokens = TokenStore()
         # Hosts that asked for Basic authentication: later requests send it at once.
         self._basic_hosts: set[str] = set()
+        # Per image, the other hosts its registry redirected API calls to in this build.
+        self._redirect_origins: dict[str, set[str]] = {}
         self._requests_sent = 0
+        self._retries = 0
         self._lock = threading.Lock()
 
     @property
@@ -139,13 +169,28 @@ class RegistryHttp:
         """How many HTTP requests were sent, token requests and retries included."""
         return self._requests_sent
 
+    @property
+    def retries(self) -> int:
+        """How many requests were sent again after a failure that may pass."""
+        return self._retries
+
+    @property
+    def connections_opened(self) -> int:
+        """How many connections were opened (0 with a transport given from outside)."""
+        return self._router.connections_opened if self._router is not None else 0
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
 
     def is_plain_http(self, reference: ImageReference) -> bool:
-        """True for registries spoken to over HTTP: loopback and ``insecure_registries``."""
-        return reference.is_loopback or reference.host in self.settings.insecure_registries
+        """True for registries spoken to over HTTP: loopback and ``insecure_registries``.
+
+        A host with TLS material of its own (a ``tls`` entry, a ``certs.d`` folder) speaks
+        HTTPS even on loopback.
+        """
+        plain = reference.is_loopback or reference.host in self.settings.insecure_registries
+        return plain and not self._tls.has_own_tls(reference.host)
 
     def base_url(self, reference: ImageReference) -> str:
         """The API root of ``reference``'s repository, over HTTP or HTTPS as configured."""
@@ -167,21 +212,23 @@ class RegistryHttp:
         *,
         headers: Mapping[str, str] | None = None,
         max_bytes: int,
-        redirects: bool = False,
         origin: str | None = None,
     ) -> tuple[httpx.Response, bytes]:
         """A request to ``reference``'s registry, authenticating as it asks.
 
-        Only URLs on ``origin`` (the registry's own address unless given) are sent to, since
-        the request carries the registry's token or credentials.
+        Only URLs on ``origin`` (the registry's own address unless given) carry the registry's
+        token or credentials. Answers a Bearer challenge with a token (sent with the host's
+        credentials, if any) and a Basic challenge with the host's credentials; the token is
+        shared by every request to the same repository.
 
-        Answers a Bearer challenge with a token (sent with the host's credentials, if any) and
-        a Basic challenge with the host's credentials; the token is shared by every request to
-        the same repository.
+        Redirects of ``GET`` and ``HEAD`` are followed, to other hosts too, as
+        go-containerregistry follows them: registry.k8s.io sends its API calls to Artifact
+        Registry, many registries send blobs to object storage. Another host never sees this
+        registry's credentials or token; if it asks for a token, one is fetched anonymously.
         """
         if origin is None:
             origin = self.base_url(reference)
-        if not same_origin(url, origin):
+        if not same_origin(url, origin) and not self._was_redirected_to(reference, url):
             # A registry's next-page link to another host: following it would hand that host
             # our token or credentials.
             raise RegistryError(
@@ -189,11 +236,43 @@ class RegistryHttp:
                 f"{reference.host} pointed at another host ({_netloc(url)}); not followed",
                 transient=False,
             )
+        for _ in range(_MAX_REDIRECTS + 1):
+            if same_origin(url, origin):
+                response, body = self._authenticated(reference, method, url, headers, max_bytes)
+            else:
+                response, body = self._anonymous(reference, method, url, headers, max_bytes)
+            location = response.headers.get("Location")
+            if (
+                response.status_code not in _REDIRECT_STATUSES
+                or not location
+                or method not in {"GET", "HEAD"}
+            ):
+                return response, body
+            url = self._redirect_target(reference, str(response.url), location)
+        raise RegistryError(
+            reference.name,
+            f"{reference.host} redirected more than {_MAX_REDIRECTS} times (a redirect loop?)",
+            transient=False,
+        )
+
+    def _authenticated(
+        self,
+        reference: ImageReference,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        max_bytes: int,
+    ) -> tuple[httpx.Response, bytes]:
+        """One call on the registry's own origin, with its token or credentials."""
         token_key = f"{reference.api_host}/{reference.repository}"
+        credentials = self.credentials_for(reference.host)
         fetched_here: list[str] = []
 
         def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
-            token, lifetime = self._fetch_token(reference, challenge)
+            token, lifetime = self._fetch_token(
+                reference, challenge, credentials, f"repository:{reference.repository}:pull",
+                over_tls=not self.is_plain_http(reference),
+            )  # fmt: skip
             fetched_here.append(token)
             return token, lifetime
 
@@ -202,7 +281,7 @@ class RegistryHttp:
         for _ in range(_MAX_AUTH_ROUNDS):
             response, body = self._exchange(
                 reference, method, url, headers=headers, authorization=authorization,
-                max_bytes=max_bytes, redirects=redirects,
+                max_bytes=max_bytes,
             )  # fmt: skip
             if response.status_code != 401:
                 return response, body
@@ -216,7 +295,6 @@ class RegistryHttp:
                 token = self._tokens.renew(token_key, token, challenge, fetch_token)
                 authorization = f"Bearer {token}"
             elif challenge_header.lower().startswith("basic"):
-                credentials = self.credentials_for(reference.host)
                 if credentials is None or authorization is not None:
                     break
                 with self._lock:
@@ -230,6 +308,80 @@ class RegistryHttp:
                     transient=False,
                 )
         raise self._refused(reference)
+
+    def _anonymous(
+        self,
+        reference: ImageReference,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        max_bytes: int,
+    ) -> tuple[httpx.Response, bytes]:
+        """One call on a host the registry redirected to: no credentials, an anonymous token
+        if that host asks for one."""
+        target = httpx.URL(url)
+        repository = _REPOSITORY_IN_PATH.match(target.path)
+        default_scope = f"repository:{repository.group(1)}:pull" if repository else ""
+        token_key = f"{target.scheme}://{target.netloc.decode()} {default_scope}"
+        fetched_here: list[str] = []
+
+        def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
+            token, lifetime = self._fetch_token(
+                reference, challenge, None, default_scope, over_tls=target.scheme == "https"
+            )
+            fetched_here.append(token)
+            return token, lifetime
+
+        token = self._tokens.token(token_key, fetch_token)
+        for _ in range(_MAX_AUTH_ROUNDS):
+            response, body = self._exchange(
+                reference, method, url, headers=headers, max_bytes=max_bytes,
+                authorization=f"Bearer {token}" if token else None,
+            )  # fmt: skip
+            challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate", ""))
+            if response.status_code != 401 or challenge is None or token in fetched_here:
+                return response, body
+            token = self._tokens.renew(token_key, token, challenge, fetch_token)
+        return response, body
+
+    def _redirect_target(self, reference: ImageReference, current: str, location: str) -> str:
+        """The absolute address a redirect points at, once checked."""
+        try:
+            target = httpx.URL(urljoin(current, location))
+        except (ValueError, httpx.InvalidURL):
+            target = None
+        if target is None or target.scheme not in {"http", "https"} or not target.host:
+            raise RegistryError(
+                reference.name, f"{_netloc(current)} redirected to an unusable address",
+                transient=False,
+            )  # fmt: skip
+        if current.startswith("https://") and target.scheme == "http":
+            # Nothing secret is sent there, but an answer over plain HTTP could be changed on
+            # the way, and HEAD digests are not checked against content.
+            raise RegistryError(
+                reference.name,
+                f"{_netloc(current)} redirected from HTTPS to plain HTTP "
+                f"({target.netloc.decode()}); not followed",
+                transient=False,
+            )
+        with self._lock:
+            self._redirect_origins.setdefault(reference.name, set()).add(
+                f"{target.scheme}://{target.netloc.decode()}"
+            )
+        return str(target)
+
+    def _was_redirected_to(self, reference: ImageReference, url: str) -> bool:
+        """True when ``reference``'s registry redirected to ``url``'s origin in this build.
+
+        A next-page link of a redirected tag list points there, and is followed anonymously.
+        """
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            return False
+        with self._lock:
+            origins = self._redirect_origins.get(reference.name, set())
+            return f"{target.scheme}://{target.netloc.decode()}" in origins
 
     # --- vendor API requests ---------------------------------------------------------
 
@@ -292,15 +444,23 @@ class RegistryHttp:
         return RegistryError(reference.name, reason, transient=False)
 
     def _fetch_token(
-        self, reference: ImageReference, challenge: BearerChallenge
+        self,
+        reference: ImageReference,
+        challenge: BearerChallenge,
+        credentials: Credentials | None,
+        default_scope: str,
+        *,
+        over_tls: bool,
     ) -> tuple[str, float]:
-        params = {"scope": challenge.scope or f"repository:{reference.repository}:pull"}
+        """A token for ``challenge``, asked with ``credentials`` (None: anonymously)."""
+        params = {"scope": challenge.scope or default_scope}
+        if not params["scope"]:
+            del params["scope"]
         if challenge.service:
             params["service"] = challenge.service
-        credentials = self.credentials_for(reference.host)
-        if challenge.realm.startswith("http://") and not self.is_plain_http(reference):
-            # The registry is spoken to over HTTPS; its credentials must not cross the network
-            # in the clear to a token server it names.
+        if challenge.realm.startswith("http://") and over_tls:
+            # The registry is spoken to over HTTPS; its credentials, and the token, must not
+            # cross the network in the clear to a token server it names.
             raise RegistryError(
                 reference.name,
                 f"{reference.host} names a token server over plain HTTP ({challenge.realm}); "
@@ -348,7 +508,6 @@ class RegistryHttp:
         headers: Mapping[str, str] | None,
         authorization: str | None,
         max_bytes: int,
-        redirects: bool = False,
         content: bytes | None = None,
         form: Mapping[str, str] | None = None,
     ) -> tuple[httpx.Response, bytes]:
@@ -363,7 +522,7 @@ class RegistryHttp:
             try:
                 with self._client.stream(
                     method, url, headers=request_headers, content=content,
-                    data=dict(form) if form is not None else None, follow_redirects=redirects,
+                    data=dict(form) if form is not None else None,
                 ) as response:  # fmt: skip
                     if response.status_code not in _RETRY_STATUSES or attempt >= (
                         self.settings.retries
@@ -373,6 +532,15 @@ class RegistryHttp:
                     failure = f"HTTP {response.status_code}"
                     _drain(response)  # so the retry can reuse the connection
             except httpx.TransportError as error:
+                tls_failure = describe_tls_failure(error)
+                if tls_failure is not None:
+                    # Never retried, never served from the cache: a certificate that changed
+                    # may be an attack.
+                    raise RegistryError(
+                        reference.name,
+                        f"cannot reach {_netloc(url)}: {tls_failure}; {_TLS_HINT}",
+                        transient=False,
+                    ) from None
                 if attempt >= self.settings.retries:
                     raise RegistryError(
                         reference.name,
@@ -380,6 +548,10 @@ class RegistryHttp:
                         transient=True,
                     ) from None
                 wait, failure = None, describe_transport_error(error)
+            except TlsSetupError as error:
+                raise RegistryError(
+                    reference.name, f"TLS for {_netloc(url)}: {error}", transient=False
+                ) from None
             except (httpx.HTTPError, httpx.InvalidURL) as error:
                 # A broken answer (a body that does not decode, a redirect loop) or address:
                 # trying again would get the same.
@@ -389,6 +561,8 @@ class RegistryHttp:
                     transient=False,
                 ) from None
             attempt += 1
+            with self._lock:
+                self._retries += 1
             delay = self._backoff(attempt, wait)
             logger.debug("%s: %s from %s; retry %d in %.2f s", reference.name, failure,
                          httpx.URL(url).host, attempt, delay)  # fmt: skip

@@ -67,7 +67,7 @@ class OciVendor(Vendor):
                 else:
                     logger.warning("%s: dropping invalid tag name %r", reference.name, tag)
             check_tag_count(reference, len(tags))
-            url = next_page(reference, url, response.links.get("next", {}).get("url"))
+            url = next_page(reference, str(response.url), response.links.get("next", {}).get("url"))
         fetch.tags = list(tags)
 
     def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
@@ -142,11 +142,9 @@ class OciVendor(Vendor):
 
     def _blob(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.http.base_url(reference)}/blobs/{digest}"
-        # Blobs are often served from a storage host by redirect; httpx drops the
-        # Authorization header when a redirect leaves the registry's origin.
-        response, body = self.http.registry(
-            reference, "GET", url, max_bytes=MAX_DOCUMENT_BYTES, redirects=True
-        )
+        # Blobs are often served from a storage host by redirect, which registry() follows
+        # without the registry's credentials.
+        response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_DOCUMENT_BYTES)
         if response.status_code != 200:
             raise status_error(reference, response, f"reading config {digest}")
         return _verified_object(reference, digest, body, f"config {digest}")

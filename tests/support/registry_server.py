@@ -1,4 +1,8 @@
-"""Debian's docker-registry (CNCF distribution 2.8) as a throwaway server on loopback."""
+"""Debian's docker-registry (CNCF distribution 2.8) as a throwaway server on loopback.
+
+Given a certificate it serves HTTPS, and Go then offers HTTP/2 by ALPN, as public registries
+do; given a client CA as well, it asks for a client certificate (mutual TLS).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,16 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from tests.support.tls import KeyPair
 
 BINARY = "docker-registry"
 
@@ -44,6 +52,13 @@ class RegistryServer:
     port: int
     process: subprocess.Popen[bytes] | None = None
     htpasswd: Path | None = None
+    tls: KeyPair | None = None
+    # With tls: the CA that signed the certificate, which the readiness probe trusts.
+    ca_file: Path | None = None
+    # With tls: require client certificates signed by this CA.
+    client_ca: Path | None = None
+    # With client_ca: the probe's own client certificate.
+    probe_client: KeyPair | None = None
 
     @property
     def host(self) -> str:
@@ -53,7 +68,7 @@ class RegistryServer:
     @property
     def url(self) -> str:
         """The registry's base URL."""
-        return f"http://{self.host}"
+        return f"{'https' if self.tls else 'http'}://{self.host}"
 
     def start(self) -> RegistryServer:
         """Write the configuration, start the process and wait until it answers."""
@@ -64,12 +79,17 @@ class RegistryServer:
             if self.htpasswd
             else ""
         )
+        tls = ""
+        if self.tls is not None:
+            tls = f"  tls:\n    certificate: {self.tls.certificate}\n    key: {self.tls.key}\n"
+            if self.client_ca is not None:
+                tls += f"    clientcas:\n      - {self.client_ca}\n"
         config = self.root / "config.yml"
         config.write_text(
             "version: 0.1\n"
             "log:\n  level: error\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n"
-            f"http:\n  addr: 127.0.0.1:{self.port}\n" + auth
+            f"http:\n  addr: 127.0.0.1:{self.port}\n" + tls + auth
         )
         log = (self.root / "registry.log").open("wb")
         self.process = subprocess.Popen(
@@ -82,11 +102,21 @@ class RegistryServer:
                     f"docker-registry exited: {(self.root / 'registry.log').read_text()}"
                 )
             try:
-                httpx.get(f"{self.url}/v2/", timeout=1)  # any answer, 401 too, means it is up
+                # Any answer, 401 too, means it is up.
+                httpx.get(f"{self.url}/v2/", timeout=1, **self.client_options())
                 return self
             except httpx.TransportError:
                 time.sleep(0.02)
         raise RuntimeError("docker-registry did not start within 15 s")
+
+    def client_options(self) -> dict[str, Any]:
+        """``verify`` and ``cert`` for an httpx client of this registry (seeding, probes)."""
+        if self.tls is None:
+            return {}
+        context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        if self.probe_client is not None:
+            context.load_cert_chain(self.probe_client.certificate, self.probe_client.key)
+        return {"verify": context}
 
     def stop(self) -> None:
         """Stop the process by its PID and wait for it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -129,6 +130,7 @@ def seed_image(
     tags_per_digest: int,
     start: datetime = datetime(2024, 3, 1, 8, 0, 0, 123456, tzinfo=timezone.utc),
     auth: tuple[str, str] | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> list[PushedImage]:
     """Push ``digests`` multi-arch indexes, each under ``tags_per_digest`` tags.
 
@@ -136,7 +138,7 @@ def seed_image(
     annotation, the others leave it to the config, so both paths of the reader are exercised.
     """
     pushed = []
-    with httpx.Client(base_url=registry_url, timeout=30, auth=auth) as client:
+    with httpx.Client(base_url=registry_url, timeout=30, auth=auth, verify=verify) as client:
         pusher = Pusher(client, repository)
         for number in range(digests):
             created = start + timedelta(hours=number)

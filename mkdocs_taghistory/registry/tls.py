@@ -1,0 +1,276 @@
+"""Which certificates a registry host is checked against, and which one we show it.
+
+A build trusts what ``docker pull`` and ``skopeo`` trust on the same machine:
+
+* the system trust store (OpenSSL's default locations, so a company CA installed in the OS
+  works), with ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` honoured as OpenSSL honours them;
+* Docker's and Podman's per-host folders, ``certs.d/HOST[:PORT]/``: each ``*.crt`` is added to
+  the trusted roots for that host, and a ``NAME.cert`` with its ``NAME.key`` is the client
+  certificate shown to it (mutual TLS), as both tools read them;
+* the ``tls`` option, per host: ``ca_file`` added to the roots, ``cert_file``/``key_file`` as
+  the client certificate.
+
+Roots are only ever added, never replaced, as Docker adds ``certs.d`` roots to the system pool.
+A context is built the first time a host is spoken to over HTTPS (loading the system store
+costs about 15 ms), and hosts with the same material share one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mkdocs_taghistory.errors import TagHistoryError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CERTS_DIRS: tuple[str, ...] = (
+    "/etc/docker/certs.d",
+    "/etc/containers/certs.d",
+    "~/.config/containers/certs.d",
+)
+"""Where Docker (system-wide) and Podman (system-wide, then per user) keep per-host folders."""
+
+# OpenSSL's verify codes (x509_vfy.h) and what they mean to someone who runs a registry.
+_UNKNOWN_ISSUER_CODES = frozenset({2, 18, 19, 20, 21})
+_VERIFY_PROBLEMS = {
+    10: "its certificate has expired",
+    9: "its certificate is not valid yet",
+    62: "its certificate is for another name",
+}
+# What the server's alerts (or a server that is no TLS server) mean, by OpenSSL's reason names.
+_ALERT_PROBLEMS = (
+    ("CERTIFICATE_REQUIRED", "the registry asks for a client certificate and none was given"),
+    ("HANDSHAKE_FAILURE", "the registry ended the handshake (does it ask for a client "
+                          "certificate?)"),
+    ("BAD_CERTIFICATE", "the registry refused the client certificate"),
+    ("UNKNOWN_CA", "the registry does not trust the client certificate's issuer"),
+    ("WRONG_VERSION_NUMBER", "the server does not speak TLS on that port (plain HTTP?)"),
+    ("RECORD_LAYER_FAILURE", "the server does not speak TLS on that port (plain HTTP?)"),
+)  # fmt: skip
+
+
+class TlsSetupError(TagHistoryError):
+    """TLS material that cannot be used: a missing or unreadable file, a key that does not fit."""
+
+
+@dataclass(frozen=True)
+class HostTls:
+    """What the ``tls`` option gives for one host.
+
+    Attributes:
+        ca_file: a PEM bundle added to the trusted roots for this host.
+        cert_file: the client certificate shown to this host (mutual TLS).
+        key_file: its private key; None when ``cert_file`` holds it too.
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """The ``tls`` option and the folders searched for per-host certificates.
+
+    Attributes:
+        hosts: per ``HOST[:PORT]``, the ``tls`` option's entry; a host with one is spoken to
+            over HTTPS, loopback or not.
+        certs_dirs: Docker-style folders holding a ``HOST[:PORT]`` folder per registry.
+    """
+
+    hosts: Mapping[str, HostTls] = field(default_factory=dict)
+    certs_dirs: tuple[Path, ...] = tuple(Path(folder).expanduser() for folder in DEFAULT_CERTS_DIRS)
+
+
+@dataclass(frozen=True)
+class _Material:
+    """Everything a TLS context is made of; hosts with equal material share one context."""
+
+    ca_files: tuple[Path, ...] = ()
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class TlsContexts:
+    """The TLS contexts of one build, made on first use, one per distinct set of material."""
+
+    def __init__(self, settings: TlsSettings) -> None:
+        """Read nothing yet: folders and files are read when a host is first spoken to."""
+        self.settings = settings
+        self._material: dict[str, _Material] = {}
+        self._contexts: dict[_Material, ssl.SSLContext] = {}
+        self._lock = threading.Lock()
+
+    def has_own_tls(self, host: str) -> bool:
+        """True when ``host`` has a ``tls`` entry or a ``certs.d`` folder: it speaks HTTPS."""
+        return self._entry(host) is not None or bool(self._host_folders(host))
+
+    def context_for(self, host: str) -> tuple[object, ssl.SSLContext]:
+        """The context for ``host`` (``HOST[:PORT]``) and a key shared by equal contexts.
+
+        Raises:
+            TlsSetupError: when a file that should be read cannot be.
+        """
+        with self._lock:
+            material = self._material.get(host)
+            if material is None:
+                material = self._material[host] = self._find_material(host)
+            context = self._contexts.get(material)
+            if context is None:
+                context = self._contexts[material] = _make_context(material)
+            return material, context
+
+    def _entry(self, host: str) -> HostTls | None:
+        hosts = self.settings.hosts
+        # An entry for a host without a port serves every port of it.
+        return hosts.get(host) or hosts.get(_without_port(host))
+
+    def _host_folders(self, host: str) -> list[Path]:
+        found = []
+        for root in self.settings.certs_dirs:
+            folder = root / host
+            try:
+                if folder.is_dir():
+                    found.append(folder)
+            except OSError:  # an unreadable parent: as if the folder were not there
+                continue
+        return found
+
+    def _find_material(self, host: str) -> _Material:
+        ca_files: list[Path] = []
+        cert_file = key_file = None
+        for folder in self._host_folders(host):
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError as error:
+                raise TlsSetupError(f"cannot read {folder}: {error.strerror}") from None
+            ca_files += [folder / name for name in names if name.endswith(".crt")]
+            for name in names:
+                if name.endswith(".cert") and cert_file is None:
+                    key = folder / (name.removesuffix(".cert") + ".key")
+                    if not key.exists():
+                        # Docker refuses such a folder too: a certificate without its key
+                        # cannot be shown.
+                        raise TlsSetupError(f"{folder / name} has no {key.name} beside it")
+                    cert_file, key_file = folder / name, key
+        entry = self._entry(host)
+        if entry is not None:
+            if entry.ca_file is not None:
+                ca_files.append(entry.ca_file)
+            if entry.cert_file is not None:
+                cert_file, key_file = entry.cert_file, entry.key_file
+        if ca_files or cert_file:
+            logger.debug("TLS for %s: roots %s, client certificate %s", host,
+                         [str(path) for path in ca_files], cert_file)  # fmt: skip
+        return _Material(tuple(ca_files), cert_file, key_file)
+
+
+def _without_port(host: str) -> str:
+    if host.startswith("["):
+        return host[: host.index("]") + 1]
+    return host.rsplit(":", 1)[0]
+
+
+def system_context() -> ssl.SSLContext:
+    """A client context that trusts the system store (``SSL_CERT_FILE``/``SSL_CERT_DIR`` too).
+
+    Where OpenSSL knows no store at all (some macOS Pythons), certifi's bundle, which httpx
+    brings, stands in, so HTTPS still works.
+    """
+    context = ssl.create_default_context()
+    paths = ssl.get_default_verify_paths()
+    if paths.cafile is None and paths.capath is None:
+        try:
+            import certifi  # noqa: PLC0415 (only where the system has no store)
+
+            context.load_verify_locations(certifi.where())
+        except ImportError:
+            pass
+    return context
+
+
+def _make_context(material: _Material) -> ssl.SSLContext:
+    context = system_context()
+    _load_material(context, material)
+    return context
+
+
+def _load_material(context: ssl.SSLContext, material: _Material) -> None:
+    for ca_file in material.ca_files:
+        try:
+            context.load_verify_locations(cafile=str(ca_file))
+        except (OSError, ssl.SSLError) as error:
+            raise TlsSetupError(
+                f"cannot use {ca_file} as a CA certificate: {_reason(error)}"
+            ) from None
+    if material.cert_file is not None:
+        try:
+            context.load_cert_chain(material.cert_file, material.key_file)
+        except (OSError, ssl.SSLError) as error:
+            raise TlsSetupError(
+                f"cannot use {material.cert_file} as a client certificate: {_reason(error)}"
+            ) from None
+
+
+def check_host_tls(entry: HostTls) -> None:
+    """Load an entry's files once, so that a mistake is reported when options are read.
+
+    A bare context is enough for that, and spares loading the system store.
+
+    Raises:
+        TlsSetupError: naming the file and what is wrong with it.
+    """
+    ca_files = (entry.ca_file,) if entry.ca_file else ()
+    _load_material(
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
+        _Material(ca_files, entry.cert_file, entry.key_file),
+    )
+
+
+def _reason(error: OSError | ssl.SSLError) -> str:
+    if isinstance(error, ssl.SSLError):
+        return str(error.reason or error).replace("_", " ").lower()
+    return error.strerror or str(error)
+
+
+def describe_tls_failure(error: BaseException) -> str | None:
+    """What a failed TLS connection means, when it is one that trying again cannot mend.
+
+    Returns None when ``error`` (or its causes) holds no such failure. A certificate the
+    client does not trust is never worth a retry, nor a reason to serve the cached table: a
+    certificate that changed may be an attack.
+    """
+    failure = _find_ssl_error(error)
+    if failure is None or isinstance(failure, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        return None  # a connection cut mid-handshake: an ordinary, maybe passing, failure
+    if isinstance(failure, ssl.SSLCertVerificationError):
+        code = failure.verify_code
+        if code in _UNKNOWN_ISSUER_CODES:
+            problem = "its certificate is signed by an issuer this machine does not trust"
+        else:
+            problem = _VERIFY_PROBLEMS.get(
+                code, f"its certificate cannot be verified ({failure.verify_message})"
+            )
+        return f"TLS: {problem}"
+    reason = str(failure.reason or failure).upper()
+    for marker, problem in _ALERT_PROBLEMS:
+        if marker in reason:
+            return f"TLS: {problem}"
+    return f"TLS: {reason.replace('_', ' ').lower()}"
+
+
+def _find_ssl_error(error: BaseException) -> ssl.SSLError | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
