@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage, seed_image
+from tests.support.tls import CertificateAuthority
 
 WIDGET = "acme/widget"
 GADGET = "acme/gadget"
@@ -62,6 +63,30 @@ def seeded_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded
         # A small image for site builds that test what happens around a fetch, not its size.
         gadget = seed_image(server.url, GADGET, digests=3, tags_per_digest=2)
         yield SeededRegistry(server, widget, gadget)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
+    """A certificate authority made for this test session; no machine trusts it."""
+    return CertificateAuthority(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="session")
+def tls_registry(
+    tmp_path_factory: pytest.TempPathFactory, test_ca: CertificateAuthority
+) -> Iterator[SeededRegistry]:
+    """A registry that speaks HTTPS (and so offers HTTP/2 by ALPN) with a certificate of the
+    session's CA, holding acme/widget: 60 tags over 20 multi-arch digests."""
+    root = tmp_path_factory.mktemp("tls-registry")
+    server = RegistryServer(
+        root, free_port(), tls=test_ca.issue("tls-registry"), ca_file=test_ca.certificate
+    ).start()
+    try:
+        verify = server.client_options()["verify"]
+        widget = seed_image(server.url, WIDGET, digests=20, tags_per_digest=3, verify=verify)
+        yield SeededRegistry(server, widget)
     finally:
         server.stop()
 

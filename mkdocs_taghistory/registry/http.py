@@ -179,6 +179,11 @@ class RegistryHttp:
         """How many connections were opened (0 with a transport given from outside)."""
         return self._router.connections_opened if self._router is not None else 0
 
+    @property
+    def http_versions(self) -> Mapping[str, int]:
+        """Answers per HTTP version (empty with a transport given from outside)."""
+        return self._router.http_versions if self._router is not None else {}
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
@@ -651,4 +656,7 @@ def status_error(reference: ImageReference, response: httpx.Response, doing: str
         reason = f"authentication failed for {reference.name} (HTTP 401 while {doing})"
     else:
         reason = f"{host} answered HTTP {status} while {doing}"
+        if status == 400 and response.url.scheme == "http":
+            # Go's servers, docker-registry among them, answer plain HTTP on a TLS port so.
+            reason += f" (if it speaks HTTPS, give {host} an entry in the 'tls' option)"
     return RegistryError(reference.name, reason, transient=status in _RETRY_STATUSES)

@@ -41,14 +41,16 @@ _UNKNOWN_ISSUER_CODES = frozenset({2, 18, 19, 20, 21})
 _VERIFY_PROBLEMS = {
     10: "its certificate has expired",
     9: "its certificate is not valid yet",
-    62: "its certificate is for another name",
+    62: "its certificate is for another name",  # host name
+    64: "its certificate is for another name",  # IP address
 }
 # What the server's alerts (or a server that is no TLS server) mean, by OpenSSL's reason names.
 _ALERT_PROBLEMS = (
     ("CERTIFICATE_REQUIRED", "the registry asks for a client certificate and none was given"),
     ("HANDSHAKE_FAILURE", "the registry ended the handshake (does it ask for a client "
                           "certificate?)"),
-    ("BAD_CERTIFICATE", "the registry refused the client certificate"),
+    ("BAD_CERTIFICATE", "the registry refused the client certificate, or asks for one and "
+                        "none was given"),
     ("UNKNOWN_CA", "the registry does not trust the client certificate's issuer"),
     ("WRONG_VERSION_NUMBER", "the server does not speak TLS on that port (plain HTTP?)"),
     ("RECORD_LAYER_FAILURE", "the server does not speak TLS on that port (plain HTTP?)"),

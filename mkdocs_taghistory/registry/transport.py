@@ -6,8 +6,9 @@ that the environment sends through a proxy (``HTTPS_PROXY``, ``NO_PROXY``, as ht
 read them) gets the pool of that proxy. Pools are made on first use, so a build that speaks
 only plain HTTP never loads a trust store.
 
-It also counts the connections it opens (through httpcore's ``trace`` extension), so a test
-or a benchmark can tell a clean run from one that reconnected.
+It also counts the connections it opens (through httpcore's ``trace`` extension) and the HTTP
+versions of the answers, so a test or a benchmark can tell a clean run from one that
+reconnected, and HTTP/1.1 from HTTP/2.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ssl
 import threading
 import urllib.request
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,11 +42,18 @@ class RoutingTransport(httpx.BaseTransport):
         self._pools: dict[tuple[object, str | None], httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
         self._connections = 0
+        self._versions: Counter[str] = Counter()
 
     @property
     def connections_opened(self) -> int:
         """How many TCP connections were opened so far."""
         return self._connections
+
+    @property
+    def http_versions(self) -> Mapping[str, int]:
+        """Answers so far per HTTP version (``HTTP/1.1``, ``HTTP/2``)."""
+        with self._lock:
+            return dict(self._versions)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` through the pool that fits it."""
@@ -65,7 +74,11 @@ class RoutingTransport(httpx.BaseTransport):
                         trust_env=False,
                     )  # fmt: skip
         request.extensions = {**request.extensions, "trace": self._trace}
-        return pool.handle_request(request)
+        response = pool.handle_request(request)
+        version = response.extensions.get("http_version", b"")
+        with self._lock:
+            self._versions[version.decode("ascii", "replace")] += 1
+        return response
 
     def close(self) -> None:
         """Close every pool."""

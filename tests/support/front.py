@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import ssl
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+
+from tests.support.tls import KeyPair
 
 _TAGS_LIST = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
 _HISTORY = re.compile(r"^/v2/(?P<name>.+)/_chainguard/history/(?P<tag>[^/]+)$")
@@ -53,6 +56,9 @@ class RegistryFront:
         port: int = 0,
         redirect_blobs_to: str | None = None,
         refresh_token: str | None = None,
+        redirect_api_to: str | None = None,
+        tls: KeyPair | None = None,
+        token_prefix: str = "secret-token",
     ) -> None:
         self.upstream = upstream
         self.page_size = page_size
@@ -82,6 +88,12 @@ class RegistryFront:
         self.redirect_blobs_to = redirect_blobs_to
         # The token server takes only this OAuth2 refresh token (Docker's identity token).
         self.refresh_token = refresh_token
+        # Tag lists and manifests answered with a 307 to this base URL, as registry.k8s.io
+        # sends every API call to Artifact Registry.
+        self.redirect_api_to = redirect_api_to
+        self.redirect_status = 307
+        self.tls = tls
+        self.token_prefix = token_prefix
         self._uses: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.token_requests: list[dict[str, list[str]]] = []
@@ -91,6 +103,10 @@ class RegistryFront:
         self._client = httpx.Client(base_url=upstream, timeout=30, auth=upstream_auth)
         ThreadingHTTPServer.allow_reuse_address = True
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls.certificate, tls.key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -104,6 +120,11 @@ class RegistryFront:
         """``127.0.0.1:PORT`` of the front."""
         return f"127.0.0.1:{self._server.server_address[1]}"
 
+    @property
+    def url(self) -> str:
+        """The front's base URL, over HTTPS when it has a certificate."""
+        return f"{'https' if self.tls else 'http'}://{self.host}"
+
     def __enter__(self) -> RegistryFront:
         self._thread.start()
         return self
@@ -115,7 +136,7 @@ class RegistryFront:
 
     def _issue_token(self, scope: str) -> str:
         with self._lock:
-            token = f"secret-token-{len(self._issued) + 1}"
+            token = f"{self.token_prefix}-{len(self._issued) + 1}"
             self._issued[token] = scope
             return token
 
@@ -160,7 +181,7 @@ class RegistryFront:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
-            def _handle(self) -> None:
+            def _handle(self) -> None:  # noqa: PLR0911 (one return per kind of answer)
                 split = urlsplit(self.path)
                 with front._lock:
                     front.requests[f"{self.command} {split.path}"] += 1
@@ -182,14 +203,16 @@ class RegistryFront:
                     )
                 ):
                     scope = f"repository:{repository.group('name')}:pull"
-                    challenge = (
-                        f'Bearer realm="http://{front.host}/token",service="front",scope="{scope}"'
-                    )
+                    challenge = f'Bearer realm="{front.url}/token",service="front",scope="{scope}"'
                     self._reply(
                         401,
                         b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                         {"WWW-Authenticate": challenge, "Content-Type": "application/json"},
                     )
+                    return
+                if front.redirect_api_to and "/blobs/" not in split.path and repository:
+                    location = front.redirect_api_to + self.path
+                    self._reply(front.redirect_status, b"", {"Location": location})
                     return
                 if front.redirect_blobs_to and "/blobs/" in split.path:
                     self._reply(307, b"", {"Location": front.redirect_blobs_to + self.path})

@@ -1,0 +1,279 @@
+"""Registries as users meet them: HTTPS with HTTP/2 offered, private CAs, mutual TLS.
+
+Every registry here is Debian's docker-registry serving TLS with a certificate of the session's
+own CA (:mod:`tests.support.tls`), which no machine trusts until a test says so: through the
+``tls`` option, a Docker-style ``certs.d`` folder, or ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (the
+system store's own switches).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry.client import RegistryClient
+from mkdocs_taghistory.registry.http import ClientSettings
+from mkdocs_taghistory.registry.tls import HostTls, TlsSettings
+from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
+from tests.conftest import WIDGET, SeededRegistry
+from tests.support.registry_server import RegistryServer, free_port
+from tests.support.seeding import PushedImage, seed_image
+from tests.support.tls import CertificateAuthority
+
+COLD_FETCHES = 20
+
+
+def tls_settings(host: str, entry: HostTls | None = None, **extra: object) -> ClientSettings:
+    """Settings that speak HTTPS to ``host`` and read no folder of this machine."""
+    tls = TlsSettings({host: entry or HostTls()}, certs_dirs=())
+    return ClientSettings(timeout=10, tls=tls, **extra)  # type: ignore[arg-type]
+
+
+def fetch(
+    settings: ClientSettings, image: str
+) -> tuple[TagSnapshot | RegistryError, RegistryClient]:
+    reference = parse_reference(image)
+    with RegistryClient(settings) as client:
+        return client.fetch_many([reference])[reference], client
+
+
+def table_of(snapshot: TagSnapshot) -> dict[str, tuple[str, object]]:
+    return {tag: (state.digest, state.changed) for tag, state in snapshot.tags.items()}
+
+
+def expected_table(pushed: list[PushedImage]) -> dict[str, tuple[str, object]]:
+    return {tag: (image.digest, image.created) for image in pushed for tag in image.tags}
+
+
+def test_twenty_cold_fetches_over_tls_agree_without_a_retry_or_a_reconnect(
+    tls_registry: SeededRegistry,
+) -> None:
+    server = tls_registry.server
+    settings = tls_settings(server.host, HostTls(ca_file=server.ca_file))
+    tables = []
+    for _ in range(COLD_FETCHES):
+        # A client of its own each time: a new pool, new TLS handshakes, an empty token store.
+        result, client = fetch(settings, tls_registry.widget_reference)
+        assert isinstance(result, TagSnapshot), result
+        assert result.origin.startswith("https://")
+        tables.append(table_of(result))
+        assert client.http.retries == 0
+        # Never more connections than requests in flight: none was dropped and reopened.
+        assert 0 < client.http.connections_opened <= settings.concurrency
+        assert client.http.http_versions == {"HTTP/1.1": client.requests_sent}
+    assert tables == [expected_table(tls_registry.widget)] * COLD_FETCHES
+
+
+def test_http2_is_offered_only_when_asked_for(tls_registry: SeededRegistry) -> None:
+    server = tls_registry.server
+    settings = tls_settings(server.host, HostTls(ca_file=server.ca_file), http2=True)
+    result, client = fetch(settings, tls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+    assert table_of(result) == expected_table(tls_registry.widget)
+    # Go's server picks h2 when offered; with one connection, every answer came over it.
+    assert set(client.http.http_versions) == {"HTTP/2"}
+
+
+def test_a_certs_d_folder_makes_a_loopback_host_speak_https_and_trusts_its_crt(
+    tls_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    server = tls_registry.server
+    folder = tmp_path / "certs.d" / server.host
+    folder.mkdir(parents=True)
+    (folder / "ca.crt").write_bytes(server.ca_file.read_bytes())  # type: ignore[union-attr]
+    settings = ClientSettings(
+        tls=TlsSettings({}, certs_dirs=(tmp_path / "elsewhere", tmp_path / "certs.d"))
+    )
+    result, _ = fetch(settings, tls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+    assert result.origin.startswith("https://")
+    assert table_of(result) == expected_table(tls_registry.widget)
+
+
+def test_ssl_cert_file_is_honoured_as_the_system_store(
+    tls_registry: SeededRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = tls_registry.server
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+    result, _ = fetch(tls_settings(server.host), tls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+
+
+def test_ssl_cert_dir_is_honoured_as_the_system_store(
+    tls_registry: SeededRegistry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    server = tls_registry.server
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "company-ca.pem").write_bytes(server.ca_file.read_bytes())  # type: ignore[union-attr]
+    # OpenSSL finds certificates in a folder by their subject hash, as in /etc/ssl/certs.
+    subprocess.run(["openssl", "rehash", str(store)], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(store))
+    result, _ = fetch(tls_settings(server.host), tls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+
+
+def test_a_private_ca_nobody_trusts_fails_at_once_naming_host_reason_and_option(
+    tls_registry: SeededRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = tls_registry.server
+    # The machine's own store, which knows nothing of the session's CA.
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+    result, client = fetch(tls_settings(server.host), tls_registry.widget_reference)
+    assert isinstance(result, RegistryError)
+    assert (
+        not result.transient
+    )  # never served from the cache: a changed certificate may be an attack
+    assert client.http.retries == 0
+    message = str(result)
+    assert server.host in message
+    assert "issuer this machine does not trust" in message
+    assert "'tls' option" in message
+    assert "\n" not in message
+
+
+@pytest.fixture(scope="module")
+def bad_certificate_registries(
+    tmp_path_factory: pytest.TempPathFactory, test_ca: CertificateAuthority
+) -> Iterator[dict[str, RegistryServer]]:
+    """Registries whose certificates, though from the trusted CA, must be refused."""
+    certificates = {
+        "expired": test_ca.issue("expired", expired=True),
+        "for another name": test_ca.issue("other-name", ("registry.example",)),
+    }
+    servers = {}
+    try:
+        for problem, pair in certificates.items():
+            root = tmp_path_factory.mktemp("bad-tls")
+            servers[problem] = RegistryServer(root, free_port(), tls=pair).start()
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+@pytest.mark.parametrize("problem", ["expired", "for another name"])
+def test_an_expired_or_misnamed_certificate_is_named_as_such(
+    bad_certificate_registries: dict[str, RegistryServer],
+    test_ca: CertificateAuthority,
+    problem: str,
+) -> None:
+    server = bad_certificate_registries[problem]
+    settings = tls_settings(server.host, HostTls(ca_file=test_ca.certificate))
+    result, _ = fetch(settings, f"{server.host}/{WIDGET}")
+    assert isinstance(result, RegistryError)
+    assert not result.transient
+    assert f"certificate {'has expired' if problem == 'expired' else 'is for another name'}" in str(
+        result
+    )
+    assert server.host in str(result)
+
+
+@pytest.fixture(scope="module")
+def mtls_registry(
+    tmp_path_factory: pytest.TempPathFactory, test_ca: CertificateAuthority
+) -> Iterator[SeededRegistry]:
+    """A registry that asks every client for a certificate of the session's CA."""
+    root = tmp_path_factory.mktemp("mtls-registry")
+    server = RegistryServer(
+        root, free_port(), tls=test_ca.issue("mtls-registry"), ca_file=test_ca.certificate,
+        client_ca=test_ca.certificate, probe_client=test_ca.issue("probe", client=True),
+    ).start()  # fmt: skip
+    try:
+        verify = server.client_options()["verify"]
+        widget = seed_image(server.url, WIDGET, digests=2, tags_per_digest=2, verify=verify)
+        yield SeededRegistry(server, widget)
+    finally:
+        server.stop()
+
+
+def test_mutual_tls_with_the_tls_option(
+    mtls_registry: SeededRegistry, test_ca: CertificateAuthority
+) -> None:
+    client_pair = test_ca.issue("docs-builder", client=True)
+    server = mtls_registry.server
+    entry = HostTls(test_ca.certificate, client_pair.certificate, client_pair.key)
+    result, _ = fetch(tls_settings(server.host, entry), mtls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+    assert table_of(result) == expected_table(mtls_registry.widget)
+
+
+def test_mutual_tls_with_a_certs_d_folder(
+    mtls_registry: SeededRegistry, test_ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    client_pair = test_ca.issue("docs-builder-2", client=True)
+    server = mtls_registry.server
+    folder = tmp_path / server.host
+    folder.mkdir()
+    (folder / "ca.crt").write_bytes(test_ca.certificate.read_bytes())
+    (folder / "client.cert").write_bytes(client_pair.certificate.read_bytes())
+    (folder / "client.key").write_bytes(client_pair.key.read_bytes())
+    settings = ClientSettings(tls=TlsSettings({}, certs_dirs=(tmp_path,)))
+    result, _ = fetch(settings, mtls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+
+
+def test_mutual_tls_without_a_client_certificate_says_so(
+    mtls_registry: SeededRegistry, test_ca: CertificateAuthority
+) -> None:
+    server = mtls_registry.server
+    result, _ = fetch(
+        tls_settings(server.host, HostTls(ca_file=test_ca.certificate)),
+        mtls_registry.widget_reference,
+    )
+    assert isinstance(result, RegistryError)
+    assert not result.transient
+    assert "client certificate" in str(result)
+
+
+def test_a_certs_d_client_certificate_without_its_key_is_named(
+    mtls_registry: SeededRegistry, test_ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    server = mtls_registry.server
+    folder = tmp_path / server.host
+    folder.mkdir()
+    (folder / "client.cert").write_bytes(
+        test_ca.issue("lonely", client=True).certificate.read_bytes()
+    )
+    settings = ClientSettings(tls=TlsSettings({}, certs_dirs=(tmp_path,)))
+    result, _ = fetch(settings, mtls_registry.widget_reference)
+    assert isinstance(result, RegistryError)
+    assert "client.cert has no client.key beside it" in str(result)
+
+
+def test_tls_option_paths_are_relative_to_the_site_and_checked_when_read(
+    tmp_path: Path, test_ca: CertificateAuthority
+) -> None:
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_bytes(test_ca.certificate.read_bytes())
+    settings = settings_from_options(
+        {"tls": {"registry.example:5443": {"ca_file": "certs/ca.pem"}}, "certs_dirs": ["certs.d"]},
+        tmp_path,
+    )
+    assert (
+        settings.client.tls.hosts["registry.example:5443"].ca_file == tmp_path / "certs" / "ca.pem"
+    )
+    assert settings.client.tls.certs_dirs == (tmp_path / "certs.d",)
+    assert settings.client.http2 is False
+
+    problems = {
+        "missing.pem": {"ca_file": "missing.pem"},
+        "'key_file' needs the 'cert_file'": {"key_file": "certs/ca.pem"},
+        "expected file paths under": {"ca": "certs/ca.pem"},
+        "as a client certificate": {"cert_file": "certs/ca.pem"},  # a certificate without a key
+    }
+    for problem, entry in problems.items():
+        with pytest.raises(ConfigurationError, match="option 'tls'") as raised:
+            settings_from_options({"tls": {"registry.example": entry}}, tmp_path)
+        assert problem in str(raised.value)
+    with pytest.raises(ConfigurationError, match="not a registry host"):
+        settings_from_options({"tls": {"https://registry.example": {}}}, tmp_path)
+    with pytest.raises(ConfigurationError, match="option 'http2'"):
+        settings_from_options({"http2": "yes"}, tmp_path)
