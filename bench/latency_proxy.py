@@ -1,14 +1,18 @@
-"""A loopback TCP proxy that adds a fixed round-trip time per HTTP request, and counts them.
+"""A loopback TCP proxy that adds a fixed round-trip time to every exchange, and counts.
 
 The benchmark in :mod:`bench.run` measures fetches "over a network" without leaving the
-machine: every request goes through this proxy, which holds each client-to-server chunk that
-starts an HTTP request (one beginning with a method such as ``GET`` or ``HEAD``) for one RTT
-before passing it on, keeping the order of the chunks of each connection. A new connection
-costs one RTT too, as a TCP handshake does: the proxy connects upstream, and starts reading
-from the client, only one RTT after it accepted. Answers pass straight through; the whole
-round trip is charged on the way out, which is the same for a client that waits for them.
-Chunks that start no HTTP request (a TLS hello sent to this plain-HTTP port, say) pass
-without delay.
+machine: every connection goes through this proxy, which holds each client-to-server chunk for
+one RTT before passing it on, keeping the order of the chunks of each connection, as a link
+with that latency would. A new connection costs one RTT too, as a TCP handshake does: the
+proxy connects upstream, and starts reading from the client, only one RTT after it accepted.
+Answers pass straight through; the whole round trip is charged on the way out, which is the
+same for a client that waits for them. The proxy never looks inside a connection, so TLS
+passes through it as it is, and its handshake pays its real round trips (one for TLS 1.3).
+
+Each chunk's delay is counted from its own arrival, so chunks that follow each other closely
+(a request's headers and body, a TLS record and the next) cost one RTT together, not one each.
+Plain HTTP requests are also counted (a chunk that starts with a method such as ``GET``); over
+TLS only connections and bytes can be, and the client's own counters give the requests.
 
 It runs as a process of its own so that its event loop never competes for the GIL with the
 client being measured. A second port takes one command per line:
@@ -49,8 +53,7 @@ from typing import IO
 
 LOOPBACK = "127.0.0.1"
 CHUNK_BYTES = 64 * 1024
-# A chunk that starts a request begins with a method and a space; body chunks and TLS hellos
-# do not, and are passed on without delay behind what came before them.
+# A chunk that starts a plain HTTP request begins with a method and a space.
 REQUEST_START = re.compile(rb"^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE) ")
 
 
@@ -116,11 +119,10 @@ class LatencyProxy:
         loop = asyncio.get_running_loop()
         try:
             while chunk := await reader.read(CHUNK_BYTES):
-                due = loop.time()
+                due = loop.time() + self.rtt
                 if REQUEST_START.match(chunk):
                     self.counters.requests += 1
                     self.counters.methods[chunk.split(b" ", 1)[0].decode()] += 1
-                    due += self.rtt
                 self.counters.bytes_up += len(chunk)
                 queue.put_nowait((due, chunk))
         except OSError:
