@@ -320,18 +320,37 @@ class FetchSeries:
     requests: Series = field(default_factory=Series)
     retries: Series = field(default_factory=Series)
     connections: Series = field(default_factory=Series)
+    failures: list[str] = field(default_factory=list)
+    """Fetches that failed (only where failure is measured rather than fatal: HTTP/2)."""
 
     def notes(self, concurrency: int) -> str:
         """Requests, retries and connections, as the client counted them."""
+        failed = (
+            f"; {len(self.failures)} of {len(self.failures) + len(self.wall.values)} fetches "
+            f"FAILED ({self.failures[0]})"
+            if self.failures
+            else ""
+        )
         return (
             f"{self.requests.median:.0f} requests, {self.retries.median:.0f} retries "
             f"(max {max(self.retries.values):.0f}), {self.connections.median:.0f} connections, "
-            f"concurrency {concurrency}"
+            f"concurrency {concurrency}{failed}"
         )
 
 
-def plugin_fetch(host: str, settings: ClientSettings, expected: Digests, into: FetchSeries) -> None:
-    """One cold fetch of S with the plugin's client; its digests are checked."""
+def plugin_fetch(
+    host: str,
+    settings: ClientSettings,
+    expected: Digests,
+    into: FetchSeries,
+    *,
+    may_fail: bool = False,
+) -> None:
+    """One cold fetch of S with the plugin's client; its digests are checked.
+
+    With ``may_fail``, a failed fetch is counted (and its time left out) instead of ending
+    the run.
+    """
     reference = parse_reference(f"{host}/{S_REPOSITORY}")
     # The client reports each finished job from one thread, in submission order: the last
     # report of a stage is when its last job finished.
@@ -351,6 +370,9 @@ def plugin_fetch(host: str, settings: ClientSettings, expected: Digests, into: F
         into.retries.add(client.http.retries)
         into.connections.add(client.http.connections_opened)
     ended = time.perf_counter()
+    if may_fail and not isinstance(result, TagSnapshot):
+        into.failures.append(result.reason)
+        return
     into.wall.add(ended - started)
     into.cpu.setdefault("client CPU", Series()).add(time.process_time() - cpu_before)
     into.requests.add(requests)
@@ -505,14 +527,16 @@ def measure_s(
         (tls, tls.client_settings(concurrency, http2=True), at.plugin_http2),
         (plain, plain.client_settings(concurrency), at.plugin_plain),
     ]
+    http2_before = len(at.plugin_http2.wall.values)
     for endpoint, settings, series in fetches:
         with cpu_of(servers, series.cpu):
-            plugin_fetch(endpoint.proxy.host, settings, expected, series)
+            plugin_fetch(endpoint.proxy.host, settings, expected, series, may_fail=settings.http2)
+    http2_done = len(at.plugin_http2.wall.values) > http2_before
     at.naive.add(naive_fetch(tls, expected))
     skopeo_fetch(tls, expected, arguments.skopeo_tags, environment, at.skopeo)
     progress(
         f"S at RTT {at.rtt_ms:g} ms: plugin {seconds(at.plugin.wall.values[-1])} "
-        f"(HTTP/2 {seconds(at.plugin_http2.wall.values[-1])}, "
+        f"(HTTP/2 {seconds(at.plugin_http2.wall.values[-1]) if http2_done else 'failed'}, "
         f"{at.plugin_http2.retries.values[-1]:.0f} retries; plain HTTP "
         f"{seconds(at.plugin_plain.wall.values[-1])}), "
         f"naive {seconds(at.naive.values[-1])}, skopeo {seconds(at.skopeo.total.values[-1])}"

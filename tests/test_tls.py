@@ -24,6 +24,7 @@ from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 from tests.conftest import WIDGET, SeededRegistry
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage, seed_image
+from tests.support.site import mkdocs_build, table_rows, write_site
 from tests.support.tls import CertificateAuthority
 
 COLD_FETCHES = 20
@@ -277,3 +278,33 @@ def test_tls_option_paths_are_relative_to_the_site_and_checked_when_read(
         settings_from_options({"tls": {"https://registry.example": {}}}, tmp_path)
     with pytest.raises(ConfigurationError, match="option 'http2'"):
         settings_from_options({"http2": "yes"}, tmp_path)
+
+
+def test_an_untrusted_certificate_fails_the_build_even_with_a_cached_table(
+    tls_registry: SeededRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = tls_registry.server
+    image = tls_registry.widget_reference
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+    pages = {"widget.md": f'<< tag_history "{image}" >>\n'}
+    options: dict[str, object] = {"cache_dir": "cache", "ttl": 0, "certs_dirs": []}
+    # ca_file relative to mkdocs.yml, as a site would commit it.
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_bytes(server.ca_file.read_bytes())  # type: ignore[union-attr]
+    trusted = write_site(
+        tmp_path, pages, {**options, "tls": {server.host: {"ca_file": "certs/ca.pem"}}}
+    )
+    first = mkdocs_build(trusted)
+    assert first.returncode == 0, first.output
+    assert len(table_rows(first.page("widget"))) == len(tls_registry.widget)
+    (cached,) = (tmp_path / "cache").glob("*.json")
+    before = cached.read_bytes()
+
+    # The same site once the registry's certificate is no longer one it trusts.
+    untrusted = write_site(tmp_path, pages, {**options, "tls": {server.host: {}}})
+    second = mkdocs_build(untrusted)
+    assert second.returncode != 0
+    assert "Traceback" not in second.output
+    (line,) = [line for line in second.output.splitlines() if "does not trust" in line]
+    assert server.host in line and "'tls' option" in line and "widget.md:1" in line
+    assert cached.read_bytes() == before

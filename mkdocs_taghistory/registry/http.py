@@ -546,13 +546,17 @@ class RegistryHttp:
                         f"cannot reach {_netloc(url)}: {tls_failure}; {_TLS_HINT}",
                         transient=False,
                     ) from None
-                if attempt >= self.settings.retries:
-                    raise RegistryError(
-                        reference.name,
-                        f"cannot reach {_netloc(url)}: {describe_transport_error(error)}",
-                        transient=True,
-                    ) from None
                 wait, failure = None, describe_transport_error(error)
+                self._give_up_after_last(reference, url, attempt, failure)
+            except (KeyError, RuntimeError) as error:
+                if not self.settings.http2:
+                    raise
+                # httpcore's sync HTTP/2 connection is not thread-safe: under the thread pool
+                # its stream bookkeeping races (a KeyError for a stream id, "deque mutated
+                # during iteration"). The request is lost as on a dropped connection, and is
+                # retried the same way. (HTTP/2 is off by default for this reason.)
+                wait, failure = None, f"HTTP/2 connection broke ({type(error).__name__})"
+                self._give_up_after_last(reference, url, attempt, failure)
             except TlsSetupError as error:
                 raise RegistryError(
                     reference.name, f"TLS for {_netloc(url)}: {error}", transient=False
@@ -572,6 +576,15 @@ class RegistryHttp:
             logger.debug("%s: %s from %s; retry %d in %.2f s", reference.name, failure,
                          httpx.URL(url).host, attempt, delay)  # fmt: skip
             time.sleep(delay)
+
+    def _give_up_after_last(
+        self, reference: ImageReference, url: str, attempt: int, failure: str
+    ) -> None:
+        """Raise the transient error of a connection-level failure once retries are spent."""
+        if attempt >= self.settings.retries:
+            raise RegistryError(
+                reference.name, f"cannot reach {_netloc(url)}: {failure}", transient=True
+            ) from None
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
