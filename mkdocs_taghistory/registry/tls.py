@@ -107,11 +107,19 @@ class TlsContexts:
         self.settings = settings
         self._material: dict[str, _Material] = {}
         self._contexts: dict[_Material, ssl.SSLContext] = {}
+        self._own_tls: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def has_own_tls(self, host: str) -> bool:
-        """True when ``host`` has a ``tls`` entry or a ``certs.d`` folder: it speaks HTTPS."""
-        return self._entry(host) is not None or bool(self._host_folders(host))
+        """True when ``host`` has a ``tls`` entry or a ``certs.d`` folder: it speaks HTTPS.
+
+        Asked for every request to a loopback host, so the folders are looked at once.
+        """
+        own = self._own_tls.get(host)
+        if own is None:
+            own = self._entry(host) is not None or bool(self._host_folders(host))
+            self._own_tls[host] = own
+        return own
 
     def context_for(self, host: str) -> tuple[object, ssl.SSLContext]:
         """The context for ``host`` (``HOST[:PORT]``) and a key shared by equal contexts.
