@@ -2,6 +2,12 @@
 
 The files are meant to be committed and reviewed, so they are written with sorted keys and a
 stable layout: the same snapshot always gives the same bytes.
+
+Being committed, they are also untrusted input: a contributor's pull request can change them.
+What is read back passes the checks a registry's answer passes (tag grammar, digests,
+timestamps a page can show), plus its own: a regular file (not a link to a device), of
+bounded size and nesting, fetched in the past. A file that fails is one warning and counts as
+missing.
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ import logging
 import os
 import re
 import secrets
+import stat
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mkdocs_taghistory.history import Sighting, TagSnapshot, TagState, is_digest
-from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
+from mkdocs_taghistory.history import Sighting, TagSnapshot, TagState, is_digest, is_valid_tag
+from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +33,16 @@ SCHEMA_VERSION = 1
 # A temporary file this old was left by a writer that died: writes take milliseconds.
 _ABANDONED_AFTER_SECONDS = 600
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Far above any real image's file (300 tags with their ledger take about 100 KiB).
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_SIGHTINGS_PER_TAG = 10_000
+# A clock a little behind the one that wrote the file is no reason to distrust it.
+_CLOCK_SKEW = timedelta(minutes=5)
+# Image references are printable ASCII without spaces; nothing else may reach a terminal.
+_IMAGE = re.compile(r"[!-~]{1,512}")
+_SOURCE = re.compile(r"[a-z0-9_-]{1,32}")
+# Printable, no spaces or controls: what an http(s) address in the file may hold.
+_ORIGIN = re.compile(r"(?:https?://[!-~]{1,2040})?")
 
 
 class CacheFormatError(ValueError):
@@ -84,8 +102,12 @@ def _optional_time(value: Any, where: str) -> Any:
         raise CacheFormatError(f"{where}: {error}") from None
 
 
-def snapshot_from_json(text: str) -> TagSnapshot:
+def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
     """Read a snapshot back, checking every field.
+
+    Args:
+        text: the file's text.
+        now: the current time, which ``fetched_at`` may not be after.
 
     Raises:
         CacheFormatError: when the text is not a valid snapshot of this schema.
@@ -94,6 +116,8 @@ def snapshot_from_json(text: str) -> TagSnapshot:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise CacheFormatError(f"not valid JSON ({error})") from None
+    except RecursionError:
+        raise CacheFormatError("nested too deeply") from None
     if not isinstance(document, dict):
         raise CacheFormatError("not a JSON object")
     if document.get("schema") != SCHEMA_VERSION:
@@ -103,29 +127,24 @@ def snapshot_from_json(text: str) -> TagSnapshot:
     image, tags, digests = document.get("image"), document.get("tags"), document.get("digests")
     if not isinstance(image, str) or not isinstance(tags, dict) or not isinstance(digests, dict):
         raise CacheFormatError("missing 'image', 'tags' or 'digests'")
-    states: dict[str, TagState] = {}
-    for tag, entry in tags.items():
-        if not isinstance(entry, dict) or not is_digest(str(entry.get("digest"))):
-            raise CacheFormatError(f"tag {tag!r} has no valid digest")
-        states[tag] = TagState(
-            digest=entry["digest"], changed=_optional_time(entry.get("changed"), f"tag {tag!r}")
-        )
-    created: dict[str, Any] = {}
-    for digest, entry in digests.items():
-        if not is_digest(digest) or not isinstance(entry, dict):
-            raise CacheFormatError(f"invalid digest entry {digest!r}")
-        created[digest] = _optional_time(entry.get("created"), f"digest {digest}")
+    if not _IMAGE.fullmatch(image):
+        raise CacheFormatError("'image' is not an image reference")
     fetched_at = _optional_time(document.get("fetched_at"), "fetched_at")
     if fetched_at is None:
         raise CacheFormatError("missing 'fetched_at'")
+    if fetched_at > (now or utc_now()) + _CLOCK_SKEW:
+        # It would be served as fresh until then, never asking the registry again.
+        raise CacheFormatError(f"'fetched_at' is in the future ({format_timestamp(fetched_at)})")
     source, origin = document.get("source", "oci"), document.get("origin", "")
-    if not isinstance(source, str) or not isinstance(origin, str):
-        raise CacheFormatError("'source' or 'origin' is not a string")
+    if not isinstance(source, str) or not _SOURCE.fullmatch(source):
+        raise CacheFormatError("'source' is not a vendor name")
+    if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+        raise CacheFormatError("'origin' is not an http(s) address")
     return TagSnapshot(
         image=image,
         fetched_at=fetched_at,
-        tags=states,
-        digest_created=created,
+        tags=_tag_states(tags),
+        digest_created=_creation_times(digests),
         source=source,
         ledger=_ledger(document.get("ledger", {})),
         origin=origin,
@@ -133,13 +152,36 @@ def snapshot_from_json(text: str) -> TagSnapshot:
     )
 
 
+def _tag_states(entries: dict[Any, Any]) -> dict[str, TagState]:
+    states: dict[str, TagState] = {}
+    for tag, entry in entries.items():
+        if not is_valid_tag(tag):
+            raise CacheFormatError(f"invalid tag name {tag[:80]!r}")
+        if not isinstance(entry, dict) or not is_digest(str(entry.get("digest"))):
+            raise CacheFormatError(f"tag {tag!r} has no valid digest")
+        changed = _optional_time(entry.get("changed"), f"tag {tag!r}")
+        states[tag] = TagState(digest=entry["digest"], changed=changed)
+    return states
+
+
+def _creation_times(entries: dict[Any, Any]) -> dict[str, datetime | None]:
+    created: dict[str, datetime | None] = {}
+    for digest, entry in entries.items():
+        if not is_digest(digest) or not isinstance(entry, dict):
+            raise CacheFormatError(f"invalid digest entry {digest[:80]!r}")
+        created[digest] = _optional_time(entry.get("created"), f"digest {digest}")
+    return created
+
+
 def _ledger(entries: Any) -> dict[str, tuple[Sighting, ...]]:
     if not isinstance(entries, dict):
         raise CacheFormatError("'ledger' is not an object")
     ledger = {}
     for tag, sightings in entries.items():
-        if not isinstance(sightings, list):
-            raise CacheFormatError(f"the ledger of tag {tag!r} is not a list")
+        if not is_valid_tag(tag):
+            raise CacheFormatError(f"invalid tag name {tag[:80]!r} in the ledger")
+        if not isinstance(sightings, list) or len(sightings) > MAX_SIGHTINGS_PER_TAG:
+            raise CacheFormatError(f"the ledger of tag {tag!r} is not a list of sightings")
         read = []
         for sighting in sightings:
             if not isinstance(sighting, dict) or not is_digest(str(sighting.get("digest"))):
@@ -150,6 +192,39 @@ def _ledger(entries: Any) -> dict[str, tuple[Sighting, ...]]:
             read.append(Sighting(sighting["digest"], first_seen))
         ledger[tag] = tuple(read)
     return ledger
+
+
+class NotARegularFileError(OSError):
+    """A path that is a link, a device, a folder: nothing a cache file can be."""
+
+
+def read_regular_file(path: Path, max_bytes: int) -> str:
+    """The UTF-8 text of ``path``, which must be a regular file of at most ``max_bytes``.
+
+    A symbolic link is refused rather than followed (``O_NOFOLLOW``): a committed link to
+    ``/dev/zero`` would otherwise be read until memory runs out.
+
+    Raises:
+        OSError: the file cannot be opened, or is not a regular file of that size.
+        UnicodeDecodeError: it is not UTF-8.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError as error:
+        if path.is_symlink():
+            raise NotARegularFileError("it is a symbolic link, which is not followed") from None
+        raise error from None
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFileError("it is not a regular file")
+        if info.st_size > max_bytes:
+            raise NotARegularFileError(f"it is larger than {max_bytes // 2**20} MiB")
+        data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while we read it
+        raise NotARegularFileError(f"it is larger than {max_bytes // 2**20} MiB")
+    return data.decode("utf-8")
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -193,7 +268,7 @@ class SnapshotCache:
         """
         path = self.path_for(image)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular_file(path, MAX_FILE_BYTES)
         except (FileNotFoundError, NotADirectoryError):
             # No file, or no folder: a folder problem is reported once, when writing.
             return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,12 @@ from typing import Any
 
 import click
 
-from mkdocs_taghistory.cache import CacheFormatError, snapshot_from_json
+from mkdocs_taghistory.cache import (
+    MAX_FILE_BYTES,
+    CacheFormatError,
+    read_regular_file,
+    snapshot_from_json,
+)
 from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import arrange, group_by_digest
@@ -60,7 +66,7 @@ def one_line_errors() -> Iterator[None]:
     try:
         yield
     except (TagHistoryError, OSError, UnicodeDecodeError) as error:
-        raise click.ClickException(str(error)) from None
+        raise CommandError(str(error)) from None
 
 
 def _quiet_mkdocs_logging() -> None:
@@ -75,15 +81,15 @@ def _mkdocs_config(config_file: Path) -> tuple[Any, Settings]:
     from mkdocs.exceptions import ConfigurationError  # noqa: PLC0415
 
     if not config_file.is_file():
-        raise click.ClickException(f"{config_file}: no such file")
+        raise CommandError(f"{config_file}: no such file")
     _quiet_mkdocs_logging()
     try:
         config = load_config(str(config_file))
     except ConfigurationError as error:
-        raise click.ClickException(f"{config_file}: {error}") from None
+        raise CommandError(f"{config_file}: {error}") from None
     plugin: Any = config.plugins.get("taghistory")
     if plugin is None:
-        raise click.ClickException(f"{config_file} does not use the taghistory plugin")
+        raise CommandError(f"{config_file} does not use the taghistory plugin")
     with one_line_errors():
         return config, settings_from_options(dict(plugin.config), config_file.resolve().parent)
 
@@ -97,7 +103,7 @@ def load_site(config_file: Path) -> Site:
     """Read a site's taghistory options and the images its pages name.
 
     Raises:
-        click.ClickException: when the site cannot be read, does not use the plugin, or a
+        CommandError: when the site cannot be read, does not use the plugin, or a
             page holds a damaged directive.
     """
     from mkdocs.structure.files import get_files  # noqa: PLC0415
@@ -115,7 +121,7 @@ def load_site(config_file: Path) -> Site:
                 )
             except DirectiveError as error:
                 shown = label.relative_to(site_dir) if label.is_relative_to(site_dir) else label
-                raise click.ClickException(f"{shown}:{error.line}: {error.reason}") from None
+                raise CommandError(f"{shown}:{error.line}: {error.reason}") from None
             for item in placed:
                 for target in item.targets:
                     images[target.reference] = None
@@ -139,7 +145,7 @@ def refresh(config_file: Path) -> None:
     """
     site = load_site(config_file)
     if site.settings.cache_dir is None:
-        raise click.ClickException(f"{config_file}: the taghistory cache is switched off")
+        raise CommandError(f"{config_file}: the taghistory cache is switched off")
     if not site.images:
         click.echo("No tag_history directives in this site; nothing to fetch.")
         return
@@ -155,14 +161,14 @@ def refresh(config_file: Path) -> None:
         or (result.snapshot is None and not (result.not_found and image in site.optional))
     }
     summary = service.last_summary
-    click.echo(f"Fetched {len(results) - len(failed)} of {len(results)} images into "
+    _say(f"Fetched {len(results) - len(failed)} of {len(results)} images into "
                f"{settings.cache_dir}" + (f" ({summary})" if summary else ""))  # fmt: skip
     if service.cache_write_error:
-        raise click.ClickException(service.cache_write_error)
+        raise CommandError(service.cache_write_error)
     if failed:
         for image, result in failed.items():
-            click.echo(f"failed: {image.name}: {result.problem}", err=True)
-        raise click.ClickException(
+            _say(f"failed: {image.name}: {result.problem}", err=True)
+        raise CommandError(
             f"{len(failed)} of {len(results)} images could not be fetched: "
             + ", ".join(image.name for image in failed)
         )
@@ -243,11 +249,11 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         try:
             reference = parse_reference(image, settings.registry)
         except InvalidReferenceError as error:
-            raise click.ClickException(str(error)) from None
+            raise CommandError(str(error)) from None
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
         result = TagHistoryService(settings).resolve([reference])[reference]
     if result.snapshot is None:
-        raise click.ClickException(f"{reference.name}: {result.problem}")
+        raise CommandError(f"{reference.name}: {result.problem}")
     rows = arrange(
         group_by_digest(result.snapshot, settings.tag_filter),
         limit=limit,
@@ -263,10 +269,10 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
                      for row in rows],
         }, indent=2))  # fmt: skip
         return
-    click.echo(markdown_table(reference.name, rows, date_format=settings.date_format,
+    _say(markdown_table(reference.name, rows, date_format=settings.date_format,
                               zone=settings.zone))  # fmt: skip
     if result.as_of is not None:
-        click.echo(f"\n(as of {format_timestamp(result.as_of)}, from the cache: "
+        _say(f"\n(as of {format_timestamp(result.as_of)}, from the cache: "
                    f"{result.problem})", err=True)  # fmt: skip
 
 
@@ -277,7 +283,7 @@ def cache_command(config_file: Path) -> None:
     site = load_site(config_file)
     settings = site.settings
     if settings.cache_dir is None:
-        raise click.ClickException(f"{config_file}: the taghistory cache is switched off")
+        raise CommandError(f"{config_file}: the taghistory cache is switched off")
     files = sorted(settings.cache_dir.glob("*.json")) if settings.cache_dir.is_dir() else []
     if not files:
         click.echo(f"No cached images in {settings.cache_dir}.")
@@ -286,14 +292,37 @@ def cache_command(config_file: Path) -> None:
     used = {image.name for image in site.images}
     for path in files:
         try:
-            snapshot = snapshot_from_json(path.read_text(encoding="utf-8"))
+            snapshot = snapshot_from_json(read_regular_file(path, MAX_FILE_BYTES))
         except (OSError, UnicodeDecodeError, CacheFormatError) as error:
-            click.echo(f"{path.name}: damaged ({error}); the next refresh replaces it")
+            _say(f"{path.name}: damaged ({error}); the next refresh replaces it")
             continue
         age = now - snapshot.fetched_at
         state = "fresh" if age < settings.ttl else "stale"
         note = "" if snapshot.image in used else "  (no page uses it)"
-        click.echo(f"{snapshot.image}  {_age(age)} old  {len(snapshot.tags)} tags  {state}{note}")
+        _say(f"{snapshot.image}  {_age(age)} old  {len(snapshot.tags)} tags  {state}{note}")
+
+
+# C0 and C1 controls but newline and tab: what could move the cursor, retitle the window or
+# clear the screen of whoever reads the output.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (``\x1b``), safe for a terminal."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+class CommandError(click.ClickException):
+    """A failure of a command: one line, escaped for the terminal, and exit status 1."""
+
+    def format_message(self) -> str:
+        """The message, with control characters escaped."""
+        return printable(self.message)
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Echo text that holds what registries, caches or pages said, escaped for a terminal."""
+    click.echo(printable(text), err=err)
 
 
 def _age(age: timedelta) -> str:

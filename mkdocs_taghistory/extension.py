@@ -18,6 +18,7 @@ from markdown.preprocessors import Preprocessor
 from mkdocs_taghistory.directive import PlacedDirective, Target, read_directives
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
+from mkdocs_taghistory.patterns import PatternTooSlowError
 from mkdocs_taghistory.render import render_table, render_tag_history, section_lines
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import DEFAULT_OPTIONS, Settings, settings_from_options
@@ -143,7 +144,13 @@ class TagHistoryPreprocessor(Preprocessor):
                 if target.section is not None:
                     # Markdown, not stashed HTML, so the heading joins the table of contents.
                     block += section_lines(target.section, settings.heading_level)
-                block += [self.md.htmlStash.store(table_html(settings, item, target, result)), ""]
+                try:
+                    html = table_html(settings, item, target, result)
+                except PatternTooSlowError as error:
+                    raise extension.error_type(
+                        f"{extension.page}:{item.directive.line}{extension.line_note}: {error}"
+                    ) from None
+                block += [self.md.htmlStash.store(html), ""]
             index = item.directive.line - 1
             # Inside a list item every line keeps the item's indentation.
             indent = item.directive.indent

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from mkdocs_taghistory.patterns import TagPattern
+
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 # A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -110,22 +112,24 @@ class TagFilter:
 
     hide_signatures: bool = True
     hide_builds: bool = False
-    include: tuple[re.Pattern[str], ...] = ()
-    exclude: tuple[re.Pattern[str], ...] = ()
+    include: tuple[TagPattern, ...] = ()
+    exclude: tuple[TagPattern, ...] = ()
 
     def shows(self, tag: str) -> bool:
-        """True when ``tag`` belongs in the table."""
+        """True when ``tag`` belongs in the table.
+
+        Raises:
+            PatternTooSlowError: when a pattern's search does not end in time.
+        """
         if self.hide_signatures and _SIGNATURE_TAG.fullmatch(tag):
             return False
         if self.hide_builds and _BUILD_TAG.search(tag):
             return False
-        if not all(pattern.search(tag) for pattern in self.include):
+        if not all(pattern.found_in(tag) for pattern in self.include):
             return False
-        return not any(pattern.search(tag) for pattern in self.exclude)
+        return not any(pattern.found_in(tag) for pattern in self.exclude)
 
-    def narrowed(
-        self, include: re.Pattern[str] | None, exclude: re.Pattern[str] | None
-    ) -> TagFilter:
+    def narrowed(self, include: TagPattern | None, exclude: TagPattern | None) -> TagFilter:
         """This filter with a directive's own patterns added to the site's."""
         return replace(
             self,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from mkdocs_taghistory.errors import InvalidReferenceError
 from mkdocs_taghistory.history import is_valid_tag
+from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import parse_registry
 
 COLUMNS = {
@@ -55,8 +56,8 @@ class TableOptions:
 
     limit: int | None = None
     max_age: timedelta | None = None
-    include: re.Pattern[str] | None = None
-    exclude: re.Pattern[str] | None = None
+    include: TagPattern | None = None
+    exclude: TagPattern | None = None
     registry: str | None = None
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     sort: str = "newest"
@@ -106,10 +107,10 @@ def parse_age(text: str) -> timedelta:
     return int(match.group("amount")) * _AGE_UNITS[match.group("unit")]
 
 
-def _pattern(key: str, value: str) -> re.Pattern[str]:
+def _pattern(key: str, value: str) -> TagPattern:
     try:
-        return re.compile(value)
-    except re.error as error:
+        return compile_pattern(value, key)
+    except PatternError as error:
         raise OptionError(f"{key}={value!r} is not a regular expression: {error}") from None
 
 

@@ -136,6 +136,11 @@ def parse_registry(text: str) -> tuple[str, str]:
     Raises:
         InvalidReferenceError: when the host or namespace is not valid.
     """
+    if "://" in text:
+        raise InvalidReferenceError(
+            f"invalid registry {text!r}: write HOST or HOST/NAMESPACE without a scheme such as "
+            "https:// (HTTPS is used unless insecure_registries lists the host)"
+        )
     host, _, namespace = text.strip().strip("/").partition("/")
     if not host:
         raise InvalidReferenceError(f"invalid registry {text!r}: expected HOST or HOST/NAMESPACE")

@@ -23,6 +23,7 @@ from mkdocs_taghistory.options import (
     RegistrySection,
     check_date_format,
 )
+from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
 from mkdocs_taghistory.registry.client import VENDOR_TYPES
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
@@ -121,13 +122,13 @@ def _require(condition: bool, option: str, problem: str) -> None:
         raise ConfigurationError(f"option '{option}': {problem}")
 
 
-def _pattern(option: str, value: Any) -> re.Pattern[str] | None:
+def _pattern(option: str, value: Any) -> TagPattern | None:
     if value is None or value == "":
         return None
     _require(isinstance(value, str), option, "expected a regular expression")
     try:
-        return re.compile(value)
-    except re.error as error:
+        return compile_pattern(value, f"option '{option}'")
+    except PatternError as error:
         message = f"option '{option}': not a regular expression: {error}"
         raise ConfigurationError(message) from None
 
@@ -179,14 +180,15 @@ def _zone(value: Any) -> tzinfo:
         return timezone.utc
     try:
         return zoneinfo.ZoneInfo(str(value))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a name that is a folder of the database ("Europe") or too long for a path.
         raise ConfigurationError(
             f"option 'timezone': unknown time zone {value!r}; use an IANA name such as "
             "Europe/Berlin"
         ) from None
 
 
-def _patterns(option: str, value: Any) -> tuple[re.Pattern[str], ...]:
+def _patterns(option: str, value: Any) -> tuple[TagPattern, ...]:
     pattern = _pattern(option, value)
     return (pattern,) if pattern is not None else ()
 

@@ -1,4 +1,10 @@
-"""Strict RFC 3339 timestamps, as registries and the cache write them."""
+"""Strict RFC 3339 timestamps, as registries and the cache write them.
+
+Every time read from outside (a registry, a vendor API, the cache) must be one a page can
+show in any time zone: a day short of either end of ``datetime``'s calendar, since writing
+9999-12-31T23:59Z in Asia/Tokyo would overflow it. Times outside are refused where they are
+parsed, so no later step meets them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ import re
 from datetime import datetime, timezone
 
 logger = logging.getLogger(__name__)
+
+EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
 
 # RFC 3339 with the seconds required; registries write up to nine fraction digits
 # (Go's time.RFC3339Nano), which datetime cannot hold, so the fraction is cut to six.
@@ -33,9 +42,32 @@ def parse_timestamp(text: str) -> datetime:
             f"{match.group('date')}T{match.group('time')}.{fraction}"
             + ("+00:00" if offset == "Z" else offset)
         )
-        return parsed.astimezone(timezone.utc)
+        return in_range(parsed.astimezone(timezone.utc))
     except OverflowError:  # a date at the edge of the calendar that UTC pushes past it
         raise ValueError(f"timestamp out of range: {text!r}") from None
+
+
+def in_range(moment: datetime) -> datetime:
+    """``moment``, if a page can show it in any time zone.
+
+    Raises:
+        ValueError: when it is too close to either end of the calendar.
+    """
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"timestamp out of range: {format_timestamp(moment)}")
+    return moment
+
+
+def from_unix_seconds(seconds: int | float) -> datetime:
+    """A Unix time as aware UTC.
+
+    Raises:
+        ValueError: when it is out of the range a page can show.
+    """
+    try:
+        return in_range(datetime.fromtimestamp(seconds, timezone.utc))
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"Unix time out of range: {seconds!r}") from None
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -82,4 +114,7 @@ def parse_http_date(text: str) -> datetime:
         # RFC 2822 reads "-0000" as "UTC, but the sender's zone is unknown"; Python leaves it
         # naive. It is UTC all the same.
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return in_range(parsed.astimezone(timezone.utc))
+    except OverflowError:
+        raise ValueError(f"RFC 2822 date out of range: {text!r}") from None

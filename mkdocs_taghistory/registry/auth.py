@@ -40,8 +40,11 @@ def parse_bearer_challenge(header: str) -> BearerChallenge | None:
         for match in _PARAMETER.finditer(parameters)
     }
     realm = values.get("realm")
-    if not realm or not realm.startswith(("https://", "http://")):
+    scheme, separator, rest = (realm or "").partition("://")
+    if not separator or scheme.lower() not in {"https", "http"}:
         return None
+    # URL schemes are case-insensitive (RFC 3986); the rest of the code compares lowercase.
+    realm = f"{scheme.lower()}://{rest}"
     return BearerChallenge(realm=realm, service=values.get("service"), scope=values.get("scope"))
 
 

@@ -12,6 +12,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.reference import DOCKER_HUB_HOSTS
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
 from mkdocs_taghistory.registry.vendor import (
     MAX_TAGS,
@@ -34,6 +35,7 @@ class DockerHubVendor(OciVendor):
 
     name: ClassVar[str] = "dockerhub"
     default_url: ClassVar[str | None] = "https://hub.docker.com"
+    home_hosts: ClassVar[frozenset[str]] = DOCKER_HUB_HOSTS
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         """As :class:`Vendor`; the login token is fetched once and shared."""
@@ -76,7 +78,7 @@ class DockerHubVendor(OciVendor):
 
     def _headers(self, fetch: ImageFetch) -> dict[str, str]:
         """A Hub login token when docker.io credentials are known; public repos need none."""
-        credentials = self.http.credentials_for("docker.io")
+        credentials = self.api_credentials(fetch.reference)
         if credentials is None or credentials.is_identity_token:
             return {}
         with self._login_lock:

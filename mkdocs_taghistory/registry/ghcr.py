@@ -31,11 +31,12 @@ class GhcrVendor(OciVendor):
 
     name: ClassVar[str] = "ghcr"
     default_url: ClassVar[str | None] = "https://api.github.com"
+    home_hosts: ClassVar[frozenset[str]] = frozenset({"ghcr.io"})
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Every tagged version; an organisation first, then a user of that name."""
         reference = fetch.reference
-        credentials = self.http.credentials_for(reference.host)
+        credentials = self.api_credentials(reference)
         if credentials is None:
             raise VendorUnavailable("the GitHub API needs a token")
         owner, _, package = reference.repository.partition("/")

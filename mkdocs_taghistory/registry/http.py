@@ -237,16 +237,24 @@ class RegistryHttp:
         if not same_origin(url, origin) and not self._was_redirected_to(reference, url):
             # A registry's next-page link to another host: following it would hand that host
             # our token or credentials.
-            raise RegistryError(
-                reference.name,
-                f"{reference.host} pointed at another host ({_netloc(url)}); not followed",
-                transient=False,
+            where = (
+                f"plain HTTP ({_netloc(url)})"
+                if url.lower().startswith("http://") and origin.startswith("https://")
+                else f"another host ({_netloc(url)})"
             )
+            raise RegistryError(
+                reference.name, f"{reference.host} pointed at {where}; not followed",
+                transient=False,
+            )  # fmt: skip
         for _ in range(_MAX_REDIRECTS + 1):
             if same_origin(url, origin):
-                response, body = self._authenticated(reference, method, url, headers, max_bytes)
+                response, body = self._authenticated(
+                    reference, method, url, origin, headers=headers, max_bytes=max_bytes
+                )
             else:
-                response, body = self._anonymous(reference, method, url, headers, max_bytes)
+                response, body = self._anonymous(
+                    reference, method, url, headers=headers, max_bytes=max_bytes
+                )
             location = response.headers.get("Location")
             if (
                 response.status_code not in _REDIRECT_STATUSES
@@ -266,12 +274,17 @@ class RegistryHttp:
         reference: ImageReference,
         method: str,
         url: str,
+        origin: str,
+        *,
         headers: Mapping[str, str] | None,
         max_bytes: int,
     ) -> tuple[httpx.Response, bytes]:
         """One call on the registry's own origin, with its token or credentials."""
         token_key = f"{reference.api_host}/{reference.repository}"
-        credentials = self.credentials_for(reference.host)
+        # Only the registry's own host gets its credentials; a vendor API elsewhere (a
+        # Chainguard type given another url) is spoken to with a token got anonymously.
+        own_host = _netloc(origin) == reference.api_host
+        credentials = self.credentials_for(reference.host) if own_host else None
         fetched_here: list[str] = []
 
         def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
@@ -283,7 +296,7 @@ class RegistryHttp:
             return token, lifetime
 
         token = self._tokens.token(token_key, fetch_token)
-        authorization = self._authorization(reference, token)
+        authorization = self._authorization(reference, token, credentials)
         for _ in range(_MAX_AUTH_ROUNDS):
             response, body = self._exchange(
                 reference, method, url, headers=headers, authorization=authorization,
@@ -320,6 +333,7 @@ class RegistryHttp:
         reference: ImageReference,
         method: str,
         url: str,
+        *,
         headers: Mapping[str, str] | None,
         max_bytes: int,
     ) -> tuple[httpx.Response, bytes]:
@@ -429,13 +443,13 @@ class RegistryHttp:
 
     # --- internals -------------------------------------------------------------------
 
-    def _authorization(self, reference: ImageReference, token: str | None) -> str | None:
+    def _authorization(
+        self, reference: ImageReference, token: str | None, credentials: Credentials | None
+    ) -> str | None:
         if token is not None:
             return f"Bearer {token}"
-        if reference.api_host in self._basic_hosts:
-            credentials = self.credentials_for(reference.host)
-            if credentials is not None:
-                return str(credentials.basic_authorization())
+        if reference.api_host in self._basic_hosts and credentials is not None:
+            return str(credentials.basic_authorization())
         return None
 
     def _refused(self, reference: ImageReference) -> RegistryError:

@@ -7,14 +7,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
 from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch
-from mkdocs_taghistory.timestamps import parse_http_date
+from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date
+
+logger = logging.getLogger(__name__)
 
 # A hundred tags a page: past this many pages an image would pass the tag cap anyway.
 _MAX_PAGES = MAX_TAGS // 100 + 1
@@ -30,7 +33,10 @@ def _changed(entry: dict[str, Any]) -> datetime | None:
             pass
     started = entry.get("start_ts")
     if isinstance(started, int) and not isinstance(started, bool) and started > 0:
-        return datetime.fromtimestamp(started, timezone.utc)
+        try:
+            return from_unix_seconds(started)
+        except ValueError:
+            logger.warning("Dropping invalid timestamp %r", started)
     return None
 
 

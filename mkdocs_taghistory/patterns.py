@@ -1,0 +1,84 @@
+"""Regular expressions over tag names, with a bounded cost. No I/O.
+
+``include``/``exclude`` (directive options) and ``include_tags``/``exclude_tags`` (site
+options) are written by authors and run over every tag a registry lists. Python's ``re``
+backtracks without limit: ``^(\\d+\\.?)+$`` against forty digits and ``-dev`` runs for hours.
+The ``regex`` package takes the same syntax, avoids most such blow-ups on its own, and stops
+a search that runs too long, so a bad pattern ends the build with a message naming it instead
+of hanging it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from mkdocs_taghistory.errors import TagHistoryError
+
+# Longer than any sane pattern needs for a 128-character tag; short enough that a table of
+# a few hundred tags stops within seconds when the pattern is pathological.
+SEARCH_TIMEOUT_SECONDS = 0.5
+MAX_PATTERN_LENGTH = 1000
+
+
+class PatternError(ValueError):
+    """A pattern that does not compile; the message says why."""
+
+
+class PatternTooSlowError(TagHistoryError):
+    """A pattern whose search over a tag did not end in time.
+
+    Attributes:
+        pattern: the pattern that was too slow, with where it was given.
+    """
+
+    def __init__(self, pattern: TagPattern, tag: str) -> None:
+        super().__init__(
+            f"{pattern.label} {pattern.source!r} took more than {SEARCH_TIMEOUT_SECONDS:g} s on "
+            f"tag {tag!r}; simplify it (nested repetition such as (a|aa)+ backtracks without end)"
+        )
+        self.pattern = pattern
+
+
+@dataclass(frozen=True)
+class TagPattern:
+    """A compiled pattern and where it was given.
+
+    Attributes:
+        source: the pattern as written.
+        label: where it was given, for messages (``include``, ``option 'include_tags'``).
+    """
+
+    source: str
+    label: str
+    compiled: regex.Pattern[str]
+
+    def found_in(self, tag: str) -> bool:
+        """True when the pattern is found in ``tag`` (``re.search`` semantics).
+
+        Raises:
+            PatternTooSlowError: when the search does not end in time.
+        """
+        try:
+            return self.compiled.search(tag, timeout=SEARCH_TIMEOUT_SECONDS) is not None
+        except TimeoutError:
+            raise PatternTooSlowError(self, tag) from None
+
+
+def compile_pattern(source: str, label: str) -> TagPattern:
+    """Compile ``source`` for tag searches.
+
+    Raises:
+        PatternError: when it is not a regular expression this plugin can run.
+    """
+    if len(source) > MAX_PATTERN_LENGTH:
+        raise PatternError(f"longer than {MAX_PATTERN_LENGTH} characters")
+    try:
+        compiled = regex.compile(source)
+    except regex.error as error:
+        raise PatternError(str(error)) from None
+    except (OverflowError, RecursionError, MemoryError, ValueError) as error:
+        # Repeat counts and nesting beyond what the engine holds.
+        raise PatternError(f"cannot be compiled ({type(error).__name__})") from None
+    return TagPattern(source, label, compiled)
