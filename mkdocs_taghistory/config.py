@@ -28,7 +28,11 @@ class TagHistoryConfig(Config):  # type: ignore[no-untyped-call]  # MkDocs' __in
     """The most requests in flight at once, across all images of the site."""
 
     timeout = opt.Type((int, float), default=10)
-    """Seconds to wait for a registry to connect or answer."""
+    """Seconds one request may take, from connecting to the last byte of its answer."""
+
+    fetch_timeout = opt.Type((int, float), default=600)
+    """Seconds a build's whole fetch may take. Images not done by then are served from the
+    cache with a note, as when their registry cannot be reached."""
 
     retries = opt.Type(int, default=3)
     """Further attempts after a failure that may pass: connection errors, timeouts, HTTP 429

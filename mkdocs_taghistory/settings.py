@@ -51,6 +51,7 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     "concurrency": 16,
     "timeout": 10,
     "retries": 3,
+    "fetch_timeout": 600,
     "http2": False,
     "tls": {},
     "certs_dirs": list(DEFAULT_CERTS_DIRS),
@@ -299,6 +300,14 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
     _require(isinstance(concurrency, int) and concurrency >= 1, "concurrency", "must be at least 1")
     _require(isinstance(timeout, (int, float)) and timeout > 0, "timeout", "must be more than 0")
     _require(isinstance(retries, int) and 0 <= retries <= 10, "retries", "must be 0 to 10")
+    fetch_timeout = values["fetch_timeout"]
+    _require(
+        isinstance(fetch_timeout, (int, float))
+        and not isinstance(fetch_timeout, bool)
+        and 0 < fetch_timeout <= 86400,
+        "fetch_timeout",
+        "must be seconds, more than 0 and at most a day",
+    )
     _require(isinstance(values["http2"], bool), "http2", "expected true or false")
     insecure = values["insecure_registries"]
     _require(isinstance(insecure, list), "insecure_registries", "expected a list of hosts")
@@ -339,6 +348,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
             credentials=CredentialSource(_auth(values["auth"])),
             vendors=_vendors(values["vendors"]),
             http2=values["http2"],
+            fetch_timeout=float(fetch_timeout),
             tls=_tls(values["tls"], values["certs_dirs"], base_dir),
         ),
         ttl=parse_duration(values["ttl"]),

@@ -24,7 +24,10 @@ from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 logger = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000
-_MAX_PAGES = 1000
+# 20,000 records: a tag that moved every day for fifty years. Records are kept until the last
+# page (the newest record is the one that counts), so this bounds memory too: a history that
+# never ends is an error for its image, not gigabytes.
+_MAX_PAGES = 20
 
 
 def _field(record: dict[str, Any], name: str) -> Any:

@@ -142,6 +142,7 @@ class RegistryClient:
             ImageFetch(reference, self.vendor_for(reference), known.get(reference, {}))
             for reference in dict.fromkeys(references)
         ]
+        self.http.start_fetch()
         self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
         self._stage(
             "tags",
@@ -192,6 +193,10 @@ class RegistryClient:
             fetch, job = pair
             if fetch.error is not None:
                 return  # the image already failed; spare the registry the rest of its requests
+            # Past fetch_timeout, the jobs still queued end at once, each image with a message.
+            fetch.error = self.http.fetch_overdue(fetch.reference)
+            if fetch.error is not None:
+                return
             try:
                 run(job)
             except RegistryError as error:

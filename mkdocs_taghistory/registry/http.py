@@ -31,6 +31,7 @@ import httpx
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.auth import BearerChallenge, TokenStore, parse_bearer_challenge
+from mkdocs_taghistory.registry.body import ACCEPT_ENCODING, drain, read_body
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from mkdocs_taghistory.registry.tls import (
     TlsContexts,
@@ -44,13 +45,14 @@ logger = logging.getLogger(__name__)
 
 # Statuses that say "try again later" rather than "no".
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A captive portal's "log in first" (RFC 6585): no use retrying, but no verdict on the image.
+_NETWORK_AUTHENTICATION_REQUIRED = 511
 # Never wait longer than this between two attempts, whatever Retry-After says: a docs build
 # should fail and fall back to its cache rather than hang.
 _MAX_RETRY_WAIT_SECONDS = 30.0
 _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
 _MAX_TOKEN_BYTES = 1024 * 1024
 _ASCII_DIGITS = re.compile(r"[0-9]+")
-_MAX_DRAIN_BYTES = 64 * 1024
 # A request answered 401 asks for a token and tries again; while other threads renew tokens
 # that die under it, it may need a few rounds, never more than these.
 _MAX_AUTH_ROUNDS = 5
@@ -95,7 +97,8 @@ class ClientSettings:
 
     Attributes:
         concurrency: the most requests in flight at once, across all images.
-        timeout: seconds to wait for a connection or a read.
+        timeout: seconds one request may take, from connecting to the last byte of its
+            answer.
         insecure_registries: hosts (``host[:port]``) spoken to over plain HTTP; loopback hosts
             always are.
         retries: further attempts after a failure that may pass (connection errors, timeouts,
@@ -103,6 +106,8 @@ class ClientSettings:
         backoff: seconds before the first retry; each later one waits about twice as long.
         credentials: where credentials come from; None for anonymous access only.
         vendors: per registry host, the API that gives its tags and times.
+        fetch_timeout: seconds one fetch of a build's images may take in all; what is not
+            done by then fails as a registry that cannot be reached does.
         http2: offer HTTP/2 to registries that speak TLS (off: see the module's docstring).
         tls: trusted roots and client certificates per host.
     """
@@ -116,6 +121,7 @@ class ClientSettings:
     vendors: Mapping[str, VendorSetting] = field(default_factory=dict)
     http2: bool = False
     tls: TlsSettings = field(default_factory=TlsSettings)
+    fetch_timeout: float = 600.0
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -132,6 +138,13 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def unix_time_seconds_from_now(value: str | None, now: float | None = None) -> float | None:
+    """Seconds until the Unix time in ``X-Retry-After`` (Docker Hub's rate limit header)."""
+    if not value or not _ASCII_DIGITS.fullmatch(value.strip()):
+        return None
+    return max(0.0, float(value.strip()) - (time.time() if now is None else now))
 
 
 class RegistryHttp:
@@ -154,7 +167,7 @@ class RegistryHttp:
         self._client = httpx.Client(
             timeout=settings.timeout,
             transport=transport or self._router,
-            headers={"User-Agent": "mkdocs-taghistory"},
+            headers={"User-Agent": "mkdocs-taghistory", "Accept-Encoding": ACCEPT_ENCODING},
         )
         self._tokens = TokenStore()
         # Hosts that asked for Basic authentication: later requests send it at once.
@@ -163,6 +176,7 @@ class RegistryHttp:
         self._redirect_origins: dict[str, set[str]] = {}
         self._requests_sent = 0
         self._retries = 0
+        self._fetch_deadline = float("inf")
         self._lock = threading.Lock()
 
     @property
@@ -184,6 +198,21 @@ class RegistryHttp:
     def http_versions(self) -> Mapping[str, int]:
         """Answers per HTTP version (empty with a transport given from outside)."""
         return self._router.http_versions if self._router is not None else {}
+
+    def start_fetch(self) -> None:
+        """Start the clock of ``fetch_timeout`` for the requests from now on."""
+        self._fetch_deadline = time.monotonic() + self.settings.fetch_timeout
+
+    def fetch_overdue(self, reference: ImageReference) -> RegistryError | None:
+        """The error of a request that may no longer start: the fetch ran out of time."""
+        if time.monotonic() < self._fetch_deadline:
+            return None
+        return RegistryError(
+            reference.name,
+            f"{reference.host} had not answered when the fetch reached its limit "
+            f"(fetch_timeout: {self.settings.fetch_timeout:g} s)",
+            transient=True,
+        )
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -537,20 +566,29 @@ class RegistryHttp:
             request_headers["Authorization"] = authorization
         attempt = 0
         while True:
+            overdue = self.fetch_overdue(reference)
+            if overdue is not None:
+                raise overdue
+            # The whole request, connection to last byte, within `timeout`, and within what
+            # is left of the fetch; httpx's own timeouts bound each single wait.
+            deadline = min(time.monotonic() + self.settings.timeout, self._fetch_deadline)
+            waits = httpx.Timeout(max(0.001, deadline - time.monotonic()))
             with self._lock:
                 self._requests_sent += 1
             try:
                 with self._client.stream(
                     method, url, headers=request_headers, content=content,
-                    data=dict(form) if form is not None else None,
+                    data=dict(form) if form is not None else None, timeout=waits,
                 ) as response:  # fmt: skip
                     if response.status_code not in _RETRY_STATUSES or attempt >= (
                         self.settings.retries
                     ):
-                        return response, read_capped(reference, response, max_bytes)
+                        return response, read_body(reference, response, max_bytes, deadline)
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
+                    if wait is None:
+                        wait = unix_time_seconds_from_now(response.headers.get("X-Retry-After"))
                     failure = f"HTTP {response.status_code}"
-                    _drain(response)  # so the retry can reuse the connection
+                    drain(response)  # so the retry can reuse the connection
             except httpx.TransportError as error:
                 tls_failure = describe_tls_failure(error)
                 if tls_failure is not None:
@@ -590,7 +628,8 @@ class RegistryHttp:
             delay = self._backoff(attempt, wait)
             logger.debug("%s: %s from %s; retry %d in %.2f s", reference.name, failure,
                          httpx.URL(url).host, attempt, delay)  # fmt: skip
-            time.sleep(delay)
+            # Never past the fetch's end: the next round then stops with the overdue error.
+            time.sleep(max(0.0, min(delay, self._fetch_deadline - time.monotonic())))
 
     def _give_up_after_last(
         self, reference: ImageReference, url: str, attempt: int, failure: str
@@ -616,44 +655,6 @@ def _netloc(url: str) -> str:
         return url
 
 
-def read_capped(reference: ImageReference, response: httpx.Response, max_bytes: int) -> bytes:
-    """Read a streamed body, refusing one larger than ``max_bytes``.
-
-    Every answer is read to its end, even a HEAD's empty one or an error's, because a
-    connection whose last answer was left unread is closed rather than reused: each request
-    would then pay for a new connection (measured: 316 connections for 441 requests, almost
-    doubling a cold fetch's round trips). Only a 200's body is kept.
-    """
-    if response.status_code != 200:
-        _drain(response)
-        return b""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise RegistryError(
-                reference.name,
-                f"an answer from {response.url.host} exceeds the {max_bytes // 1024} KiB "
-                "this plugin accepts",
-                transient=False,
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _drain(response: httpx.Response) -> None:
-    """Read and drop an answer we do not use, so its connection can serve the next request.
-
-    A large one is left unread (and its connection closed): reading it would cost more.
-    """
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > _MAX_DRAIN_BYTES:
-            return
-
-
 def describe_transport_error(error: httpx.TransportError) -> str:
     """A short description of a connection-level failure."""
     detail = str(error) or type(error).__name__
@@ -662,13 +663,21 @@ def describe_transport_error(error: httpx.TransportError) -> str:
     return detail
 
 
+PORTAL_HINT = "a captive portal or a proxy answering in the registry's place?"
+
+
 def parse_json(reference: ImageReference, body: bytes, what: str) -> Any:
-    """Parse a JSON answer; a RegistryError naming ``what`` if it is not JSON."""
+    """Parse a JSON answer; a RegistryError naming ``what`` if it is not JSON.
+
+    Transient: a registry that speaks JSON everywhere did not send this; what did is most
+    likely a captive portal's login page, a proxy's error page or a cut connection, none of
+    which is a reason to drop the cached table.
+    """
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise RegistryError(
-            reference.name, f"the {what} is not valid JSON", transient=False
+            reference.name, f"the {what} is not valid JSON ({PORTAL_HINT})", transient=True
         ) from None
 
 
@@ -682,9 +691,12 @@ def status_error(reference: ImageReference, response: httpx.Response, doing: str
         reason = f"access denied by {host} (HTTP 403 while {doing})"
     elif status == 401:
         reason = f"authentication failed for {reference.name} (HTTP 401 while {doing})"
+    elif status == _NETWORK_AUTHENTICATION_REQUIRED:
+        reason = f"{host} answered HTTP 511 while {doing} ({PORTAL_HINT})"
     else:
         reason = f"{host} answered HTTP {status} while {doing}"
         if status == 400 and response.url.scheme == "http":
             # Go's servers, docker-registry among them, answer plain HTTP on a TLS port so.
             reason += f" (if it speaks HTTPS, give {host} an entry in the 'tls' option)"
-    return RegistryError(reference.name, reason, transient=status in _RETRY_STATUSES)
+    transient = status in _RETRY_STATUSES or status == _NETWORK_AUTHENTICATION_REQUIRED
+    return RegistryError(reference.name, reason, transient=transient)

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.http import parse_json, status_error
+from mkdocs_taghistory.registry.http import PORTAL_HINT, parse_json, status_error
 from mkdocs_taghistory.registry.vendor import ImageFetch, PageTrail, Vendor, check_tag_count
 from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
 
@@ -34,6 +34,8 @@ CREATED_ANNOTATION = "org.opencontainers.image.created"
 MAX_LIST_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 MAX_PAGES = 10_000
+# Pages in a row that add no tag: a listing that goes round, or pages on without end.
+MAX_PAGES_WITHOUT_NEW_TAGS = 10
 
 
 class OciVendor(Vendor):
@@ -47,6 +49,7 @@ class OciVendor(Vendor):
         url: str | None = f"{self.http.base_url(reference)}/tags/list"
         trail = PageTrail(reference, "the tag list", MAX_PAGES)
         tags: dict[str, None] = {}
+        idle_pages = 0
         while url is not None:
             trail.visit(url)
             response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
@@ -59,6 +62,7 @@ class OciVendor(Vendor):
                 raise status_error(reference, response, "reading tag list")
             page = parse_json(reference, body, "tag list")
             page_tags = page.get("tags") if isinstance(page, dict) else None
+            known = len(tags)
             if not isinstance(page_tags, list) and page_tags is not None:
                 raise RegistryError(reference.name, "the tag list is not a list", transient=False)
             for tag in page_tags or []:
@@ -67,6 +71,13 @@ class OciVendor(Vendor):
                 else:
                     logger.warning("%s: dropping invalid tag name %r", reference.name, tag)
             check_tag_count(reference, len(tags))
+            idle_pages = idle_pages + 1 if len(tags) == known else 0
+            if idle_pages > MAX_PAGES_WITHOUT_NEW_TAGS:
+                raise RegistryError(
+                    reference.name,
+                    f"the tag list gave {idle_pages} pages in a row without a new tag; not read on",
+                    transient=False,
+                )
             url = next_page(reference, str(response.url), response.links.get("next", {}).get("url"))
         fetch.tags = list(tags)
 
@@ -83,6 +94,7 @@ class OciVendor(Vendor):
             return
         if response.status_code != 200:
             raise status_error(reference, response, f"reading tag {tag}")
+        _refuse_web_page(reference, response, f"tag {tag}")
         digest = response.headers.get("Docker-Content-Digest", "")
         if not is_digest(digest):
             # Some registries leave the header out of HEAD answers: the digest of a manifest
@@ -92,6 +104,13 @@ class OciVendor(Vendor):
             )
             if response.status_code != 200:
                 raise status_error(reference, response, f"reading tag {tag}")
+            _refuse_web_page(reference, response, f"tag {tag}")
+            # Hash only what is a manifest: a login page's bytes must not become a digest.
+            if not isinstance(parse_json(reference, body, f"manifest of tag {tag}"), dict):
+                raise RegistryError(
+                    reference.name, f"the manifest of tag {tag} is not a JSON object",
+                    transient=False,
+                )  # fmt: skip
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
         fetch.digests[tag] = digest
 
@@ -162,11 +181,28 @@ def next_page(reference: ImageReference, url: str, link: str | None) -> str | No
         ) from None
 
 
+def _refuse_web_page(reference: ImageReference, response: Any, what: str) -> None:
+    """A web page where a manifest was due: a captive portal's or a proxy's, not the image's."""
+    content_type = response.headers.get("Content-Type", "").lower()
+    if content_type.startswith("text/"):
+        raise RegistryError(
+            reference.name,
+            f"{response.url.netloc.decode()} answered for {what} with a web page "
+            f"({content_type.split(';')[0]}; {PORTAL_HINT})",
+            transient=True,
+        )
+
+
 def _verified_object(
     reference: ImageReference, digest: str, body: bytes, what: str
 ) -> dict[str, Any]:
-    """Content-addressed JSON: its bytes must hash to its digest, and it must be an object."""
+    """Content-addressed JSON: its bytes must hash to its digest, and it must be an object.
+
+    Bytes that are not even JSON are someone else's answer (a portal's page), not a registry
+    lying about content: that is transient.
+    """
     if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+        parse_json(reference, body, what)
         raise RegistryError(
             reference.name, f"the content of {digest} does not match its digest", transient=False
         )
