@@ -20,9 +20,16 @@ import re
 import secrets
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from mkdocs_taghistory.history import Sighting, TagSnapshot, TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp, utc_now
@@ -284,6 +291,28 @@ class SnapshotCache:
             logger.warning("Ignoring cache file %s: it holds %s", path, snapshot.image)
             return None
         return snapshot
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cache folder's lock: one writer at a time, across processes.
+
+        A lock on the folder itself (``flock`` on its descriptor), so no lock file joins the
+        committed cache. Where ``flock`` does not exist (Windows), no lock is taken: the
+        atomic replace still keeps every file whole, only a sighting may be lost.
+
+        Raises:
+            OSError: when the folder cannot be made or opened.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:
+            yield
+            return
+        handle = os.open(self.directory, os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
 
     def store(self, snapshot: TagSnapshot) -> Path:
         """Write ``snapshot`` atomically and return its path."""

@@ -190,17 +190,37 @@ def record_sightings(fresh: TagSnapshot, previous: TagSnapshot | None) -> TagSna
     moved to it. A tag seen on one digest and later on another moved in between, so from the
     second sighting on its "Last Changed" is when this plugin saw the move, which is true from
     the first build on.
+
+    ``previous`` may be newer than ``fresh`` (another build that shares the cache fetched later
+    and wrote first): its tags then stand, as the newest fetch, and ``fresh`` only adds its
+    sightings to the ledger, in the order they were made, so no build's observation is lost.
     """
     ledger = dict(previous.ledger) if previous is not None else {}
-    tags = dict(fresh.tags)
     for tag, state in fresh.tags.items():
+        ledger[tag] = with_sighting(ledger.get(tag, ()), Sighting(state.digest, fresh.fetched_at))
+    newest = previous if previous is not None and previous.fetched_at > fresh.fetched_at else fresh
+    tags = dict(newest.tags)
+    for tag, state in newest.tags.items():
         sightings = ledger.get(tag, ())
-        if not sightings or sightings[-1].digest != state.digest:
-            sightings = (*sightings, Sighting(state.digest, fresh.fetched_at))
-        ledger[tag] = sightings
-        if fresh.source == "oci" and len(sightings) > 1:
+        if newest.source == "oci" and len(sightings) > 1 and sightings[-1].digest == state.digest:
             tags[tag] = TagState(state.digest, sightings[-1].first_seen)
-    return replace(fresh, tags=tags, ledger=ledger)
+    return replace(newest, tags=tags, ledger=ledger)
+
+
+def with_sighting(sightings: tuple[Sighting, ...], seen: Sighting) -> tuple[Sighting, ...]:
+    """``sightings`` (oldest first) with ``seen`` added in time order.
+
+    The ledger holds runs: each entry is when a tag was first seen on a digest after being
+    seen on another. A sighting inside a run of its digest adds nothing; one that starts a run
+    earlier than known moves the run's start back.
+    """
+    merged = sorted((*sightings, seen), key=lambda sighting: sighting.first_seen)
+    runs: list[Sighting] = []
+    for sighting in merged:
+        if runs and runs[-1].digest == sighting.digest:
+            continue  # the same run: its start is the earlier one, already kept
+        runs.append(sighting)
+    return tuple(runs)
 
 
 def arrange(

@@ -181,9 +181,7 @@ class TagHistoryService:
         cached: TagSnapshot | None,
     ) -> ImageResult:
         if isinstance(fetched, TagSnapshot):
-            snapshot = record_sightings(fetched, cached)
-            self._store(snapshot)
-            return ImageResult(snapshot)
+            return ImageResult(self._record(fetched, cached))
         if fetched.transient and cached is not None:
             level = logging.WARNING if self.settings.strict else logging.INFO
             logger.log(
@@ -206,6 +204,26 @@ class TagHistoryService:
                 ledger=cached.ledger if cached else {}, missing=True,
             ))  # fmt: skip
         return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
+
+    def _record(self, fetched: TagSnapshot, cached: TagSnapshot | None) -> TagSnapshot:
+        """Add this fetch's sightings to the ledger on disk and store the result.
+
+        Under the cache's lock the file is read again: another build sharing the cache may
+        have written since this one read it, and its sightings must be kept, not overwritten.
+        """
+        if self._cache is None:
+            return record_sightings(fetched, cached)
+        try:
+            with self._cache.locked():
+                latest = self._cache.load(fetched.image)
+                snapshot = record_sightings(fetched, latest if latest is not None else cached)
+                self._store(snapshot)
+                return snapshot
+        except OSError:
+            # No folder to lock (unwritable): _store says so once; the table stands.
+            snapshot = record_sightings(fetched, cached)
+            self._store(snapshot)
+            return snapshot
 
     def _no_cached_copy(self) -> str:
         where = f" in {self.settings.cache_dir}" if self.settings.cache_dir else ""
