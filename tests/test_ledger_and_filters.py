@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from mkdocs_taghistory.history import (
     group_by_digest,
     record_sightings,
 )
+from mkdocs_taghistory.patterns import compile_pattern
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.http import ClientSettings
 from mkdocs_taghistory.service import TagHistoryService
@@ -106,7 +106,8 @@ def test_signature_tags_are_hidden_by_default_and_filters_combine() -> None:
     assert visible(TagFilter(hide_signatures=False))[-3:] == [
         f"sha256-{'c' * 64}", f"sha256-{'c' * 64}.att", f"sha256-{'c' * 64}.sig",
     ]  # fmt: skip
-    assert visible(TagFilter(include=(re.compile(r"^1\."),), exclude=(re.compile("dev"),))) == [
+    include, exclude = compile_pattern(r"^1\.", "include"), compile_pattern("dev", "exclude")
+    assert visible(TagFilter(include=(include,), exclude=(exclude,))) == [
         "1.2.3", "1.2.3-r1",
     ]  # fmt: skip
 

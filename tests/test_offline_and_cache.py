@@ -21,7 +21,8 @@ from mkdocs_taghistory.history import TagSnapshot, TagState
 from mkdocs_taghistory.timestamps import utc_now
 from tests.conftest import GADGET, SeededRegistry
 from tests.support.front import RegistryFront
-from tests.support.registry_server import free_port
+from tests.support.registry_server import RegistryServer, free_port
+from tests.support.seeding import seed_image
 from tests.support.site import Build, mkdocs_build, table_rows, write_site
 
 ROW = '<< tag_history "{image}" >>\n'
@@ -237,3 +238,34 @@ def test_two_builds_at_once_on_one_cache_never_corrupt_it(
             for path in (tmp_path / "shared").glob("*.json"):
                 snapshot_from_json(path.read_text())  # every file parses, every time
     assert len(list((tmp_path / "shared").glob("*.json"))) == 2
+
+
+def test_eight_builds_sharing_a_cache_while_latest_moves_keep_every_sighting(
+    own_registry: RegistryServer, tmp_path: Path
+) -> None:
+    pushed = seed_image(own_registry.url, "acme/moving", digests=8, tags_per_digest=1)
+    digests = [image.digest for image in pushed]
+    shared_cache = tmp_path / "shared-cache"
+    # Each tag list waits, so every build has read the cache before the first one writes; each
+    # build's HEAD of latest then finds it on a digest of its own.
+    with RegistryFront(own_registry.url, moving_tag=("latest", digests), list_delay=3) as front:
+        image = f"{front.host}/acme/moving"
+        builds = []
+        for number in range(8):
+            config = write_site(
+                tmp_path / f"site{number}", {"m.md": ROW.format(image=image)},
+                {"cache_dir": str(shared_cache), "ttl": 0, "retries": 0},
+            )  # fmt: skip
+            builds.append(subprocess.Popen(
+                [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+            time.sleep(1.1)  # fetch times a second apart: the cache keeps whole seconds
+        outcomes = [build.wait(timeout=120) for build in builds]
+    assert outcomes == [0] * 8
+    snapshot = SnapshotCache(shared_cache).load(image)
+    assert snapshot is not None
+    sightings = snapshot.ledger["latest"]
+    assert sorted(sighting.digest for sighting in sightings) == sorted(digests)
+    times = [sighting.first_seen for sighting in sightings]
+    assert times == sorted(times)

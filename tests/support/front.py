@@ -13,6 +13,7 @@ import json
 import re
 import ssl
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -59,6 +60,8 @@ class RegistryFront:
         redirect_api_to: str | None = None,
         tls: KeyPair | None = None,
         token_prefix: str = "secret-token",
+        moving_tag: tuple[str, list[str]] | None = None,
+        list_delay: float = 0.0,
     ) -> None:
         self.upstream = upstream
         self.page_size = page_size
@@ -94,6 +97,11 @@ class RegistryFront:
         self.redirect_status = 307
         self.tls = tls
         self.token_prefix = token_prefix
+        # A tag that moves to the next of these digests at each HEAD of it, as `latest` does
+        # while builds run; and a delay before each tag list, so that builds overlap.
+        self.moving_tag = moving_tag
+        self.moves = 0
+        self.list_delay = list_delay
         self._uses: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.token_requests: list[dict[str, list[str]]] = []
@@ -217,6 +225,17 @@ class RegistryFront:
                 if front.redirect_blobs_to and "/blobs/" in split.path:
                     self._reply(307, b"", {"Location": front.redirect_blobs_to + self.path})
                     return
+                if front.list_delay and _TAGS_LIST.match(split.path):
+                    time.sleep(front.list_delay)
+                path = self.path
+                if front.moving_tag and split.path.endswith(f"/manifests/{front.moving_tag[0]}"):
+                    with front._lock:
+                        digests = front.moving_tag[1]
+                        path = (
+                            self.path.rsplit("/", 1)[0] + "/" + digests[front.moves % len(digests)]
+                        )
+                        if self.command == "HEAD":
+                            front.moves += 1
                 history = _HISTORY.match(split.path)
                 if history:
                     self._history(history.group("tag"), parse_qs(split.query))
@@ -227,7 +246,7 @@ class RegistryFront:
                     return
                 upstream = front._client.request(
                     self.command,
-                    self.path,
+                    path,
                     headers={"Accept": self.headers.get("Accept", "*/*")},
                 )
                 headers = {
