@@ -22,7 +22,7 @@ from mkdocs_taghistory.cache import (
     snapshot_to_json,
 )
 from mkdocs_taghistory.cli import main, printable
-from mkdocs_taghistory.errors import InvalidReferenceError
+from mkdocs_taghistory.errors import InvalidReferenceError, RegistryError
 from mkdocs_taghistory.history import (
     Sighting,
     TagSnapshot,
@@ -31,8 +31,9 @@ from mkdocs_taghistory.history import (
     with_sighting,
 )
 from mkdocs_taghistory.patterns import PatternError, PatternTooSlowError, compile_pattern
-from mkdocs_taghistory.reference import parse_registry
+from mkdocs_taghistory.reference import parse_reference, parse_registry
 from mkdocs_taghistory.registry.auth import parse_bearer_challenge
+from mkdocs_taghistory.registry.http import ClientSettings, RegistryHttp
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date, parse_timestamp
 from tests.support.site import mkdocs_build, write_site
@@ -241,3 +242,15 @@ def test_taghistory_cache_never_prints_a_cached_escape_sequence(tmp_path: Path) 
     result = CliRunner().invoke(main, ["cache", "-f", str(config)])
     assert "\x1b" not in result.output
     assert "damaged" in result.output
+
+
+def test_a_next_page_over_plain_http_is_named_as_such() -> None:
+    http = RegistryHttp(ClientSettings())
+    try:
+        reference = parse_reference("registry.example/acme/widget")
+        with pytest.raises(RegistryError, match=r"pointed at plain HTTP \(registry.example\)"):
+            http.registry(reference, "GET", "http://registry.example/v2/acme/widget/tags/list",
+                          max_bytes=1024)  # fmt: skip
+        assert http.requests_sent == 0
+    finally:
+        http.close()
