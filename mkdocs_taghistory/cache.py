@@ -267,12 +267,13 @@ class SnapshotCache:
         """The file that holds ``image``'s snapshot."""
         return self.directory / cache_file_name(image)
 
-    def load(self, image: str) -> TagSnapshot | None:
+    def load(self, image: str, *, warn: bool = True) -> TagSnapshot | None:
         """The last snapshot of ``image``, or None when there is none that can be read.
 
         A damaged file is reported once and treated as missing: the next successful fetch
-        replaces it.
+        replaces it. ``warn=False`` reads again quietly what was read (and reported) before.
         """
+        log = logger.warning if warn else logger.debug
         path = self.path_for(image)
         try:
             text = read_regular_file(path, MAX_FILE_BYTES)
@@ -280,15 +281,15 @@ class SnapshotCache:
             # No file, or no folder: a folder problem is reported once, when writing.
             return None
         except (OSError, UnicodeDecodeError) as error:
-            logger.warning("Ignoring unreadable cache file %s: %s", path, error)
+            log("Ignoring unreadable cache file %s: %s", path, error)
             return None
         try:
             snapshot = snapshot_from_json(text)
         except CacheFormatError as error:
-            logger.warning("Ignoring damaged cache file %s: %s", path, error)
+            log("Ignoring damaged cache file %s: %s", path, error)
             return None
         if snapshot.image != image:
-            logger.warning("Ignoring cache file %s: it holds %s", path, snapshot.image)
+            log("Ignoring cache file %s: it holds %s", path, snapshot.image)
             return None
         return snapshot
 

@@ -215,7 +215,7 @@ class TagHistoryService:
             return record_sightings(fetched, cached)
         try:
             with self._cache.locked():
-                latest = self._cache.load(fetched.image)
+                latest = self._cache.load(fetched.image, warn=False)
                 snapshot = record_sightings(fetched, latest if latest is not None else cached)
                 self._store(snapshot)
                 return snapshot

@@ -109,9 +109,20 @@ def test_a_cache_file_fetched_a_minute_ahead_is_still_read() -> None:
     assert snapshot_from_json(ahead, now=FETCHED).fetched_at == FETCHED + timedelta(minutes=1)
 
 
+class Recorded(logging.Handler):
+    """The records of one logger, wherever the MkDocs plugin (if loaded) routes them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @pytest.mark.parametrize("kind", ["symlink to /dev/zero", "fifo", "folder", "too large"])
 def test_a_cache_path_that_is_no_regular_file_is_one_warning_and_missing(
-    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, kind: str
 ) -> None:
     cache = SnapshotCache(tmp_path)
     path = cache.path_for(snapshot().image)
@@ -124,9 +135,14 @@ def test_a_cache_path_that_is_no_regular_file_is_one_warning_and_missing(
     else:
         with path.open("wb") as stream:
             stream.truncate(33 * 1024 * 1024)  # sparse: no disk is used
-    with caplog.at_level(logging.WARNING):
+    recorded = Recorded()
+    cache_logger = logging.getLogger("mkdocs_taghistory.cache")
+    cache_logger.addHandler(recorded)
+    try:
         assert cache.load(snapshot().image) is None
-    (warning,) = [record.getMessage() for record in caplog.records]
+    finally:
+        cache_logger.removeHandler(recorded)
+    (warning,) = recorded.messages
     assert str(path) in warning
 
 
@@ -141,14 +157,14 @@ def test_a_valid_cache_file_round_trips(tmp_path: Path) -> None:
 
 def test_sightings_from_builds_that_wrote_out_of_order_are_all_kept() -> None:
     times = [FETCHED + timedelta(minutes=minute) for minute in range(4)]
-    # Four builds saw latest on A, B, A, B, and wrote their results in the order 1, 3, 0, 2.
-    seen = [Sighting(digest, moment) for digest, moment in zip("ABAB", times, strict=True)]
+    # Four builds saw latest on A, B, C, D, and wrote their results in the order 1, 3, 0, 2.
+    seen = [Sighting(digest, moment) for digest, moment in zip("ABCD", times, strict=True)]
     ledger: tuple[Sighting, ...] = ()
     for index in (1, 3, 0, 2):
         ledger = with_sighting(ledger, seen[index])
     assert ledger == tuple(seen)
     # A later sighting inside a run adds nothing; an earlier one moves the run's start back.
-    assert with_sighting(ledger, Sighting("B", times[3] + timedelta(minutes=5))) == ledger
+    assert with_sighting(ledger, Sighting("D", times[3] + timedelta(minutes=5))) == ledger
     earlier = Sighting("A", times[0] - timedelta(minutes=1))
     assert with_sighting(ledger, earlier) == (earlier, *seen[1:])
 

@@ -12,7 +12,6 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.reference import DOCKER_HUB_HOSTS
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
 from mkdocs_taghistory.registry.vendor import (
     MAX_TAGS,
@@ -35,7 +34,6 @@ class DockerHubVendor(OciVendor):
 
     name: ClassVar[str] = "dockerhub"
     default_url: ClassVar[str | None] = "https://hub.docker.com"
-    home_hosts: ClassVar[frozenset[str]] = DOCKER_HUB_HOSTS
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         """As :class:`Vendor`; the login token is fetched once and shared."""

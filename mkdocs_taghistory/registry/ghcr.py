@@ -31,7 +31,6 @@ class GhcrVendor(OciVendor):
 
     name: ClassVar[str] = "ghcr"
     default_url: ClassVar[str | None] = "https://api.github.com"
-    home_hosts: ClassVar[frozenset[str]] = frozenset({"ghcr.io"})
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Every tagged version; an organisation first, then a user of that name."""

@@ -278,7 +278,7 @@ class RegistryHttp:
         for _ in range(_MAX_REDIRECTS + 1):
             if same_origin(url, origin):
                 response, body = self._authenticated(
-                    reference, method, url, origin, headers=headers, max_bytes=max_bytes
+                    reference, method, url, headers=headers, max_bytes=max_bytes
                 )
             else:
                 response, body = self._anonymous(
@@ -303,17 +303,13 @@ class RegistryHttp:
         reference: ImageReference,
         method: str,
         url: str,
-        origin: str,
         *,
         headers: Mapping[str, str] | None,
         max_bytes: int,
     ) -> tuple[httpx.Response, bytes]:
         """One call on the registry's own origin, with its token or credentials."""
         token_key = f"{reference.api_host}/{reference.repository}"
-        # Only the registry's own host gets its credentials; a vendor API elsewhere (a
-        # Chainguard type given another url) is spoken to with a token got anonymously.
-        own_host = _netloc(origin) == reference.api_host
-        credentials = self.credentials_for(reference.host) if own_host else None
+        credentials = self.credentials_for(reference.host)
         fetched_here: list[str] = []
 
         def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
@@ -342,6 +338,8 @@ class RegistryHttp:
                 # the meantime is met by the next round.
                 token = self._tokens.renew(token_key, token, challenge, fetch_token)
                 authorization = f"Bearer {token}"
+            elif not challenge_header.strip():
+                break  # a bare 401: refused, whatever we send
             elif challenge_header.lower().startswith("basic"):
                 if credentials is None or authorization is not None:
                     break

@@ -120,9 +120,6 @@ class Vendor:
 
     name: ClassVar[str]
     default_url: ClassVar[str | None] = None
-    home_hosts: ClassVar[frozenset[str]] = frozenset()
-    """Registry hosts whose credentials the vendor's public API takes (ghcr.io's token for
-    api.github.com): anywhere else, an API only ever gets the credentials of its own host."""
 
     def __init__(self, http: RegistryHttp, url: str | None = None) -> None:
         """Speak through ``http``; ``url`` replaces the vendor API's public address."""
@@ -130,19 +127,13 @@ class Vendor:
         self.url = (url or self.default_url or "").rstrip("/")
 
     def api_credentials(self, reference: ImageReference) -> Credentials | None:
-        """The credentials this vendor's API may be sent for ``reference``, if any.
+        """The credentials this vendor's API is sent for ``reference``: its own host's.
 
-        The registry host's own credentials, and only to the host itself or, for one of the
-        vendor's home hosts, to its public API: a ``dockerhub`` type set for another host
-        must never post the docker.io password there.
+        Never another host's: a ``dockerhub`` type set for another host must not post the
+        docker.io password there. Where the API answers (the vendor's public address, the
+        host itself, or the ``url`` the site gives for the host) is the site's choice.
         """
-        if self.url == self.default_url and reference.host in self.home_hosts:
-            return self.http.credentials_for(reference.host)
-        if same_origin(self.url, f"https://{reference.host}") or same_origin(
-            self.url, f"http://{reference.host}"
-        ):
-            return self.http.credentials_for(reference.host)
-        return None
+        return self.http.credentials_for(reference.host)
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""
