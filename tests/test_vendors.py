@@ -238,3 +238,21 @@ def test_vendor_type_on_another_host_is_asked_there_and_shared_between_images() 
         assert hub.url == "https://hub.docker.com"
         assert client.vendor_for(parse_reference("docker.io/golang")) is hub
         assert client.vendor_for(parse_reference("r.example/x")).name == "oci"
+
+
+def test_a_chainguard_history_that_never_ends_is_an_error_after_a_bounded_read(
+    seeded_registry: SeededRegistry,
+) -> None:
+    # Every page full, every record new: a history API that pages on without end. The read
+    # stops at 20 pages (20,000 records) for the tag instead of growing without bound.
+    image = seeded_registry.widget[0]
+    endless = [
+        {"updateTimestamp": stamp(BASE + timedelta(minutes=n)), "digest": image.digest}
+        for n in range(25_000)
+    ]
+    history = {tag: endless for tag in image.tags[:1]}
+    with RegistryFront(seeded_registry.server.url, chainguard_history=history) as front:
+        error, _ = fetch(f"{front.host}/{WIDGET}", {front.host: VendorSetting("chainguard")})
+    assert isinstance(error, RegistryError)
+    assert f"the history of tag {image.tags[0]} is longer than this plugin reads" in error.reason
+    assert front.requests[f"GET /v2/{WIDGET}/_chainguard/history/{image.tags[0]}"] == 20
