@@ -14,13 +14,13 @@ import pytest
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
-from mkdocs_taghistory.registry.auth import BearerChallenge
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from mkdocs_taghistory.registry.http import RegistryHttp
-from tests.conftest import PASSWORD, USER, WIDGET, SeededRegistry
+from mkdocs_taghistory.registry.tls import HostTls, TlsSettings
+from tests.conftest import GADGET, PASSWORD, USER, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.site import mkdocs_build, table_rows, write_site
+from tests.support.tls import CertificateAuthority
 
 PAGE = '# Private\n\n<< tag_history "{image}" >>\n'
 
@@ -223,21 +223,21 @@ def test_identity_token_is_traded_through_the_oauth_flow_not_sent_as_a_password(
         assert not any(header.startswith("Basic") for header in front.authorizations)
 
 
-def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials() -> None:
-    source = CredentialSource({"registry.example": Credentials(USER, PASSWORD)})
-    http = RegistryHttp(ClientSettings(credentials=source))
-    try:
-        with pytest.raises(RegistryError, match="token server over plain HTTP"):
-            http._fetch_token(
-                parse_reference("registry.example/a/b"),
-                BearerChallenge("http://127.0.0.1:9/token", "svc", None),
-                source.for_host("registry.example"),
-                "repository:a/b:pull",
-                over_tls=True,
-            )
-        assert http.requests_sent == 0
-    finally:
-        http.close()
+def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials(
+    seeded_registry: SeededRegistry, test_ca: CertificateAuthority
+) -> None:
+    with RegistryFront(seeded_registry.server.url) as plain_token_server, RegistryFront(
+        seeded_registry.server.url, require_token=True, tls=test_ca.issue("https-front"),
+        realm=f"{plain_token_server.url}/token",
+    ) as front:  # fmt: skip
+        source = CredentialSource({front.host: Credentials(USER, PASSWORD)})
+        tls = TlsSettings({front.host: HostTls(ca_file=test_ca.certificate)}, ())
+        reference = parse_reference(f"{front.host}/{GADGET}")
+        with RegistryClient(ClientSettings(credentials=source, tls=tls)) as client:
+            result = client.fetch_many([reference])[reference]
+        assert isinstance(result, RegistryError)
+        assert "token server over plain HTTP" in result.reason
+        assert not plain_token_server.requests  # neither credentials nor anything else sent
 
 
 def test_a_later_docker_login_is_seen_after_forget(docker_config: Path) -> None:

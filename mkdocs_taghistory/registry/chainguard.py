@@ -16,7 +16,7 @@ from urllib.parse import quote
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.http import parse_json, status_error
+from mkdocs_taghistory.registry.answers import parse_json, status_error
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
 from mkdocs_taghistory.registry.vendor import ImageFetch
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp

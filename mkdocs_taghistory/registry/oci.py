@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.http import PORTAL_HINT, parse_json, status_error
+from mkdocs_taghistory.registry.answers import PORTAL_HINT, parse_json, status_error
 from mkdocs_taghistory.registry.vendor import ImageFetch, PageTrail, Vendor, check_tag_count
 from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
 

@@ -62,6 +62,7 @@ class RegistryFront:
         token_prefix: str = "secret-token",
         moving_tag: tuple[str, list[str]] | None = None,
         list_delay: float = 0.0,
+        realm: str | None = None,
     ) -> None:
         self.upstream = upstream
         self.page_size = page_size
@@ -102,6 +103,8 @@ class RegistryFront:
         self.moving_tag = moving_tag
         self.moves = 0
         self.list_delay = list_delay
+        # The token server the challenge names, when not the front's own /token.
+        self.realm = realm
         self._uses: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.token_requests: list[dict[str, list[str]]] = []
@@ -211,7 +214,8 @@ class RegistryFront:
                     )
                 ):
                     scope = f"repository:{repository.group('name')}:pull"
-                    challenge = f'Bearer realm="{front.url}/token",service="front",scope="{scope}"'
+                    realm = front.realm or f"{front.url}/token"
+                    challenge = f'Bearer realm="{realm}",service="front",scope="{scope}"'
                     self._reply(
                         401,
                         b'{"errors":[{"code":"UNAUTHORIZED"}]}',

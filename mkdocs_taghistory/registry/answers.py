@@ -1,0 +1,96 @@
+"""What a registry's answers mean: statuses, JSON bodies, transport failures, retry waits."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.timestamps import parse_http_date
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""Statuses that say "try again later" rather than "no"."""
+
+# A captive portal's "log in first" (RFC 6585): no use retrying, but no verdict on the image.
+NETWORK_AUTHENTICATION_REQUIRED = 511
+PORTAL_HINT = "a captive portal or a proxy answering in the registry's place?"
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def netloc(url: str) -> str:
+    """``host[:port]`` of ``url``, for messages; the text itself when it is no URL."""
+    try:
+        return httpx.URL(url).netloc.decode()
+    except httpx.InvalidURL:
+        return url
+
+
+def parse_json(reference: ImageReference, body: bytes, what: str) -> Any:
+    """Parse a JSON answer; a RegistryError naming ``what`` if it is not JSON.
+
+    Transient: a registry that speaks JSON everywhere did not send this; what did is most
+    likely a captive portal's login page, a proxy's error page or a cut connection, none of
+    which is a reason to drop the cached table.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise RegistryError(
+            reference.name, f"the {what} is not valid JSON ({PORTAL_HINT})", transient=True
+        ) from None
+
+
+def status_error(reference: ImageReference, response: httpx.Response, doing: str) -> RegistryError:
+    """The error for an answer other than 200, transient for 429, 5xx and 511."""
+    status = response.status_code
+    host = response.url.netloc.decode()
+    if status == 404:
+        reason = f"not found on {host} (HTTP 404 while {doing})"
+    elif status == 403:
+        reason = f"access denied by {host} (HTTP 403 while {doing})"
+    elif status == 401:
+        reason = f"authentication failed for {reference.name} (HTTP 401 while {doing})"
+    elif status == NETWORK_AUTHENTICATION_REQUIRED:
+        reason = f"{host} answered HTTP 511 while {doing} ({PORTAL_HINT})"
+    else:
+        reason = f"{host} answered HTTP {status} while {doing}"
+        if status == 400 and response.url.scheme == "http":
+            # Go's servers, docker-registry among them, answer plain HTTP on a TLS port so.
+            reason += f" (if it speaks HTTPS, give {host} an entry in the 'tls' option)"
+    transient = status in RETRY_STATUSES or status == NETWORK_AUTHENTICATION_REQUIRED
+    return RegistryError(reference.name, reason, transient=transient)
+
+
+def describe_transport_error(error: httpx.TransportError) -> str:
+    """A short description of a connection-level failure."""
+    detail = str(error) or type(error).__name__
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out ({detail})"
+    return detail
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds that a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if _ASCII_DIGITS.fullmatch(value):  # str.isdigit() also takes "²", which float() refuses
+        return float(value)
+    try:
+        moment = parse_http_date(value)
+    except ValueError:
+        return None
+    return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def unix_time_seconds_from_now(value: str | None, now: float | None = None) -> float | None:
+    """Seconds until the Unix time in ``X-Retry-After`` (Docker Hub's rate limit header)."""
+    if not value or not _ASCII_DIGITS.fullmatch(value.strip()):
+        return None
+    return max(0.0, float(value.strip()) - (time.time() if now is None else now))
