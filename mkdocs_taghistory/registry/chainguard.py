@@ -39,6 +39,8 @@ class ChainguardVendor(OciVendor):
     """cgr.dev: tags from the OCI list, digest and time per tag from the history API."""
 
     name: ClassVar[str] = "chainguard"
+    hosts: ClassVar[frozenset[str]] = frozenset({"cgr.dev"})
+    api_on_registry: ClassVar[bool] = True
 
     def history_url(self, reference: ImageReference, tag: str) -> str:
         """Where the history of ``tag`` is read (``url`` replaces the registry's address)."""

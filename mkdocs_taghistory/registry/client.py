@@ -32,7 +32,7 @@ from mkdocs_taghistory.registry.quay import QuayVendor
 from mkdocs_taghistory.registry.vendor import ImageFetch, Vendor, VendorUnavailable
 from mkdocs_taghistory.timestamps import utc_now
 
-__all__ = ["VENDOR_TYPES", "ClientSettings", "RegistryClient", "VendorSetting"]
+__all__ = ["VENDORS", "VENDOR_TYPES", "ClientSettings", "RegistryClient", "VendorSetting"]
 
 T = TypeVar("T")
 
@@ -41,19 +41,22 @@ Progress = Callable[[str, int, int], None]
 
 logger = logging.getLogger(__name__)
 
-VENDOR_TYPES: Mapping[str, type[Vendor]] = {
-    vendor.name: vendor
-    for vendor in (OciVendor, ChainguardVendor, DockerHubVendor, QuayVendor, GhcrVendor)
-}
+VENDORS: tuple[type[Vendor], ...] = (
+    OciVendor,
+    ChainguardVendor,
+    DockerHubVendor,
+    QuayVendor,
+    GhcrVendor,
+)
+"""Every vendor: a new one is its file under ``registry/`` and its entry here."""
+
+VENDOR_TYPES: Mapping[str, type[Vendor]] = {vendor.name: vendor for vendor in VENDORS}
 """Vendor classes by the name the ``vendors`` option uses."""
 
-# Which API gives the true "Last Changed" on the well-known hosts.
 DEFAULT_VENDORS: Mapping[str, str] = {
-    "cgr.dev": ChainguardVendor.name,
-    "docker.io": DockerHubVendor.name,
-    "quay.io": QuayVendor.name,
-    "ghcr.io": GhcrVendor.name,
+    host: vendor.name for vendor in VENDORS for host in vendor.hosts
 }
+"""Which API gives the true "Last Changed" on the well-known hosts."""
 
 
 class RegistryClient:
@@ -110,16 +113,15 @@ class RegistryClient:
         setting = self.settings.vendors.get(reference.host)
         name = setting.type if setting else DEFAULT_VENDORS.get(reference.host, OciVendor.name)
         url = setting.url if setting else None
-        own_host = DEFAULT_VENDORS.get(reference.host) == name
-        if url is None and name not in {OciVendor.name, ChainguardVendor.name} and not own_host:
+        vendor = VENDOR_TYPES[name]
+        if url is None and not vendor.api_on_registry and reference.host not in vendor.hosts:
             # A vendor type on a host of its own (self-hosted Quay, a mirror) is asked at that
-            # host, never at the vendor's public address, which knows nothing of it. (The
-            # Chainguard API lives on the registry itself, wherever that is.)
+            # host, never at the vendor's public address, which knows nothing of it.
             scheme = "http" if self.http.is_plain_http(reference) else "https"
             url = f"{scheme}://{reference.host}"
         key = (name, url)
         if key not in self._vendors:
-            self._vendors[key] = VENDOR_TYPES[name](self.http, url)
+            self._vendors[key] = vendor(self.http, url)
         return self._vendors[key]
 
     def fetch_many(

@@ -8,25 +8,23 @@ whole repository costs a few calls and no per-tag HEAD.
 from __future__ import annotations
 
 import threading
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
+import httpx
+
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
+from mkdocs_taghistory.registry.oci import OciVendor
 from mkdocs_taghistory.registry.vendor import (
-    MAX_TAGS,
     ImageFetch,
-    PageTrail,
     VendorUnavailable,
-    same_origin,
 )
 from mkdocs_taghistory.timestamps import optional_timestamp
 
-# A hundred tags a page: past this many pages an image would pass the tag cap anyway.
-_MAX_PAGES = MAX_TAGS // 100 + 1
-# Without credentials the API answers these for private or unknown repositories; the
-# registry itself then gives a better error, or the tags.
-_FALLBACK = frozenset({401, 403, 404})
+
+def _next_page(response: httpx.Response, page: Any, url: str) -> str | None:
+    following = page.get("next") if isinstance(page, dict) else None
+    return following if isinstance(following, str) and following else None
 
 
 class DockerHubVendor(OciVendor):
@@ -34,6 +32,9 @@ class DockerHubVendor(OciVendor):
 
     name: ClassVar[str] = "dockerhub"
     default_url: ClassVar[str | None] = "https://hub.docker.com"
+    hosts: ClassVar[frozenset[str]] = frozenset({"docker.io"})
+    # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
+    api_on_registry: ClassVar[bool] = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         """As :class:`Vendor`; the login token is fetched once and shared."""
@@ -47,31 +48,22 @@ class DockerHubVendor(OciVendor):
         namespace, _, repository = reference.repository.partition("/")
         if not repository or "/" in repository:
             raise VendorUnavailable("Docker Hub repositories have two parts")
-        url: str | None = (
+        url = (
             f"{self.url}/v2/namespaces/{quote(namespace)}/repositories/{quote(repository)}"
             "/tags?page_size=100"
         )
-        headers = self._headers(fetch)
-        trail = PageTrail(reference, "Docker Hub's tag list", _MAX_PAGES)
-        while url is not None:
-            trail.visit(url)
-            _, page = self.http.api_json(
-                reference, url, "Docker Hub tag list", max_bytes=MAX_LIST_BYTES,
-                headers=headers, fallback_statuses=_FALLBACK,
-            )  # fmt: skip
+        for page in self.api_pages(
+            fetch, url, "Docker Hub's tag list", _next_page, headers=self._headers(fetch)
+        ):
             results = page.get("results") if isinstance(page, dict) else None
             if not isinstance(results, list):
-                raise RegistryError(reference.name, "the Docker Hub answer has no 'results'",
-                                    transient=False)  # fmt: skip
+                raise RegistryError(
+                    reference.name, "the Docker Hub answer has no 'results'", transient=False
+                )
             for result in results:
                 if isinstance(result, dict):
-                    fetch.add_tag(result.get("name"), result.get("digest"),
-                                  optional_timestamp(result.get("last_updated")))  # fmt: skip
-            following = page.get("next")
-            url = following if isinstance(following, str) and following else None
-            if url is not None and not same_origin(url, self.url):
-                raise RegistryError(reference.name, "Docker Hub pointed its next page at "
-                                    "another host", transient=False)  # fmt: skip
+                    changed = optional_timestamp(result.get("last_updated"))
+                    fetch.add_tag(result.get("name"), result.get("digest"), changed)
         fetch.complete = True
 
     def _headers(self, fetch: ImageFetch) -> dict[str, str]:
@@ -86,7 +78,7 @@ class DockerHubVendor(OciVendor):
                     max_bytes=64 * 1024, method="POST",
                     json_body={"username": credentials.username,
                                "password": credentials.password},
-                    fallback_statuses=_FALLBACK,
+                    fallback_statuses=self.fallback_statuses,
                 )  # fmt: skip
                 token = answer.get("token") if isinstance(answer, dict) else None
                 if not isinstance(token, str) or not token:

@@ -8,22 +8,18 @@ a token (the ghcr.io password is one); without it, the generic OCI path is used.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
+import httpx
+
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor, next_page
+from mkdocs_taghistory.registry.oci import OciVendor, next_page
 from mkdocs_taghistory.registry.vendor import (
-    MAX_TAGS,
     ImageFetch,
-    PageTrail,
     VendorUnavailable,
-    same_origin,
 )
 from mkdocs_taghistory.timestamps import optional_timestamp
-
-# A hundred tags a page: past this many pages an image would pass the tag cap anyway.
-_MAX_PAGES = MAX_TAGS // 100 + 1
 
 
 class GhcrVendor(OciVendor):
@@ -31,6 +27,9 @@ class GhcrVendor(OciVendor):
 
     name: ClassVar[str] = "ghcr"
     default_url: ClassVar[str | None] = "https://api.github.com"
+    hosts: ClassVar[frozenset[str]] = frozenset({"ghcr.io"})
+    # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
+    api_on_registry: ClassVar[bool] = False
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Every tagged version; an organisation first, then a user of that name."""
@@ -61,14 +60,13 @@ class GhcrVendor(OciVendor):
 
     def _read_versions(self, fetch: ImageFetch, url: str, headers: dict[str, str]) -> None:
         reference = fetch.reference
-        next_url: str | None = url
-        trail = PageTrail(reference, "GitHub's version list", _MAX_PAGES)
-        while next_url is not None:
-            trail.visit(next_url)
-            response, versions = self.http.api_json(
-                reference, next_url, "GitHub package versions", max_bytes=MAX_LIST_BYTES,
-                headers=headers, fallback_statuses=frozenset({401, 403, 404}),
-            )  # fmt: skip
+
+        def next_of(response: httpx.Response, page: Any, current: str) -> str | None:
+            return next_page(reference, current, response.links.get("next", {}).get("url"))
+
+        for versions in self.api_pages(
+            fetch, url, "GitHub's version list", next_of, headers=headers
+        ):
             if not isinstance(versions, list):
                 raise RegistryError(reference.name, "the GitHub answer is not a list",
                                     transient=False)  # fmt: skip
@@ -81,7 +79,3 @@ class GhcrVendor(OciVendor):
                 changed = optional_timestamp(version.get("updated_at"))
                 for tag in tags if isinstance(tags, list) else []:
                     fetch.add_tag(tag, version.get("name"), changed)
-            next_url = next_page(reference, next_url, response.links.get("next", {}).get("url"))
-            if next_url is not None and not same_origin(next_url, self.url):
-                raise RegistryError(reference.name, "GitHub pointed its next page at another "
-                                    "host", transient=False)  # fmt: skip

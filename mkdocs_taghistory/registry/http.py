@@ -58,7 +58,7 @@ class VendorSetting:
     """How the tags of one registry host are read.
 
     Attributes:
-        type: ``chainguard``, ``dockerhub``, ``quay``, ``ghcr`` or ``oci``.
+        type: a vendor's name (``oci`` for the generic path; ``client.VENDORS`` lists all).
         url: where the vendor's API answers, for tests, mirrors and self-hosted installs;
             None for the vendor's public address.
     """

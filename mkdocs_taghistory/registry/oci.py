@@ -42,6 +42,7 @@ class OciVendor(Vendor):
     """Any registry that speaks the OCI distribution API."""
 
     name: ClassVar[str] = "oci"
+    api_on_registry: ClassVar[bool] = True
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Read ``tags/list``, following ``Link: <...>; rel="next"`` to the last page."""

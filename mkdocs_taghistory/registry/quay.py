@@ -12,16 +12,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+import httpx
+
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
-from mkdocs_taghistory.registry.vendor import MAX_TAGS, ImageFetch
+from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.vendor import ImageFetch
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date
 
 logger = logging.getLogger(__name__)
-
-# A hundred tags a page: past this many pages an image would pass the tag cap anyway.
-_MAX_PAGES = MAX_TAGS // 100 + 1
-_FALLBACK = frozenset({401, 403, 404})
 
 
 def _changed(entry: dict[str, Any]) -> datetime | None:
@@ -45,33 +43,35 @@ class QuayVendor(OciVendor):
 
     name: ClassVar[str] = "quay"
     default_url: ClassVar[str | None] = "https://quay.io"
+    hosts: ClassVar[frozenset[str]] = frozenset({"quay.io"})
+    # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
+    api_on_registry: ClassVar[bool] = False
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Every active tag, page by page while ``has_additional`` says there is more."""
         reference = fetch.reference
         path = "/".join(quote(part) for part in reference.repository.split("/"))
-        for page_number in range(1, _MAX_PAGES + 1):
-            url = (
-                f"{self.url}/api/v1/repository/{path}/tag/"
-                f"?onlyActiveTags=true&limit=100&page={page_number}"
-            )
-            _, page = self.http.api_json(
-                reference, url, "Quay tag list", max_bytes=MAX_LIST_BYTES,
-                fallback_statuses=_FALLBACK,
-            )  # fmt: skip
+        base = f"{self.url}/api/v1/repository/{path}/tag/?onlyActiveTags=true&limit=100&page="
+        known = 0
+
+        def next_of(response: httpx.Response, page: Any, url: str) -> str | None:
+            nonlocal known
+            if not isinstance(page, dict) or page.get("has_additional") is not True:
+                return None
+            if len(fetch.tags) == known:
+                # "More" with nothing new on this page: it would say so for ever.
+                raise RegistryError(
+                    reference.name, "Quay's pages repeat themselves", transient=False
+                )
+            known = len(fetch.tags)
+            return base + str(int(url.rsplit("=", 1)[1]) + 1)
+
+        for page in self.api_pages(fetch, base + "1", "Quay's tag list", next_of):
             tags = page.get("tags") if isinstance(page, dict) else None
             if not isinstance(tags, list):
                 raise RegistryError(reference.name, "the Quay answer has no 'tags'",
                                     transient=False)  # fmt: skip
-            known = len(fetch.tags)
             for entry in tags:
                 if isinstance(entry, dict):
                     fetch.add_tag(entry.get("name"), entry.get("manifest_digest"), _changed(entry))
-            if page.get("has_additional") is not True:
-                fetch.complete = True
-                return
-            if len(fetch.tags) == known:
-                # "More" with nothing new on this page: it would say so for ever.
-                raise RegistryError(reference.name, "Quay's pages repeat themselves",
-                                    transient=False)  # fmt: skip
-        raise RegistryError(reference.name, "Quay's pages do not end", transient=False)
+        fetch.complete = True

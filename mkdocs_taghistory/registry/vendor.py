@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
+
+import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
@@ -28,6 +30,10 @@ logger = logging.getLogger(__name__)
 # Each tag costs a request or more on the generic path: past this many, a build would take
 # hours, and the answer is more likely a broken registry than a real image.
 MAX_TAGS = 50_000
+# Vendor APIs give about a hundred tags a page: past this many pages an image would pass the
+# tag cap anyway.
+MAX_API_PAGES = MAX_TAGS // 100 + 1
+MAX_API_PAGE_BYTES = 16 * 1024 * 1024
 
 
 def check_tag_count(reference: ImageReference, count: int) -> None:
@@ -119,7 +125,17 @@ class Vendor:
     """
 
     name: ClassVar[str]
+    """The name the ``vendors`` option's ``type`` gives."""
     default_url: ClassVar[str | None] = None
+    """Where the vendor's API answers for its own hosts; None for an API on the registry."""
+    hosts: ClassVar[frozenset[str]] = frozenset()
+    """Registry hosts this vendor reads without a ``vendors`` entry."""
+    api_on_registry: ClassVar[bool] = False
+    """The API lives on the registry itself, wherever it is (Chainguard's, the OCI API); else
+    a vendor type set for another host is asked at that host, never at the public address."""
+    fallback_statuses: ClassVar[frozenset[int]] = frozenset({401, 403, 404})
+    """Answers of the vendor's API after which the registry is read the generic way: it does
+    not know the repository, or will not tell this token about it."""
 
     def __init__(self, http: RegistryHttp, url: str | None = None) -> None:
         """Speak through ``http``; ``url`` replaces the vendor API's public address."""
@@ -134,6 +150,42 @@ class Vendor:
         host itself, or the ``url`` the site gives for the host) is the site's choice.
         """
         return self.http.credentials_for(reference.host)
+
+    def api_pages(
+        self,
+        fetch: ImageFetch,
+        url: str,
+        listing: str,
+        next_of: Callable[[httpx.Response, Any, str], str | None],
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[Any]:
+        """Each page of a paged listing of the vendor's API, parsed, in order.
+
+        ``next_of(response, page, url)`` gives the next page's address, or None after the
+        last. The listing is read at most :data:`MAX_API_PAGES` pages, no page twice, and only
+        on the API's own origin: a next page elsewhere would get this API's credentials.
+
+        Raises:
+            VendorUnavailable: on one of :attr:`fallback_statuses`.
+            RegistryError: on any other failure, or a listing that runs away.
+        """
+        reference = fetch.reference
+        trail = PageTrail(reference, listing, MAX_API_PAGES)
+        next_url: str | None = url
+        while next_url is not None:
+            trail.visit(next_url)
+            response, page = self.http.api_json(
+                reference, next_url, listing, max_bytes=MAX_API_PAGE_BYTES, headers=headers,
+                fallback_statuses=self.fallback_statuses,
+            )  # fmt: skip
+            yield page
+            next_url = next_of(response, page, next_url)
+            if next_url is not None and not same_origin(next_url, self.url):
+                raise RegistryError(
+                    reference.name, f"{listing} pointed its next page at another host",
+                    transient=False,
+                )  # fmt: skip
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""
