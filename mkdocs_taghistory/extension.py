@@ -21,37 +21,17 @@ from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
 from mkdocs_taghistory.patterns import PatternTooSlowError
 from mkdocs_taghistory.render import render_table, render_tag_history, section_lines
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
-from mkdocs_taghistory.settings import DEFAULT_OPTIONS, Settings, settings_from_options
+from mkdocs_taghistory.settings import (
+    DEFAULT_OPTIONS,
+    SITE_OPTIONS,
+    Settings,
+    settings_from_options,
+)
 
-OPTION_HELP = {
-    "registry": "HOST/NAMESPACE that bare image names resolve against",
-    "insecure_registries": "Hosts spoken to over plain HTTP (loopback always is)",
-    "concurrency": "Most requests in flight at once",
-    "timeout": "Seconds one request may take, from connecting to its last byte",
-    "fetch_timeout": "Seconds a build's whole fetch may take; then the cache stands in",
-    "retries": "Further attempts after a failure that may pass",
-    "http2": "Offer HTTP/2 to registries spoken to over TLS (default HTTP/1.1)",
-    "tls": "Trusted CA and client certificate per host: {HOST: {ca_file, cert_file, key_file}}",
-    "certs_dirs": "Docker-style folders of per-host certificates (HOST[:PORT]/*.crt, *.cert)",
-    "cache_dir": "Folder of the on-disk cache; '' for none",
-    "offline": "Never ask a registry; use the cache (or TAGHISTORY_OFFLINE=1)",
-    "strict": "Warn, rather than inform, when a table comes from the cache",
-    "auth": "Credentials per registry host: {HOST: {username, password}}",
-    "vendors": "API per registry host: {HOST: {type, url}}",
-    "hide_signature_tags": "Hide cosign and referrer tags (sha256-<hex>[.sig|.att|.sbom])",
-    "hide_build_tags": "Hide Chainguard's per-build tags (-r<N>, -<YYYYMMDD>)",
-    "include_tags": "Show only tags in which this regular expression is found",
-    "exclude_tags": "Hide tags in which this regular expression is found",
-    "cache": "Keep fetches on disk (false: memory only)",
-    "ttl": "How long a fetch stays fresh: seconds, or 30m, 6h, 1d",
-    "registries": "Sections per bare image: [{title, registry, description}]",
-    "heading_level": "Heading level of those sections",
-    "empty_message": "Sentence of a section without tags ({title}, {image})",
-    "date_format": "strftime codes plus %O (ordinal day) for Last Changed",
-    "timezone": "IANA time zone the dates are written in",
-}
+OPTION_HELP = {option.name: option.help for option in SITE_OPTIONS}
+"""One line of help per option, as Python-Markdown lists an extension's options."""
 # Python-Markdown reads a None default as a boolean option, so "no pattern" is "" here.
-_EXTENSION_DEFAULTS = {"include_tags": "", "exclude_tags": ""}
+_EXTENSION_DEFAULTS = {option.name: "" for option in SITE_OPTIONS if option.kind == "pattern"}
 
 # After whitespace normalisation (30), before fenced code (25) stashes code blocks: the scanner
 # skips code itself, and seeing the source as written keeps line numbers true.

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
@@ -41,7 +42,15 @@ class _ForwardToMkDocs(logging.Handler):
 _FORWARDER = _ForwardToMkDocs()
 
 
-class TagHistoryPlugin(BasePlugin[TagHistoryConfig]):  # type: ignore[no-untyped-call]
+# The config class is made from SITE_OPTIONS at run time, which a type checker cannot follow:
+# it sees the plugin's config as a plain Config.
+if TYPE_CHECKING:
+    _Plugin = BasePlugin[Config]
+else:
+    _Plugin = BasePlugin[TagHistoryConfig]
+
+
+class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
     """Expands ``<< tag_history "IMAGE" >>`` directives into live tag tables."""
 
     def __init__(self) -> None:

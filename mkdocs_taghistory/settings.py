@@ -45,33 +45,85 @@ _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
 VENDOR_NAMES = tuple(VENDOR_TYPES)
 
-DEFAULT_OPTIONS: Mapping[str, Any] = {
-    "registry": DEFAULT_REGISTRY,
-    "insecure_registries": [],
-    "concurrency": 16,
-    "timeout": 10,
-    "retries": 3,
-    "fetch_timeout": 600,
-    "http2": False,
-    "tls": {},
-    "certs_dirs": list(DEFAULT_CERTS_DIRS),
-    "cache": True,
-    "cache_dir": DEFAULT_CACHE_DIR,
-    "ttl": "1h",
-    "offline": False,
-    "strict": False,
-    "auth": {},
-    "vendors": {},
-    "hide_signature_tags": True,
-    "hide_build_tags": False,
-    "include_tags": None,
-    "exclude_tags": None,
-    "registries": [],
-    "heading_level": 3,
-    "empty_message": DEFAULT_EMPTY_MESSAGE,
-    "date_format": DEFAULT_DATE_FORMAT,
-    "timezone": "UTC",
-}
+
+@dataclass(frozen=True)
+class SiteOption:
+    """One site option, as the plugin's ``mkdocs.yml`` entry and the extension take it.
+
+    Attributes:
+        name: the option's name.
+        default: its value when not given.
+        kind: what it holds: ``str``, ``int``, ``number``, ``bool``, ``strings`` (a list of
+            text), ``list``, ``mapping``, ``pattern`` (a regular expression, or none) or
+            ``duration`` (seconds, or text such as ``6h``).
+        help: one line on what it does (the extension's help; README says more).
+        group: the heading it is listed under.
+    """
+
+    name: str
+    default: Any
+    kind: str
+    help: str
+    group: str
+
+
+_WHERE, _HOW, _TLS, _ACCESS, _WHICH, _CACHE, _LAYOUT = (
+    "Where images come from", "How they are fetched", "TLS", "Credentials and vendor APIs",
+    "Which tags the tables show", "Cache and offline builds", "How tables are laid out",
+)  # fmt: skip
+
+SITE_OPTIONS: tuple[SiteOption, ...] = (
+    SiteOption("registry", DEFAULT_REGISTRY, "str",
+               "HOST/NAMESPACE that bare image names resolve against", _WHERE),
+    SiteOption("insecure_registries", [], "strings",
+               "Hosts spoken to over plain HTTP (loopback always is, unless it has TLS material)",
+               _WHERE),
+    SiteOption("concurrency", 16, "int", "Most requests in flight at once", _HOW),
+    SiteOption("timeout", 10, "number",
+               "Seconds one request may take, from connecting to its last byte", _HOW),
+    SiteOption("retries", 3, "int", "Further attempts after a failure that may pass", _HOW),
+    SiteOption("fetch_timeout", 600, "number",
+               "Seconds a build's whole fetch may take; then the cache stands in", _HOW),
+    SiteOption("http2", False, "bool",
+               "Offer HTTP/2 to registries spoken to over TLS (default HTTP/1.1)", _HOW),
+    SiteOption("tls", {}, "mapping",
+               "Trusted CA and client certificate per host: {HOST: {ca_file, cert_file, "
+               "key_file}}", _TLS),
+    SiteOption("certs_dirs", list(DEFAULT_CERTS_DIRS), "strings",
+               "Docker-style folders of per-host certificates (HOST[:PORT]/*.crt, *.cert)", _TLS),
+    SiteOption("auth", {}, "mapping",
+               "Credentials per registry host: {HOST: {username, password}}", _ACCESS),
+    SiteOption("vendors", {}, "mapping", "API per registry host: {HOST: {type, url}}", _ACCESS),
+    SiteOption("hide_signature_tags", True, "bool",
+               "Hide cosign and referrer tags (sha256-<hex>[.sig|.att|.sbom])", _WHICH),
+    SiteOption("hide_build_tags", False, "bool",
+               "Hide Chainguard's per-build tags (-r<N>, -<YYYYMMDD>)", _WHICH),
+    SiteOption("include_tags", None, "pattern",
+               "Show only tags in which this regular expression is found", _WHICH),
+    SiteOption("exclude_tags", None, "pattern",
+               "Hide tags in which this regular expression is found", _WHICH),
+    SiteOption("cache", True, "bool", "Keep fetches on disk (false: memory only)", _CACHE),
+    SiteOption("cache_dir", DEFAULT_CACHE_DIR, "str",
+               "Folder of the on-disk cache, relative to mkdocs.yml; '' for none", _CACHE),
+    SiteOption("ttl", "1h", "duration",
+               "How long a fetch stays fresh: seconds, or 30m, 6h, 1d, 1w", _CACHE),
+    SiteOption("offline", False, "bool",
+               "Never ask a registry; use the cache (or TAGHISTORY_OFFLINE=1)", _CACHE),
+    SiteOption("strict", False, "bool",
+               "Warn, rather than inform, when a table comes from the cache", _CACHE),
+    SiteOption("registries", [], "list",
+               "Sections per bare image: [{title, registry, description}]", _LAYOUT),
+    SiteOption("heading_level", 3, "int", "Heading level of those sections", _LAYOUT),
+    SiteOption("empty_message", DEFAULT_EMPTY_MESSAGE, "str",
+               "Sentence of a section without tags ({title}, {image})", _LAYOUT),
+    SiteOption("date_format", DEFAULT_DATE_FORMAT, "str",
+               "strftime codes plus %O (ordinal day) for Last Changed", _LAYOUT),
+    SiteOption("timezone", "UTC", "str", "IANA time zone the dates are written in", _LAYOUT),
+)  # fmt: skip
+"""Every site option, declared once: the plugin's config schema, the extension's options,
+their defaults and help are made from it, and a test holds README's table to it."""
+
+DEFAULT_OPTIONS: Mapping[str, Any] = {option.name: option.default for option in SITE_OPTIONS}
 """Every option with its default, as both the plugin and the extension take them."""
 
 

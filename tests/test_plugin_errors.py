@@ -8,7 +8,7 @@ import pytest
 
 from mkdocs_taghistory.config import TagHistoryConfig
 from mkdocs_taghistory.extension import OPTION_HELP
-from mkdocs_taghistory.settings import DEFAULT_OPTIONS
+from mkdocs_taghistory.settings import DEFAULT_OPTIONS, SITE_OPTIONS
 from tests.support.registry_server import free_port
 from tests.support.site import mkdocs_build, write_site
 
@@ -105,3 +105,24 @@ def test_ttl_out_of_range_is_a_config_error(tmp_path: Path, ttl: object) -> None
     build = mkdocs_build(write_site(tmp_path, {"index.md": "# Home\n"}, {"ttl": ttl}))
     assert build.returncode != 0
     assert "option 'ttl'" in build.output and "Traceback" not in build.output
+
+
+def test_readme_lists_every_site_option_with_its_default() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| option | default | meaning |")
+    rows = {}
+    for line in readme[start:].splitlines()[2:]:
+        if not line.startswith("| `"):
+            break
+        name, default = (cell.strip() for cell in line.split("|")[1:3])
+        rows[name.strip("`")] = default
+    assert sorted(rows) == sorted(option.name for option in SITE_OPTIONS)
+    for option in SITE_OPTIONS:
+        if isinstance(option.default, bool):
+            assert rows[option.name] == f"`{str(option.default).lower()}`", option.name
+        elif (
+            isinstance(option.default, (int, float))
+            or option.name == "registry"
+            or option.default in ([], {})
+        ):
+            assert rows[option.name] == f"`{option.default}`", option.name
