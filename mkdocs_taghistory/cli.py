@@ -26,6 +26,7 @@ from mkdocs_taghistory.cache import (
     snapshot_from_json,
 )
 from mkdocs_taghistory.directive import read_directives
+from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import arrange, group_by_digest
 from mkdocs_taghistory.reference import ImageReference, parse_reference, parse_registry
@@ -299,7 +300,7 @@ def cache_command(config_file: Path) -> None:
         age = now - snapshot.fetched_at
         state = "fresh" if age < settings.ttl else "stale"
         note = "" if snapshot.image in used else "  (no page uses it)"
-        _say(f"{snapshot.image}  {_age(age)} old  {len(snapshot.tags)} tags  {state}{note}")
+        _say(f"{snapshot.image}  {format_age(age)} old  {len(snapshot.tags)} tags  {state}{note}")
 
 
 # C0 and C1 controls but newline and tab: what could move the cursor, retitle the window or
@@ -323,11 +324,3 @@ class CommandError(click.ClickException):
 def _say(text: str, *, err: bool = False) -> None:
     """Echo text that holds what registries, caches or pages said, escaped for a terminal."""
     click.echo(printable(text), err=err)
-
-
-def _age(age: timedelta) -> str:
-    seconds = max(0, int(age.total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

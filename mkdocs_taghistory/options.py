@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError
 from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
@@ -27,9 +28,7 @@ DEFAULT_DATE_FORMAT = "%B %O"
 """The seed pages' style, "March 18th": strftime codes, plus ``%O`` for an ordinal day."""
 
 # [0-9], not \d: \d also takes other scripts' digits, which int() reads but nobody means.
-_AGE = re.compile(r"(?P<amount>[0-9]{1,6})(?P<unit>[hdw])")
 _DIGITS = re.compile(r"[0-9]{1,9}")
-_AGE_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
 
 
@@ -94,17 +93,15 @@ def check_date_format(date_format: str) -> str:
 
 
 def parse_age(text: str) -> timedelta:
-    """``36h``, ``30d`` or ``2w`` as a duration.
+    """``max_age``: a duration, as ``ttl`` takes it (``36h``, ``30d``, ``2w``).
 
     Raises:
         OptionError: for anything else.
     """
-    match = _AGE.fullmatch(text.strip())
-    if match is None:
-        raise OptionError(
-            f"{text!r} is not an age; write a number (up to 6 digits) and h, d or w, as 30d"
-        )
-    return int(match.group("amount")) * _AGE_UNITS[match.group("unit")]
+    try:
+        return parse_duration(text)
+    except DurationError as error:
+        raise OptionError(f"max_age: {error}") from None
 
 
 def _pattern(key: str, value: str) -> TagPattern:

@@ -7,7 +7,6 @@ a mistake gives the same message wherever the options were written.
 from __future__ import annotations
 
 import os
-import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
+from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import TagFilter
 from mkdocs_taghistory.options import (
@@ -38,10 +38,6 @@ from mkdocs_taghistory.registry.tls import (
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
 DEFAULT_EMPTY_MESSAGE = "Currently, there are no versions of this image available in the {title}."
-_DURATION = re.compile(r"(?P<amount>[0-9]{1,9})(?P<unit>[smhd]?)")
-# Longer than any build would want, and short of what datetime arithmetic can hold.
-_MAX_TTL = timedelta(days=3650)
-_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
 VENDOR_NAMES = tuple(VENDOR_TYPES)
 
@@ -186,24 +182,16 @@ def _pattern(option: str, value: Any) -> TagPattern | None:
         raise ConfigurationError(message) from None
 
 
-def parse_duration(value: object) -> timedelta:
-    """A ttl: seconds as a number, or ``30m``, ``6h``, ``1d``.
+def parse_ttl(value: object) -> timedelta:
+    """The ``ttl`` option as a duration.
 
     Raises:
-        ConfigurationError: for anything else.
+        ConfigurationError: naming the option, for anything but a duration.
     """
-    if isinstance(value, bool):
-        raise ConfigurationError("option 'ttl': expected seconds or a duration such as 6h")
-    if isinstance(value, (int, float)) and 0 <= value <= _MAX_TTL.total_seconds():
-        return timedelta(seconds=value)
-    match = _DURATION.fullmatch(str(value).strip())
-    seconds = int(match.group("amount")) * _DURATION_UNITS[match.group("unit")] if match else -1
-    if not 0 <= seconds <= _MAX_TTL.total_seconds():
-        raise ConfigurationError(
-            f"option 'ttl': {value!r} is not a duration of up to ten years; write seconds or "
-            "30m, 6h, 1d"
-        )
-    return timedelta(seconds=seconds)
+    try:
+        return parse_duration(value)
+    except DurationError as error:
+        raise ConfigurationError(f"option 'ttl': {error}") from None
 
 
 def _sections(value: Any) -> tuple[RegistrySection, ...]:
@@ -403,7 +391,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
             fetch_timeout=float(fetch_timeout),
             tls=_tls(values["tls"], values["certs_dirs"], base_dir),
         ),
-        ttl=parse_duration(values["ttl"]),
+        ttl=parse_ttl(values["ttl"]),
         registries=_sections(values["registries"]),
         heading_level=level,
         empty_message=empty,

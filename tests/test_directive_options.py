@@ -126,7 +126,10 @@ def test_sections_per_registry_with_headings_in_the_toc_and_an_empty_one(
     [
         ("limit=0", "limit must be a whole number of at least 1, not '0'"),
         ("limt=3", "unknown option 'limt'; did you mean 'limit'?"),
-        ("max_age=3x", "'3x' is not an age; write a number (up to 6 digits) and h, d or w"),
+        (
+            "max_age=3x",
+            "max_age: '3x' is not a duration; write seconds, or a number and s, m, h, d or w",
+        ),
         ('include="("', "include='(' is not a regular expression"),
         ('registry="Bad Host/x"', "registry='Bad Host/x'"),
         ('columns="tags,digets"', "unknown column 'digets'; did you mean 'digest'?"),

@@ -22,6 +22,7 @@ from mkdocs_taghistory.cache import (
     snapshot_to_json,
 )
 from mkdocs_taghistory.cli import main, printable
+from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError, RegistryError
 from mkdocs_taghistory.history import (
     Sighting,
@@ -30,6 +31,7 @@ from mkdocs_taghistory.history import (
     record_sightings,
     with_sighting,
 )
+from mkdocs_taghistory.options import parse_age
 from mkdocs_taghistory.patterns import PatternError, PatternTooSlowError, compile_pattern
 from mkdocs_taghistory.reference import parse_reference, parse_registry
 from mkdocs_taghistory.registry.auth import parse_bearer_challenge
@@ -270,3 +272,18 @@ def test_a_next_page_over_plain_http_is_named_as_such() -> None:
         assert http.requests_sent == 0
     finally:
         http.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90", 90), ("90s", 90), ("1m", 60), ("6h", 21600), ("1d", 86400), ("1w", 604800), (45, 45)],
+)
+def test_ttl_and_max_age_share_one_duration_grammar(text: object, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+    assert parse_age(str(text)) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["1y", "-1h", "soon", True, "99999999999d", 1e300])
+def test_what_is_not_a_duration_is_refused(text: object) -> None:
+    with pytest.raises(DurationError):
+        parse_duration(text)
