@@ -8,17 +8,113 @@ Everything that came from a registry is escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from html import escape
 
 from mkdocs_taghistory.history import DigestGroup, Sighting
-from mkdocs_taghistory.options import (
-    COLUMNS,
-    DEFAULT_COLUMNS,
-    DEFAULT_DATE_FORMAT,
-    RegistrySection,
-    format_date,
-)
+
+COLUMNS = {
+    "tags": "Tag (s)",
+    "last_changed": "Last Changed",
+    "digest": "Digest",
+    "pull": "Pull",
+}
+"""Every column a table can have, with its heading; :func:`cell` gives each one's content."""
+
+DEFAULT_COLUMNS = ("tags", "last_changed", "digest")
+DEFAULT_DATE_FORMAT = "%B %O"
+"""The seed pages' style, "March 18th": strftime codes, plus ``%O`` for an ordinal day."""
+
+_SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
+
+
+class DateFormatError(ValueError):
+    """A date format that does not give a date."""
+
+
+@dataclass(frozen=True)
+class RegistrySection:
+    """One section of a sectioned table: a registry and how the page introduces it.
+
+    Attributes:
+        title: the section's heading, which the table of contents lists.
+        registry: ``HOST/NAMESPACE`` that the image's bare name is looked up under.
+        description: Markdown shown between the heading and the table.
+    """
+
+    title: str
+    registry: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part of a cell: ``code`` (a tag, a digest), ``time`` (a date, with ``moment``) or
+    ``text``; HTML and Markdown each write it their way."""
+
+    kind: str
+    text: str
+    moment: datetime | None = None
+
+
+def format_date(moment: datetime, date_format: str) -> str:
+    """Format ``moment`` with strftime codes plus ``%O``, the ordinal day (``18th``)."""
+    # Split on "%%" first, so that a literal percent sign followed by O stays as written.
+    parts = [part.replace("%O", ordinal_day(moment.day)) for part in date_format.split("%%")]
+    return "%".join(moment.strftime(part) for part in parts)
+
+
+def ordinal_day(day: int) -> str:
+    """``1`` -> ``1st``, ``2`` -> ``2nd``, ``11`` -> ``11th``, ``22`` -> ``22nd``."""
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def check_date_format(date_format: str) -> str:
+    """Return ``date_format`` if it formats a date to some text.
+
+    Raises:
+        DateFormatError: when it does not.
+    """
+    try:
+        sample = format_date(_SAMPLE_DATE, date_format)
+    except ValueError as error:
+        raise DateFormatError(f"date format {date_format!r} is not valid: {error}") from None
+    if not sample.strip():
+        raise DateFormatError(f"date format {date_format!r} gives empty text")
+    return date_format
+
+
+def cell(
+    column: str, group: DigestGroup, image: str, date_format: str, zone: tzinfo
+) -> list[Piece]:
+    """What ``column`` shows for one row: the one place each column's content is decided."""
+    if column == "tags":
+        return [Piece("code", tag) for tag in group.tags]
+    if column == "last_changed":
+        if group.changed is None:
+            return [Piece("text", "unknown")]
+        shown = format_date(group.changed.astimezone(zone), date_format)
+        return [Piece("time", shown, group.changed)]
+    if column == "digest":
+        return [Piece("code", group.digest)]
+    return [Piece("code", f"{image}@{group.digest}")]
+
+
+def _html(pieces: Sequence[Piece]) -> str:
+    return " ".join(
+        time_element(piece.moment, piece.text)
+        if piece.kind == "time" and piece.moment is not None
+        else f"<code>{escape(piece.text)}</code>"
+        if piece.kind == "code"
+        else escape(piece.text)
+        for piece in pieces
+    )
+
+
+def _markdown(pieces: Sequence[Piece]) -> str:
+    return " ".join(f"`{piece.text}`" if piece.kind == "code" else piece.text for piece in pieces)
 
 
 def time_element(moment: datetime, text: str) -> str:
@@ -28,18 +124,6 @@ def time_element(moment: datetime, text: str) -> str:
         f'<time datetime="{utc.strftime("%Y-%m-%dT%H:%M:%SZ")}" '
         f'title="{utc.strftime("%Y-%m-%d %H:%M:%S")} UTC">{escape(text)}</time>'
     )
-
-
-def _cell(column: str, group: DigestGroup, image: str, date_format: str, zone: tzinfo) -> str:
-    if column == "tags":
-        return " ".join(f"<code>{escape(tag)}</code>" for tag in group.tags)
-    if column == "last_changed":
-        if group.changed is None:
-            return "unknown"
-        return time_element(group.changed, format_date(group.changed.astimezone(zone), date_format))
-    if column == "digest":
-        return f"<code>{escape(group.digest)}</code>"
-    return f"<code>{escape(image)}@{escape(group.digest)}</code>"
 
 
 def render_table(
@@ -59,7 +143,7 @@ def render_table(
         groups: the rows, in the order to show.
         as_of: when the table comes from an earlier fetch, the time of that fetch, stated in a
             note under the table.
-        columns: which columns, in order (see :data:`~mkdocs_taghistory.options.COLUMNS`).
+        columns: which columns, in order (see :data:`COLUMNS`).
         date_format: how "Last Changed" is written.
         zone: the time zone the dates are written in; tooltips always show UTC.
         empty: the sentence shown instead of an empty table (escaped here).
@@ -68,7 +152,8 @@ def render_table(
         sentence = escape(empty) if empty else f"There are no tags of <code>{escape(image)}</code>."
         return _block(image, f"<p>{sentence}</p>", as_of)
     rows = [
-        [_cell(column, group, image, date_format, zone) for column in columns] for group in groups
+        [_html(cell(column, group, image, date_format, zone)) for column in columns]
+        for group in groups
     ]
     return _block(image, _table([COLUMNS[column] for column in columns], rows), as_of)
 
@@ -141,19 +226,11 @@ def markdown_table(
 ) -> str:
     """The table as Markdown, in the layout of the hand-written pages this replaces."""
 
-    def cell(column: str, group: DigestGroup) -> str:
-        if column == "tags":
-            return " ".join(f"`{tag}`" for tag in group.tags)
-        if column == "last_changed":
-            return (
-                format_date(group.changed.astimezone(zone), date_format)
-                if group.changed
-                else "unknown"
-            )
-        return f"`{group.digest}`" if column == "digest" else f"`{image}@{group.digest}`"
-
     rows = [[COLUMNS[column] for column in columns]]
-    rows += [[cell(column, group) for column in columns] for group in groups]
+    rows += [
+        [_markdown(cell(column, group, image, date_format, zone)) for column in columns]
+        for group in groups
+    ]
     widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]
     lines = [
         "| " + " | ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)) + " |"

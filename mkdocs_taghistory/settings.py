@@ -17,12 +17,6 @@ from typing import Any
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import TagFilter
-from mkdocs_taghistory.options import (
-    DEFAULT_DATE_FORMAT,
-    OptionError,
-    RegistrySection,
-    check_date_format,
-)
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
 from mkdocs_taghistory.registry.client import VENDOR_TYPES
@@ -34,6 +28,12 @@ from mkdocs_taghistory.registry.tls import (
     TlsSettings,
     TlsSetupError,
     check_host_tls,
+)
+from mkdocs_taghistory.render import (
+    DEFAULT_DATE_FORMAT,
+    DateFormatError,
+    RegistrySection,
+    check_date_format,
 )
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
@@ -371,7 +371,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         ) from None
     try:
         date_format = check_date_format(str(values["date_format"]))
-    except OptionError as error:
+    except DateFormatError as error:
         raise ConfigurationError(f"option 'date_format': {error}") from None
     return Settings(
         registry=str(values["registry"]),

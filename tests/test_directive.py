@@ -143,7 +143,11 @@ def test_registry_option_with_a_full_reference_is_a_conflict() -> None:
 
 @pytest.mark.parametrize(
     ("options", "problem"),
-    [("limit=²", "whole number"), ("max_age=9999999999w", "not an age"), ("tag=-bad", "not a tag")],
+    [
+        ("limit=²", "whole number"),
+        ("max_age=9999999999w", "not a duration"),
+        ("tag=-bad", "not a tag"),
+    ],
 )
 def test_odd_option_values_are_option_errors_not_crashes(options: str, problem: str) -> None:
     with pytest.raises(DirectiveError, match=problem):

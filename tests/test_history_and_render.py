@@ -7,8 +7,7 @@ from datetime import datetime, timezone
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
-from mkdocs_taghistory.options import format_date, ordinal_day
-from mkdocs_taghistory.render import render_table
+from mkdocs_taghistory.render import format_date, ordinal_day, render_table
 
 A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
 

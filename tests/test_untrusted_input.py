@@ -22,6 +22,7 @@ from mkdocs_taghistory.cache import (
     snapshot_to_json,
 )
 from mkdocs_taghistory.cli import main, printable
+from mkdocs_taghistory.directive_options import parse_age
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError, RegistryError
 from mkdocs_taghistory.history import (
@@ -31,7 +32,6 @@ from mkdocs_taghistory.history import (
     record_sightings,
     with_sighting,
 )
-from mkdocs_taghistory.options import parse_age
 from mkdocs_taghistory.patterns import PatternError, PatternTooSlowError, compile_pattern
 from mkdocs_taghistory.reference import parse_reference, parse_registry
 from mkdocs_taghistory.registry.auth import parse_bearer_challenge

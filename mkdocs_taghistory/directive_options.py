@@ -6,30 +6,24 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError
 from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import parse_registry
+from mkdocs_taghistory.render import (
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    DateFormatError,
+    check_date_format,
+)
 
-COLUMNS = {
-    "tags": "Tag (s)",
-    "last_changed": "Last Changed",
-    "digest": "Digest",
-    "pull": "Pull",
-}
-"""Every column a table can have, with its heading."""
-
-DEFAULT_COLUMNS = ("tags", "last_changed", "digest")
 SORTS = ("newest", "oldest", "tag")
-DEFAULT_DATE_FORMAT = "%B %O"
-"""The seed pages' style, "March 18th": strftime codes, plus ``%O`` for an ordinal day."""
 
 # [0-9], not \d: \d also takes other scripts' digits, which int() reads but nobody means.
 _DIGITS = re.compile(r"[0-9]{1,9}")
-_SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
 
 
 class OptionError(ValueError):
@@ -64,34 +58,6 @@ class TableOptions:
     tag: str | None = None
 
 
-def format_date(moment: datetime, date_format: str) -> str:
-    """Format ``moment`` with strftime codes plus ``%O``, the ordinal day (``18th``)."""
-    # Split on "%%" first, so that a literal percent sign followed by O stays as written.
-    parts = [part.replace("%O", ordinal_day(moment.day)) for part in date_format.split("%%")]
-    return "%".join(moment.strftime(part) for part in parts)
-
-
-def ordinal_day(day: int) -> str:
-    """``1`` -> ``1st``, ``2`` -> ``2nd``, ``11`` -> ``11th``, ``22`` -> ``22nd``."""
-    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{day}{suffix}"
-
-
-def check_date_format(date_format: str) -> str:
-    """Return ``date_format`` if it formats a date to some text.
-
-    Raises:
-        OptionError: when it does not.
-    """
-    try:
-        sample = format_date(_SAMPLE_DATE, date_format)
-    except ValueError as error:
-        raise OptionError(f"date format {date_format!r} is not valid: {error}") from None
-    if not sample.strip():
-        raise OptionError(f"date format {date_format!r} gives empty text")
-    return date_format
-
-
 def parse_age(text: str) -> timedelta:
     """``max_age``: a duration, as ``ttl`` takes it (``36h``, ``30d``, ``2w``).
 
@@ -109,6 +75,13 @@ def _pattern(key: str, value: str) -> TagPattern:
         return compile_pattern(value, key)
     except PatternError as error:
         raise OptionError(f"{key}={value!r} is not a regular expression: {error}") from None
+
+
+def _date_format(value: str) -> str:
+    try:
+        return check_date_format(value)
+    except DateFormatError as error:
+        raise OptionError(str(error)) from None
 
 
 def _positive(key: str, value: str) -> int:
@@ -173,22 +146,7 @@ def parse_options(options: Mapping[str, str]) -> TableOptions:
         registry=_registry(options["registry"]) if "registry" in options else None,
         columns=_columns(options["columns"]) if "columns" in options else DEFAULT_COLUMNS,
         sort=_choice("sort", get("sort", "newest"), SORTS),
-        date_format=check_date_format(options["date_format"]) if "date_format" in options
+        date_format=_date_format(options["date_format"]) if "date_format" in options
         else None,
         tag=_tag(options["tag"]) if "tag" in options else None,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RegistrySection:
-    """One section of a sectioned table: a registry and how the page introduces it.
-
-    Attributes:
-        title: the section's heading, which the table of contents lists.
-        registry: ``HOST/NAMESPACE`` that the image's bare name is looked up under.
-        description: Markdown shown between the heading and the table.
-    """
-
-    title: str
-    registry: str
-    description: str = ""
