@@ -25,14 +25,14 @@ from mkdocs_taghistory.cache import (
     read_regular_file,
     snapshot_from_json,
 )
-from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.durations import format_age
-from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError, TagHistoryError
+from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import arrange, group_by_digest
 from mkdocs_taghistory.reference import ImageReference, parse_reference, parse_registry
 from mkdocs_taghistory.render import markdown_table
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, settings_from_options
+from mkdocs_taghistory.site import page_label, plan_site
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
 
 CONFIG_OPTION = click.option(
@@ -111,24 +111,13 @@ def load_site(config_file: Path) -> Site:
 
     config, settings = _mkdocs_config(config_file)
     site_dir = config_file.resolve().parent
-    images: dict[ImageReference, None] = {}
-    required: set[ImageReference] = set()
     with one_line_errors():
-        for file in get_files(config).documentation_pages():
-            label = Path(file.abs_src_path or file.src_uri)
-            try:
-                placed = read_directives(
-                    file.content_string, settings.registry, settings.registries
-                )
-            except DirectiveError as error:
-                shown = label.relative_to(site_dir) if label.is_relative_to(site_dir) else label
-                raise CommandError(f"{shown}:{error.line}: {error.reason}") from None
-            for item in placed:
-                for target in item.targets:
-                    images[target.reference] = None
-                    if target.section is None:
-                        required.add(target.reference)
-    return Site(settings, tuple(images), frozenset(images) - required)
+        pages = (
+            (page_label(Path(file.abs_src_path or file.src_uri), site_dir), file.content_string)
+            for file in get_files(config).documentation_pages()
+        )
+        plan = plan_site(pages, settings)
+    return Site(settings, plan.references, plan.optional)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

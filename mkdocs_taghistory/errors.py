@@ -12,17 +12,31 @@ class InvalidReferenceError(TagHistoryError):
 
 
 class DirectiveError(TagHistoryError):
-    """A ``<< tag_history ... >>`` directive that cannot be read.
+    """A ``<< tag_history ... >>`` directive that cannot be read or shown.
+
+    Its message is ``PAGE:LINE: reason`` once the page is known (``line N: reason`` before),
+    the one form every front end reports.
 
     Attributes:
         line: 1-based line of the directive in the text that was scanned.
         reason: what is wrong, without the location.
+        page: the page's label, as a user finds the file; None while unknown.
+        line_note: said after the line number (that it counts lines of expanded text).
     """
 
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
+    def __init__(
+        self, line: int, reason: str, page: str | None = None, line_note: str = ""
+    ) -> None:
         self.line = line
         self.reason = reason
+        self.page = page
+        self.line_note = line_note
+        where = f"{page}:{line}{line_note}" if page is not None else f"line {line}"
+        super().__init__(f"{where}: {reason}")
+
+    def on_page(self, page: str, line_note: str = "") -> DirectiveError:
+        """This error, located on ``page``."""
+        return DirectiveError(self.line, self.reason, page, line_note)
 
 
 class RegistryError(TagHistoryError):

@@ -15,7 +15,7 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-from mkdocs_taghistory.directive import PlacedDirective, Target, read_directives
+from mkdocs_taghistory.directive import PlacedDirective, Target
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
 from mkdocs_taghistory.patterns import PatternTooSlowError
@@ -27,6 +27,7 @@ from mkdocs_taghistory.settings import (
     Settings,
     settings_from_options,
 )
+from mkdocs_taghistory.site import plan_site
 
 OPTION_HELP = {option.name: option.help for option in SITE_OPTIONS}
 """One line of help per option, as Python-Markdown lists an extension's options."""
@@ -36,17 +37,6 @@ _EXTENSION_DEFAULTS = {option.name: "" for option in SITE_OPTIONS if option.kind
 # After whitespace normalisation (30), before fenced code (25) stashes code blocks: the scanner
 # skips code itself, and seeing the source as written keeps line numbers true.
 PREPROCESSOR_PRIORITY = 27
-
-
-def target_problem(target: Target, result: ImageResult) -> str | None:
-    """Why ``result`` cannot be shown for ``target``, or None when it can.
-
-    A section whose registry has no such repository is shown as empty, as the generated pages
-    this replaces did ("no versions ... available"); a lone table has nothing to show.
-    """
-    if result.snapshot is not None or (target.section is not None and result.not_found):
-        return None
-    return result.problem or "no tags could be had"
 
 
 def table_html(
@@ -102,35 +92,31 @@ class TagHistoryPreprocessor(Preprocessor):
         service = extension.service
         settings = service.settings
         try:
-            placed = read_directives("\n".join(lines), settings.registry, settings.registries)
+            plan = plan_site([(extension.page, "\n".join(lines))], settings)
+            if not plan.placements:
+                return lines
+            results = service.resolve(plan.references)
+            plan.check(results)
         except DirectiveError as error:
-            raise extension.error_type(
-                f"{extension.page}:{error.line}{extension.line_note}: {error.reason}"
-            ) from None
-        if not placed:
-            return lines
-        results = service.resolve(target.reference for item in placed for target in item.targets)
+            located = error.on_page(extension.page, extension.line_note)
+            raise extension.error_type(str(located)) from None
+        placed = [placement.placed for placement in plan.placements]
         output = list(lines)
         # From the bottom up, so that replacing one line by several keeps earlier indices valid.
         for item in reversed(placed):
             block: list[str] = []
             for target in item.targets:
                 result = results[target.reference]
-                problem = target_problem(target, result)
-                if problem is not None:
-                    raise extension.error_type(
-                        f"{extension.page}:{item.directive.line}{extension.line_note}: "
-                        f"cannot show the tag history of {target.reference.name}: {problem}"
-                    )
                 if target.section is not None:
                     # Markdown, not stashed HTML, so the heading joins the table of contents.
                     block += section_lines(target.section, settings.heading_level)
                 try:
                     html = table_html(settings, item, target, result)
                 except PatternTooSlowError as error:
-                    raise extension.error_type(
-                        f"{extension.page}:{item.directive.line}{extension.line_note}: {error}"
-                    ) from None
+                    located = DirectiveError(
+                        item.directive.line, str(error), extension.page, extension.line_note
+                    )
+                    raise extension.error_type(str(located)) from None
                 block += [self.md.htmlStash.store(html), ""]
             index = item.directive.line - 1
             # Inside a list item every line keeps the item's indentation.

@@ -7,7 +7,6 @@ It delegates all real work: scanning to :mod:`directive`, fetching and caching t
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +18,11 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from mkdocs_taghistory.config import TagHistoryConfig
-from mkdocs_taghistory.directive import PlacedDirective, read_directives
 from mkdocs_taghistory.errors import DirectiveError
-from mkdocs_taghistory.extension import TagHistoryExtension, target_problem
+from mkdocs_taghistory.extension import TagHistoryExtension
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
+from mkdocs_taghistory.site import page_label, plan_site
 
 log = get_plugin_logger("taghistory")
 
@@ -96,23 +95,13 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Find every directive of the site and fetch all their images at once."""
         service = self._service()
-        placements: list[tuple[str, PlacedDirective]] = []
-        for file in files.documentation_pages():
-            label = self._label(file)
-            placements += [(label, placed) for placed in self._read(file.content_string, label)]
-        if not placements:
-            return files
-        results = service.resolve(
-            target.reference for _, placed in placements for target in placed.targets
-        )
-        for label, placed in placements:
-            for target in placed.targets:
-                problem = target_problem(target, results[target.reference])
-                if problem is not None:
-                    raise PluginError(
-                        f"{label}:{placed.directive.line}: cannot show the tag history of "
-                        f"{target.reference.name}: {problem}"
-                    )
+        pages = ((self._label(file), file.content_string) for file in files.documentation_pages())
+        try:
+            plan = plan_site(pages, service.settings)
+            if plan.placements:
+                plan.check(service.resolve(plan.references))
+        except DirectiveError as error:
+            raise PluginError(str(error)) from None
         return files
 
     def on_page_markdown(
@@ -123,13 +112,6 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         self.extension.page = self._label(page.file)
         return markdown
 
-    def _read(self, text: str, label: str) -> list[PlacedDirective]:
-        settings = self._service().settings
-        try:
-            return read_directives(text, settings.registry, settings.registries)
-        except DirectiveError as error:
-            raise PluginError(f"{label}:{error.line}: {error.reason}") from None
-
     def _service(self) -> TagHistoryService:
         if self.service is None:
             raise PluginError("taghistory: the plugin was used before on_config ran")
@@ -138,7 +120,4 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
     def _label(self, file: File) -> str:
         """A page's path as a user finds it: relative to mkdocs.yml where possible."""
         path = Path(file.abs_src_path) if file.abs_src_path else Path(file.src_uri)
-        try:
-            return os.path.relpath(path, self._config_dir)
-        except ValueError:
-            return str(path)
+        return page_label(path, self._config_dir)

@@ -1,0 +1,112 @@
+"""One scan of a site's pages into a plan, for every front end.
+
+The MkDocs plugin, the ``taghistory refresh`` command (and the Sphinx extension to come) all
+need the same three things of a site: where its directives stand (``PAGE:LINE``), which images
+they name (each once, fetched together), and whether a fetched result can be shown where it is
+asked for. They get them here. No I/O: front ends read the pages and hand over their text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mkdocs_taghistory.directive import PlacedDirective, Target, read_directives
+from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.service import ImageResult
+from mkdocs_taghistory.settings import Settings
+
+
+def page_label(path: Path, site_dir: Path) -> str:
+    """A page's path as a user finds it: relative to the site's folder where possible."""
+    try:
+        return os.path.relpath(path, site_dir)
+    except ValueError:  # another drive, on Windows
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A directive and the page it stands on."""
+
+    page: str
+    placed: PlacedDirective
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """Every directive of a site, where it stands, and the images to fetch.
+
+    Attributes:
+        placements: the directives, page by page, in reading order.
+    """
+
+    placements: tuple[Placement, ...] = ()
+
+    @property
+    def references(self) -> tuple[ImageReference, ...]:
+        """Every image a directive names, once each, in the order first named."""
+        return tuple(
+            dict.fromkeys(
+                target.reference
+                for placement in self.placements
+                for target in placement.placed.targets
+            )
+        )
+
+    @property
+    def optional(self) -> frozenset[ImageReference]:
+        """Images named only as a registry section, where "no such image" is an answer."""
+        required = {
+            target.reference
+            for placement in self.placements
+            for target in placement.placed.targets
+            if target.section is None
+        }
+        return frozenset(self.references) - required
+
+    def check(self, results: Mapping[ImageReference, ImageResult]) -> None:
+        """Raise for the first directive whose table cannot be shown.
+
+        Raises:
+            DirectiveError: located on its page, naming the image and what went wrong.
+        """
+        for placement in self.placements:
+            for target in placement.placed.targets:
+                problem = target_problem(target, results[target.reference])
+                if problem is not None:
+                    raise DirectiveError(
+                        placement.placed.directive.line,
+                        f"cannot show the tag history of {target.reference.name}: {problem}",
+                        placement.page,
+                    )
+
+
+def plan_site(pages: Iterable[tuple[str, str]], settings: Settings) -> SitePlan:
+    """The plan of a site from its pages, given as ``(label, text)``.
+
+    Raises:
+        DirectiveError: for the first damaged directive, located on its page.
+    """
+    placements = []
+    for page, text in pages:
+        try:
+            placed = read_directives(text, settings.registry, settings.registries)
+        except DirectiveError as error:
+            raise error.on_page(page) from None
+        placements += [Placement(page, item) for item in placed]
+    return SitePlan(tuple(placements))
+
+
+def target_problem(target: Target, result: ImageResult) -> str | None:
+    """Why ``result`` cannot be shown for ``target``, or None when it can.
+
+    A section whose registry has no such repository is shown as empty, as the generated pages
+    this replaces did ("no versions ... available"); a lone table has nothing to show.
+    """
+    if result.snapshot is not None or (target.section is not None and result.not_found):
+        return None
+    return result.problem or "no tags could be had"
