@@ -1055,9 +1055,11 @@ def start_servers(root: Path, rtt_ms: float) -> Servers:
     skopeo_certs.mkdir()
     shutil.copy(authority.certificate, skopeo_certs / "ca.crt")
     tls_registry = RegistryServer(
-        root / "registry", free_port(), tls=authority.issue("registry"),
+        root / "registry",
+        free_port(),
+        tls=authority.issue("registry"),
         ca_file=authority.certificate,
-    ).start()  # fmt: skip
+    ).start()
     (root / "plain-registry").mkdir()
     # A second process on the same files: what one seeding pushed, both serve.
     (root / "plain-registry" / "storage").symlink_to(root / "registry" / "storage")

@@ -151,8 +151,10 @@ def refresh(config_file: Path) -> None:
         or (result.snapshot is None and not (result.not_found and image in site.optional))
     }
     summary = service.last_summary
-    _say(f"Fetched {len(results) - len(failed)} of {len(results)} images into "
-               f"{settings.cache_dir}" + (f" ({summary})" if summary else ""))  # fmt: skip
+    _say(
+        f"Fetched {len(results) - len(failed)} of {len(results)} images into "
+        f"{settings.cache_dir}" + (f" ({summary})" if summary else "")
+    )
     if service.cache_write_error:
         raise CommandError(service.cache_write_error)
     if failed:
@@ -191,8 +193,11 @@ def _progress_bar() -> Iterator[Any]:
 
 @main.command()
 @click.argument("image")
-@click.option("--registry", default=None, help="HOST/NAMESPACE for a bare name "
-              "[default: cgr.dev/chainguard, or the site's with -f].")  # fmt: skip
+@click.option(
+    "--registry",
+    default=None,
+    help="HOST/NAMESPACE for a bare name [default: cgr.dev/chainguard, or the site's with -f].",
+)
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -250,20 +255,31 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         now=result.snapshot.fetched_at,
     )
     if as_json:
-        click.echo(json.dumps({
-            "image": reference.name,
-            "fetched_at": format_timestamp(result.snapshot.fetched_at),
-            "from_cache": result.as_of is not None,
-            "rows": [{"tags": list(row.tags), "digest": row.digest,
-                      "last_changed": format_timestamp(row.changed) if row.changed else None}
-                     for row in rows],
-        }, indent=2))  # fmt: skip
+        click.echo(
+            json.dumps(
+                {
+                    "image": reference.name,
+                    "fetched_at": format_timestamp(result.snapshot.fetched_at),
+                    "from_cache": result.as_of is not None,
+                    "rows": [
+                        {
+                            "tags": list(row.tags),
+                            "digest": row.digest,
+                            "last_changed": format_timestamp(row.changed) if row.changed else None,
+                        }
+                        for row in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
-    _say(markdown_table(reference.name, rows, date_format=settings.date_format,
-                              zone=settings.zone))  # fmt: skip
+    _say(markdown_table(reference.name, rows, date_format=settings.date_format, zone=settings.zone))
     if result.as_of is not None:
-        _say(f"\n(as of {format_timestamp(result.as_of)}, from the cache: "
-                   f"{result.problem})", err=True)  # fmt: skip
+        _say(
+            f"\n(as of {format_timestamp(result.as_of)}, from the cache: {result.problem})",
+            err=True,
+        )
 
 
 @main.command(name="cache")

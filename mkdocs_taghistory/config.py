@@ -26,9 +26,14 @@ def config_option(option: SiteOption) -> BaseConfigOption[Any]:
         made = opt.Optional(opt.Type(str))
     else:
         types: Any = {
-            "str": str, "int": int, "number": (int, float), "bool": bool, "list": list,
-            "mapping": dict, "duration": (int, str),
-        }[option.kind]  # fmt: skip
+            "str": str,
+            "int": int,
+            "number": (int, float),
+            "bool": bool,
+            "list": list,
+            "mapping": dict,
+            "duration": (int, str),
+        }[option.kind]
         made = opt.Type(types, default=default)
     return made
 

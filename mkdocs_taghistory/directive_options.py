@@ -122,8 +122,17 @@ def _registry(value: str) -> str:
     return value
 
 
-OPTION_NAMES = ("limit", "max_age", "include", "exclude", "registry", "columns", "sort",
-                "date_format", "tag")  # fmt: skip
+OPTION_NAMES = (
+    "limit",
+    "max_age",
+    "include",
+    "exclude",
+    "registry",
+    "columns",
+    "sort",
+    "date_format",
+    "tag",
+)
 
 
 def parse_options(options: Mapping[str, str]) -> TableOptions:
@@ -146,7 +155,6 @@ def parse_options(options: Mapping[str, str]) -> TableOptions:
         registry=_registry(options["registry"]) if "registry" in options else None,
         columns=_columns(options["columns"]) if "columns" in options else DEFAULT_COLUMNS,
         sort=_choice("sort", get("sort", "newest"), SORTS),
-        date_format=_date_format(options["date_format"]) if "date_format" in options
-        else None,
+        date_format=_date_format(options["date_format"]) if "date_format" in options else None,
         tag=_tag(options["tag"]) if "tag" in options else None,
-    )  # fmt: skip
+    )

@@ -42,19 +42,36 @@ class DirectiveError(TagHistoryError):
 class RegistryError(TagHistoryError):
     """A registry that did not give an image's tags.
 
+    Raised deep in the registry code without the image's name; the fetch stage that runs the
+    image's job attaches it (:meth:`for_image`), so helpers need no reference for messages.
+
     Attributes:
-        image: the full image reference.
         reason: what went wrong, without the image.
         transient: True when the registry could not be reached or failed on its side, the
-            cases in which the last cached fetch may stand in for a fresh one.
+            cases in which the last cached fetch may stand in for a fresh one. Most failures
+            are not, so it is False unless said.
         not_found: True when the registry says it has no such repository.
+        image: the full image reference, once attached; None before.
     """
 
     def __init__(
-        self, image: str, reason: str, *, transient: bool, not_found: bool = False
+        self,
+        reason: str,
+        *,
+        transient: bool = False,
+        not_found: bool = False,
+        image: str | None = None,
     ) -> None:
-        super().__init__(f"{image}: {reason}")
-        self.image = image
+        super().__init__(f"{image}: {reason}" if image else reason)
         self.reason = reason
         self.transient = transient
         self.not_found = not_found
+        self.image = image
+
+    def for_image(self, image: str) -> RegistryError:
+        """This error, naming ``image`` (unless it names one already)."""
+        if self.image is not None:
+            return self
+        return RegistryError(
+            self.reason, transient=self.transient, not_found=self.not_found, image=image
+        )

@@ -49,9 +49,13 @@ def table_html(
     if options.tag is not None:
         ledger = result.snapshot.ledger if result.snapshot is not None else {}
         return render_tag_history(
-            name, options.tag, ledger.get(options.tag, ()), as_of=result.as_of,
-            date_format=date_format, zone=settings.zone,
-        )  # fmt: skip
+            name,
+            options.tag,
+            ledger.get(options.tag, ()),
+            as_of=result.as_of,
+            date_format=date_format,
+            zone=settings.zone,
+        )
     rows: list[DigestGroup] = []
     if result.snapshot is not None:
         tag_filter = settings.tag_filter.narrowed(options.include, options.exclude)

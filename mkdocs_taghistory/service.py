@@ -123,8 +123,9 @@ class TagHistoryService:
         stale = [reference for reference in references if reference not in results]
         requests = 0
         if self.settings.offline:
-            results.update({reference: self._offline(reference, cached[reference], now)
-                            for reference in stale})  # fmt: skip
+            results.update(
+                {reference: self._offline(reference, cached[reference], now) for reference in stale}
+            )
         elif stale:
             known = {
                 reference: snapshot.digest_created
@@ -134,10 +135,12 @@ class TagHistoryService:
             with RegistryClient(self.settings.client, self._transport, self._progress) as client:
                 fetched = client.fetch_many(stale, known)
                 requests = client.requests_sent
-            results.update({
-                reference: self._settle(reference, fetched[reference], cached[reference])
-                for reference in stale
-            })  # fmt: skip
+            results.update(
+                {
+                    reference: self._settle(reference, fetched[reference], cached[reference])
+                    for reference in stale
+                }
+            )
         summary = FetchSummary(
             images=len(results),
             tags=sum(len(result.snapshot.tags) for result in results.values() if result.snapshot),
@@ -199,10 +202,16 @@ class TagHistoryService:
         if fetched.not_found:
             # Remembered like a fetch, so that an offline build or a fresh cache knows the
             # registry has no such image (a section shows it as empty) without asking.
-            self._store(TagSnapshot(
-                image=reference.name, fetched_at=utc_now(), tags={}, digest_created={},
-                ledger=cached.ledger if cached else {}, missing=True,
-            ))  # fmt: skip
+            self._store(
+                TagSnapshot(
+                    image=reference.name,
+                    fetched_at=utc_now(),
+                    tags={},
+                    digest_created={},
+                    ledger=cached.ledger if cached else {},
+                    missing=True,
+                )
+            )
         return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
 
     def _record(self, fetched: TagSnapshot, cached: TagSnapshot | None) -> TagSnapshot:

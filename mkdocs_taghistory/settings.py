@@ -64,9 +64,14 @@ class SiteOption:
 
 
 _WHERE, _HOW, _TLS, _ACCESS, _WHICH, _CACHE, _LAYOUT = (
-    "Where images come from", "How they are fetched", "TLS", "Credentials and vendor APIs",
-    "Which tags the tables show", "Cache and offline builds", "How tables are laid out",
-)  # fmt: skip
+    "Where images come from",
+    "How they are fetched",
+    "TLS",
+    "Credentials and vendor APIs",
+    "Which tags the tables show",
+    "Cache and offline builds",
+    "How tables are laid out",
+)
 
 SITE_OPTIONS: tuple[SiteOption, ...] = (
     SiteOption("registry", DEFAULT_REGISTRY, "str",
@@ -210,8 +215,11 @@ def _sections(value: Any) -> tuple[RegistrySection, ...]:
         except InvalidReferenceError as error:
             raise ConfigurationError(f"option 'registries': entry {number}: {error}") from None
         description = entry.get("description") or ""
-        _require(isinstance(description, str), "registries",
-                 f"entry {number}: 'description' must be text")  # fmt: skip
+        _require(
+            isinstance(description, str),
+            "registries",
+            f"entry {number}: 'description' must be text",
+        )
         sections.append(RegistrySection(entry["title"], entry["registry"], description))
     return tuple(sections)
 
@@ -289,8 +297,11 @@ def _tls(value: Any, certs_dirs: Any, base_dir: Path) -> TlsSettings:
         "certs_dirs",
         "expected a list of folders",
     )
-    _require(isinstance(value, dict), "tls",
-             "expected a mapping of HOST[:PORT] to {ca_file, cert_file, key_file}")  # fmt: skip
+    _require(
+        isinstance(value, dict),
+        "tls",
+        "expected a mapping of HOST[:PORT] to {ca_file, cert_file, key_file}",
+    )
     hosts = {}
     for host, entry in value.items():
         try:
@@ -307,8 +318,11 @@ def _tls(value: Any, certs_dirs: Any, base_dir: Path) -> TlsSettings:
             "tls",
             f"{host}: expected file paths under {', '.join(_TLS_KEYS)} (all optional)",
         )
-        _require("key_file" not in entry or "cert_file" in entry, "tls",
-                 f"{host}: 'key_file' needs the 'cert_file' it belongs to")  # fmt: skip
+        _require(
+            "key_file" not in entry or "cert_file" in entry,
+            "tls",
+            f"{host}: 'key_file' needs the 'cert_file' it belongs to",
+        )
         paths = {key: _path(entry[key], base_dir) for key in entry}
         host_tls = HostTls(paths.get("ca_file"), paths.get("cert_file"), paths.get("key_file"))
         try:

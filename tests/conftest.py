@@ -46,8 +46,7 @@ def private_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seede
     )
     server = RegistryServer(root, free_port(), htpasswd=htpasswd).start()
     try:
-        widget = seed_image(server.url, WIDGET, digests=4, tags_per_digest=3,
-                            auth=(USER, PASSWORD))  # fmt: skip
+        widget = seed_image(server.url, WIDGET, digests=4, tags_per_digest=3, auth=(USER, PASSWORD))
         yield SeededRegistry(server, widget)
     finally:
         server.stop()

@@ -80,8 +80,9 @@ def test_show_prints_markdown_or_json(seeded_registry: SeededRegistry, tmp_path:
     assert markdown.exit_code == 0, markdown.output
     lines = markdown.output.splitlines()
     assert lines[0].startswith("| Tag (s)") and len(lines) == 2 + 3
-    as_json = runner.invoke(main, ["show", image, "--json", "--limit", "2", "--offline",
-                                   "--cache-dir", str(tmp_path)])  # fmt: skip
+    as_json = runner.invoke(
+        main, ["show", image, "--json", "--limit", "2", "--offline", "--cache-dir", str(tmp_path)]
+    )
     assert as_json.exit_code == 0, as_json.output
     document = json.loads(as_json.stdout)
     newest = sorted(seeded_registry.gadget, key=lambda pushed: pushed.created)[-2:][::-1]
@@ -113,8 +114,10 @@ def test_cache_lists_images_with_age_and_freshness(
 def test_real_process_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     completed = subprocess.run(
         [TAGHISTORY, "refresh", "-f", str(tmp_path / "missing.yml")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert completed.returncode == 1
     assert completed.stderr.strip().splitlines() == [
         f"Error: {tmp_path / 'missing.yml'}: no such file"
@@ -128,8 +131,10 @@ def test_real_process_draws_a_progress_bar_on_a_terminal(
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
         [TAGHISTORY, "refresh", "-f", str(config)],
-        stdout=subprocess.PIPE, stderr=secondary, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        text=True,
+    )
     os.close(secondary)
     output = process.communicate(timeout=120)[0]
     terminal = b""
@@ -153,8 +158,9 @@ def test_refresh_that_cannot_write_the_cache_fails(
     seeded_registry: SeededRegistry, tmp_path: Path
 ) -> None:
     (tmp_path / "blocked").write_text("a file where the cache folder should be")
-    config = site_for(tmp_path, f"{seeded_registry.server.host}/{GADGET}",
-                      cache_dir="blocked/cache")  # fmt: skip
+    config = site_for(
+        tmp_path, f"{seeded_registry.server.host}/{GADGET}", cache_dir="blocked/cache"
+    )
     result = CliRunner().invoke(main, ["refresh", "-f", str(config)])
     assert result.exit_code == 1
     assert "Error: cannot write the cache in" in result.output

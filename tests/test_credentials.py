@@ -53,9 +53,16 @@ def test_basic_credentials_from_the_auth_option_reach_an_htpasswd_registry(
     config = write_site(
         tmp_path,
         {"private.md": PAGE.format(image=image)},
-        {"cache_dir": "cache", "auth": {private_registry.server.host: {
-            "username": USER, "password": "!ENV TEST_REGISTRY_PASSWORD"}}},
-    )  # fmt: skip
+        {
+            "cache_dir": "cache",
+            "auth": {
+                private_registry.server.host: {
+                    "username": USER,
+                    "password": "!ENV TEST_REGISTRY_PASSWORD",
+                }
+            },
+        },
+    )
     # The password comes from the environment through MkDocs' !ENV tag, as a site would do it.
     text = config.read_text().replace(
         "'!ENV TEST_REGISTRY_PASSWORD'", "!ENV TEST_REGISTRY_PASSWORD"
@@ -73,8 +80,11 @@ def test_basic_credentials_from_the_auth_option_reach_an_htpasswd_registry(
 def test_without_credentials_the_error_says_how_to_give_them(
     private_registry: SeededRegistry, tmp_path: Path
 ) -> None:
-    config = write_site(tmp_path, {"p.md": PAGE.format(image=private_registry.widget_reference)},
-                        {"cache_dir": "cache"})  # fmt: skip
+    config = write_site(
+        tmp_path,
+        {"p.md": PAGE.format(image=private_registry.widget_reference)},
+        {"cache_dir": "cache"},
+    )
     build = mkdocs_build(config)
     assert build.returncode != 0
     assert "docs/p.md:3: cannot show the tag history of" in build.output
@@ -135,12 +145,16 @@ def test_credential_helper_on_path_is_run_for_the_registry(
     bin_dir.mkdir()
     write_helper(bin_dir, "testhelper", host, PASSWORD)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    config = {"credHelpers": {host: "testhelper"}} if kind == "credHelpers" else {
-        "credsStore": "testhelper", "auths": {host: {}}}  # fmt: skip
+    config = (
+        {"credHelpers": {host: "testhelper"}}
+        if kind == "credHelpers"
+        else {"credsStore": "testhelper", "auths": {host: {}}}
+    )
     (docker_config / "config.json").write_text(json.dumps(config))
 
-    site = write_site(tmp_path / "site", {"p.md": PAGE.format(image=f"{host}/{WIDGET}")},
-                      {"cache_dir": "cache"})  # fmt: skip
+    site = write_site(
+        tmp_path / "site", {"p.md": PAGE.format(image=f"{host}/{WIDGET}")}, {"cache_dir": "cache"}
+    )
     build = mkdocs_build(site, "--verbose")
     assert build.returncode == 0, build.output
     assert len(table_rows(build.page("p"))) == 4
@@ -166,14 +180,17 @@ def test_token_flow_sends_credentials_to_the_token_realm_only_and_tokens_stay_se
 ) -> None:
     # A front that asks for a bearer token, whose token server wants the Basic credentials.
     with RegistryFront(
-        private_registry.server.url, require_token=True, token_credentials=(USER, PASSWORD),
+        private_registry.server.url,
+        require_token=True,
+        token_credentials=(USER, PASSWORD),
         upstream_auth=(USER, PASSWORD),
-    ) as front:  # fmt: skip
+    ) as front:
         image = f"{front.host}/{WIDGET}"
         config = write_site(
-            tmp_path, {"p.md": PAGE.format(image=image)},
+            tmp_path,
+            {"p.md": PAGE.format(image=image)},
             {"cache_dir": "cache", "auth": {front.host: {"username": USER, "password": PASSWORD}}},
-        )  # fmt: skip
+        )
         build = mkdocs_build(config, "--verbose")
         assert build.returncode == 0, build.output
         assert len(front.token_requests) == 1
@@ -196,9 +213,14 @@ def test_credentials_repr_hides_the_secret() -> None:
 def test_a_redirect_to_another_host_does_not_carry_the_token(
     seeded_registry: SeededRegistry,
 ) -> None:
-    with RegistryFront(seeded_registry.server.url) as storage, RegistryFront(
-        seeded_registry.server.url, require_token=True, redirect_blobs_to=f"http://{storage.host}"
-    ) as front:  # fmt: skip
+    with (
+        RegistryFront(seeded_registry.server.url) as storage,
+        RegistryFront(
+            seeded_registry.server.url,
+            require_token=True,
+            redirect_blobs_to=f"http://{storage.host}",
+        ) as front,
+    ):
         snapshot = fetch_with(None, f"{front.host}/acme/gadget")
         assert isinstance(snapshot, TagSnapshot), snapshot
         assert len(snapshot.tags) == 6
@@ -211,8 +233,9 @@ def test_a_redirect_to_another_host_does_not_carry_the_token(
 def test_identity_token_is_traded_through_the_oauth_flow_not_sent_as_a_password(
     seeded_registry: SeededRegistry, docker_config: Path
 ) -> None:
-    with RegistryFront(seeded_registry.server.url, require_token=True,
-                       refresh_token="idtoken-secret") as front:  # fmt: skip
+    with RegistryFront(
+        seeded_registry.server.url, require_token=True, refresh_token="idtoken-secret"
+    ) as front:
         (docker_config / "config.json").write_text(
             json.dumps({"auths": {front.host: {"identitytoken": "idtoken-secret"}}})
         )
@@ -226,10 +249,15 @@ def test_identity_token_is_traded_through_the_oauth_flow_not_sent_as_a_password(
 def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials(
     seeded_registry: SeededRegistry, test_ca: CertificateAuthority
 ) -> None:
-    with RegistryFront(seeded_registry.server.url) as plain_token_server, RegistryFront(
-        seeded_registry.server.url, require_token=True, tls=test_ca.issue("https-front"),
-        realm=f"{plain_token_server.url}/token",
-    ) as front:  # fmt: skip
+    with (
+        RegistryFront(seeded_registry.server.url) as plain_token_server,
+        RegistryFront(
+            seeded_registry.server.url,
+            require_token=True,
+            tls=test_ca.issue("https-front"),
+            realm=f"{plain_token_server.url}/token",
+        ) as front,
+    ):
         source = CredentialSource({front.host: Credentials(USER, PASSWORD)})
         tls = TlsSettings({front.host: HostTls(ca_file=test_ca.certificate)}, ())
         reference = parse_reference(f"{front.host}/{GADGET}")
@@ -243,8 +271,9 @@ def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials(
 def test_a_later_docker_login_is_seen_after_forget(docker_config: Path) -> None:
     source = CredentialSource()
     assert source.for_host("r.example") is None
-    (docker_config / "config.json").write_text(json.dumps({"auths": {"r.example": {
-        "auth": base64.b64encode(b"u:p").decode()}}}))  # fmt: skip
+    (docker_config / "config.json").write_text(
+        json.dumps({"auths": {"r.example": {"auth": base64.b64encode(b"u:p").decode()}}})
+    )
     assert source.for_host("r.example") is None  # remembered...
     source.forget()
     assert source.for_host("r.example") == Credentials("u", "p")  # ...until the next build

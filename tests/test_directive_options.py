@@ -31,16 +31,21 @@ def options_build(
 ) -> Build:
     host = seeded_registry.server.host
     widget = f"{host}/{WIDGET}"
-    page = "\n\n".join([
-        "# Options",
-        f'<< tag_history "{widget}" limit=3 >>',
-        f'<< tag_history "{widget}" limit=2 sort=oldest columns="tags,pull" >>',
-        f'<< tag_history "{widget}" include="^1\\.5[0-9]\\.0$" sort=tag columns="tags" >>',
-        f'<< tag_history "{widget}" exclude="^1\\." columns="tags,last_changed" '
-        'date_format="%Y-%m-%d %H:%M" >>',
-        f'<< tag_history "{widget}" max_age=5h columns="tags" >>',
-        f'<< tag_history "gadget" registry="{host}/acme" columns="digest" >>',
-    ]) + "\n"  # fmt: skip
+    page = (
+        "\n\n".join(
+            [
+                "# Options",
+                f'<< tag_history "{widget}" limit=3 >>',
+                f'<< tag_history "{widget}" limit=2 sort=oldest columns="tags,pull" >>',
+                f'<< tag_history "{widget}" include="^1\\.5[0-9]\\.0$" sort=tag columns="tags" >>',
+                f'<< tag_history "{widget}" exclude="^1\\." columns="tags,last_changed" '
+                'date_format="%Y-%m-%d %H:%M" >>',
+                f'<< tag_history "{widget}" max_age=5h columns="tags" >>',
+                f'<< tag_history "gadget" registry="{host}/acme" columns="digest" >>',
+            ]
+        )
+        + "\n"
+    )
     root = tmp_path_factory.mktemp("options")
     build = mkdocs_build(write_site(root, {"options.md": page}, {"cache": False}), "--strict")
     assert build.returncode == 0, build.output
@@ -96,7 +101,8 @@ def test_sections_per_registry_with_headings_in_the_toc_and_an_empty_one(
 ) -> None:
     host = seeded_registry.server.host
     config = write_site(
-        tmp_path, {"gadget.md": "# Gadget\n\n<< tag_history \"gadget\" >>\n"},
+        tmp_path,
+        {"gadget.md": '# Gadget\n\n<< tag_history "gadget" >>\n'},
         {
             "cache": False,
             "registries": [
@@ -106,7 +112,7 @@ def test_sections_per_registry_with_headings_in_the_toc_and_an_empty_one(
             "empty_message": "Currently, there are no {title} versions of this image available.",
             "heading_level": 2,
         },
-    )  # fmt: skip
+    )
     build = mkdocs_build(config, "--strict")
     assert build.returncode == 0, build.output
     soup = build.page("gadget")
@@ -152,10 +158,13 @@ def test_a_section_whose_registry_lacks_the_image_builds_offline_and_refreshes(
 ) -> None:
     host = seeded_registry.server.host
     options = {
-        "cache_dir": "cache", "ttl": 0,
-        "registries": [{"title": "Public", "registry": f"{host}/acme"},
-                       {"title": "Private", "registry": f"{host}/private"}],
-    }  # fmt: skip
+        "cache_dir": "cache",
+        "ttl": 0,
+        "registries": [
+            {"title": "Public", "registry": f"{host}/acme"},
+            {"title": "Private", "registry": f"{host}/private"},
+        ],
+    }
     config = write_site(tmp_path, {"g.md": '<< tag_history "gadget" >>\n'}, options)
     refreshed = CliRunner().invoke(main, ["refresh", "-f", str(config)])
     assert refreshed.exit_code == 0, refreshed.output

@@ -122,19 +122,24 @@ def test_example_site_builds_with_no_network_at_all(tmp_path: Path) -> None:
     # Each time is in the page to the second, for readers who hover over the day.
     times = [changed for _, changed, _ in table_rows(build.page("rust"), 1)]
     assert times == [
-        "2024-03-22T00:20:00Z", "2024-03-22T00:10:00Z", "2024-03-18T13:00:00Z",
+        "2024-03-22T00:20:00Z",
+        "2024-03-22T00:10:00Z",
+        "2024-03-18T13:00:00Z",
         "2024-03-18T12:00:00Z",
-    ]  # fmt: skip
-    assert all(note.get_text().startswith("As of 2024-03-22 00:34 UTC")
-               for note in build.page("rust").select(".taghistory-as-of"))  # fmt: skip
+    ]
+    assert all(
+        note.get_text().startswith("As of 2024-03-22 00:34 UTC")
+        for note in build.page("rust").select(".taghistory-as-of")
+    )
 
 
 def test_the_same_cache_gives_byte_identical_pages(tmp_path: Path) -> None:
     config_path = copy_example(tmp_path)
     first = mkdocs_build(config_path)
     assert first.returncode == 0, first.output
-    pages = {name: (first.site_dir / name / "index.html").read_bytes()
-             for name in ("rust", "options")}  # fmt: skip
+    pages = {
+        name: (first.site_dir / name / "index.html").read_bytes() for name in ("rust", "options")
+    }
     second = mkdocs_build(config_path)
     assert second.returncode == 0, second.output
     for name, content in pages.items():
@@ -161,10 +166,22 @@ def test_example_site_builds_with_properdocs(tmp_path: Path) -> None:
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     site_dir = tmp_path / "properdocs-site"
     completed = subprocess.run(
-        [sys.executable, "-m", "properdocs", "build", "--strict", "-f", str(config_path),
-         "-d", str(site_dir)],
-        capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "properdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(config_path),
+            "-d",
+            str(site_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert_reproduces_the_seed(Build(0, "", site_dir).page("rust"))
 

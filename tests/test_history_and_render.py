@@ -64,8 +64,18 @@ def test_natural_order_puts_numbers_in_value_order() -> None:
 
 def test_days_are_written_with_ordinals() -> None:
     assert [ordinal_day(day) for day in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st",
-    ]  # fmt: skip
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "31st",
+    ]
     assert format_date(at(18, 23), "%B %O") == "March 18th"
 
 
@@ -87,9 +97,10 @@ def test_table_has_the_seed_columns_and_code_spans() -> None:
 
 
 def test_nothing_from_a_registry_reaches_the_page_unescaped() -> None:
-    html = render_table('h.io/x"><script>', group_by_digest(
-        snapshot({"<img src=x onerror=alert(1)>": TagState(A, None)})
-    ))  # fmt: skip
+    html = render_table(
+        'h.io/x"><script>',
+        group_by_digest(snapshot({"<img src=x onerror=alert(1)>": TagState(A, None)})),
+    )
     soup = BeautifulSoup(html, "html.parser")
     assert soup.find("script") is None and soup.find("img") is None
     assert "<img src=x onerror=alert(1)>" in soup.get_text()

@@ -145,9 +145,11 @@ def test_a_decompression_bomb_keeps_the_build_small(
     report = tmp_path / "rss.json"
     try:
         build, _ = build_with(
-            tmp_path, f"{front.host}/{GADGET}", None,
+            tmp_path,
+            f"{front.host}/{GADGET}",
+            None,
             prefix=(sys.executable, "-m", "bench.launch", str(report), "--"),
-        )  # fmt: skip
+        )
     finally:
         front.fault = "none"
     assert build.returncode != 0

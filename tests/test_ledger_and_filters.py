@@ -69,8 +69,9 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
     assert first is not None
     # Move "1.0" from the first image to the second, as a release pipeline would.
     with httpx.Client(base_url=own_registry.url) as client:
-        body = client.get(f"/v2/{WIDGET}/manifests/{pushed[1].digest}",
-                          headers={"Accept": OCI_INDEX}).content  # fmt: skip
+        body = client.get(
+            f"/v2/{WIDGET}/manifests/{pushed[1].digest}", headers={"Accept": OCI_INDEX}
+        ).content
         Pusher(client, WIDGET).manifest("1.0", body, OCI_INDEX)
     second = TagHistoryService(service_settings).resolve([reference])[reference].snapshot
     assert second is not None
@@ -92,10 +93,15 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
 
 def test_signature_tags_are_hidden_by_default_and_filters_combine() -> None:
     tags = {
-        "latest": A, "1.2.3": A, "1.2.3-r1": A, "latest-20240318": A,
-        f"sha256-{'c' * 64}.sig": B, f"sha256-{'c' * 64}.att": B, f"sha256-{'c' * 64}": B,
+        "latest": A,
+        "1.2.3": A,
+        "1.2.3-r1": A,
+        "latest-20240318": A,
+        f"sha256-{'c' * 64}.sig": B,
+        f"sha256-{'c' * 64}.att": B,
+        f"sha256-{'c' * 64}": B,
         "1.2.3-dev": A,
-    }  # fmt: skip
+    }
     shown = snapshot(T0, tags)
 
     def visible(tag_filter: TagFilter) -> list[str]:
@@ -104,26 +110,31 @@ def test_signature_tags_are_hidden_by_default_and_filters_combine() -> None:
     assert visible(TagFilter()) == ["1.2.3", "1.2.3-dev", "1.2.3-r1", "latest", "latest-20240318"]
     assert visible(TagFilter(hide_builds=True)) == ["1.2.3", "1.2.3-dev", "latest"]
     assert visible(TagFilter(hide_signatures=False))[-3:] == [
-        f"sha256-{'c' * 64}", f"sha256-{'c' * 64}.att", f"sha256-{'c' * 64}.sig",
-    ]  # fmt: skip
+        f"sha256-{'c' * 64}",
+        f"sha256-{'c' * 64}.att",
+        f"sha256-{'c' * 64}.sig",
+    ]
     include, exclude = compile_pattern(r"^1\.", "include"), compile_pattern("dev", "exclude")
     assert visible(TagFilter(include=(include,), exclude=(exclude,))) == [
-        "1.2.3", "1.2.3-r1",
-    ]  # fmt: skip
+        "1.2.3",
+        "1.2.3-r1",
+    ]
 
 
 def test_filter_options_apply_to_a_built_site(own_registry: RegistryServer, tmp_path: Path) -> None:
     pushed = seed_image(own_registry.url, WIDGET, digests=2, tags_per_digest=3)
     with httpx.Client(base_url=own_registry.url) as client:
-        body = client.get(f"/v2/{WIDGET}/manifests/{pushed[0].digest}",
-                          headers={"Accept": OCI_INDEX}).content  # fmt: skip
+        body = client.get(
+            f"/v2/{WIDGET}/manifests/{pushed[0].digest}", headers={"Accept": OCI_INDEX}
+        ).content
         pusher = Pusher(client, WIDGET)
         pusher.manifest(f"sha256-{pushed[0].digest[7:]}.sig", body, OCI_INDEX)
         pusher.manifest("1.0.0-r3", body, OCI_INDEX)
     config = write_site(
-        tmp_path, {"w.md": f'<< tag_history "{own_registry.host}/{WIDGET}" >>\n'},
+        tmp_path,
+        {"w.md": f'<< tag_history "{own_registry.host}/{WIDGET}" >>\n'},
         {"cache_dir": "cache", "hide_build_tags": True, "exclude_tags": r"^1\.1\.1$"},
-    )  # fmt: skip
+    )
     build = mkdocs_build(config, "--strict")
     assert build.returncode == 0, build.output
     shown = sorted(tag for tags, _, _ in table_rows(build.page("w")) for tag in tags)

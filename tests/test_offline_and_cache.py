@@ -29,8 +29,9 @@ ROW = '<< tag_history "{image}" >>\n'
 
 
 def site(tmp_path: Path, image: str, **options: object) -> Path:
-    return write_site(tmp_path, {"g.md": ROW.format(image=image)},
-                      {"cache_dir": "cache", "retries": 0, **options})  # fmt: skip
+    return write_site(
+        tmp_path, {"g.md": ROW.format(image=image)}, {"cache_dir": "cache", "retries": 0, **options}
+    )
 
 
 def age_cache(tmp_path: Path, by: timedelta) -> None:
@@ -169,10 +170,13 @@ def test_unwritable_cache_dir_is_one_warning_and_the_build_goes_on(
     (tmp_path / "blocked").write_text("not a folder")
     with RegistryFront(seeded_registry.server.url) as front:
         config = write_site(
-            tmp_path, {"a.md": ROW.format(image=f"{front.host}/{GADGET}"),
-                       "b.md": ROW.format(image=f"{front.host}/acme/widget")},
+            tmp_path,
+            {
+                "a.md": ROW.format(image=f"{front.host}/{GADGET}"),
+                "b.md": ROW.format(image=f"{front.host}/acme/widget"),
+            },
             {"cache_dir": "blocked/cache"},
-        )  # fmt: skip
+        )
         build = mkdocs_build(config)
     assert build.returncode == 0, build.output
     warnings = [line for line in build.output.splitlines() if line.startswith("WARNING")]
@@ -185,9 +189,11 @@ def test_unwritable_cache_dir_is_one_warning_and_the_build_goes_on(
 def _snapshot(tags: int, stamp: int) -> TagSnapshot:
     digest = "sha256:" + f"{stamp:064x}"
     return TagSnapshot(
-        "r.example/acme/big", utc_now() - timedelta(seconds=stamp),
-        {f"tag-{n}": TagState(digest, None) for n in range(tags)}, {digest: None},
-    )  # fmt: skip
+        "r.example/acme/big",
+        utc_now() - timedelta(seconds=stamp),
+        {f"tag-{n}": TagState(digest, None) for n in range(tags)},
+        {digest: None},
+    )
 
 
 def _write_forever(directory: str, writer: int) -> None:
@@ -220,19 +226,26 @@ def test_two_builds_at_once_on_one_cache_never_corrupt_it(
     seeded_registry: SeededRegistry, tmp_path: Path
 ) -> None:
     with RegistryFront(seeded_registry.server.url) as front:
-        pages = {f"p{n}.md": ROW.format(image=f"{front.host}/{name}")
-                 for n, name in enumerate([GADGET, "acme/widget"])}  # fmt: skip
+        pages = {
+            f"p{n}.md": ROW.format(image=f"{front.host}/{name}")
+            for n, name in enumerate([GADGET, "acme/widget"])
+        }
         configs = []
         for number in range(2):
             root = tmp_path / f"site{number}"
-            configs.append(write_site(root, pages, {"cache_dir": str(tmp_path / "shared"),
-                                                    "ttl": 0}))  # fmt: skip
+            configs.append(
+                write_site(root, pages, {"cache_dir": str(tmp_path / "shared"), "ttl": 0})
+            )
         for _ in range(3):
             processes = [
-                subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(c)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                subprocess.Popen(
+                    [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(c)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
                 for c in configs
-            ]  # fmt: skip
+            ]
             outputs = [process.communicate(timeout=300)[0] for process in processes]
             assert [process.returncode for process in processes] == [0, 0], outputs
             for path in (tmp_path / "shared").glob("*.json"):
@@ -253,13 +266,17 @@ def test_eight_builds_sharing_a_cache_while_latest_moves_keep_every_sighting(
         builds = []
         for number in range(8):
             config = write_site(
-                tmp_path / f"site{number}", {"m.md": ROW.format(image=image)},
+                tmp_path / f"site{number}",
+                {"m.md": ROW.format(image=image)},
                 {"cache_dir": str(shared_cache), "ttl": 0, "retries": 0},
-            )  # fmt: skip
-            builds.append(subprocess.Popen(
-                [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
+            )
+            builds.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT,
+                )
+            )
             time.sleep(1.1)  # fetch times a second apart: the cache keeps whole seconds
         outcomes = [build.wait(timeout=120) for build in builds]
     assert outcomes == [0] * 8

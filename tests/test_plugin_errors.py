@@ -65,8 +65,9 @@ def test_offline_without_cache_says_how_to_fill_it(tmp_path: Path) -> None:
 
 def test_unreachable_registry_without_cache_names_image_page_and_line(tmp_path: Path) -> None:
     image = f"127.0.0.1:{free_port()}/acme/widget"
-    config = write_site(tmp_path, {"a.md": "# A\n", "b.md": f'x\n\n<< tag_history "{image}" >>\n'},
-                        {"timeout": 2})  # fmt: skip
+    config = write_site(
+        tmp_path, {"a.md": "# A\n", "b.md": f'x\n\n<< tag_history "{image}" >>\n'}, {"timeout": 2}
+    )
     build = mkdocs_build(config)
     assert build.returncode != 0
     assert f"docs/b.md:3: cannot show the tag history of {image}: cannot reach" in build.output

@@ -34,11 +34,18 @@ def test_api_calls_redirected_to_another_host_are_followed_with_its_own_anonymou
     pair = test_ca.issue("redirect-fronts")
     with (
         # The second registry pages its tag list, so the next-page links point at it too.
-        RegistryFront(upstream, require_token=True, page_size=2, tls=pair,
-                      token_prefix="second") as second,
-        RegistryFront(upstream, require_token=True, token_credentials=(USER, PASSWORD),
-                      redirect_api_to=second.url, tls=pair, token_prefix="first") as first,
-    ):  # fmt: skip
+        RegistryFront(
+            upstream, require_token=True, page_size=2, tls=pair, token_prefix="second"
+        ) as second,
+        RegistryFront(
+            upstream,
+            require_token=True,
+            token_credentials=(USER, PASSWORD),
+            redirect_api_to=second.url,
+            tls=pair,
+            token_prefix="first",
+        ) as first,
+    ):
         credentials = CredentialSource({first.host: Credentials(USER, PASSWORD)})
         settings = ClientSettings(credentials=credentials, tls=trusting(test_ca, first, second))
         result = fetch(settings, f"{first.host}/{GADGET}")
@@ -73,9 +80,10 @@ def test_a_redirect_from_https_to_plain_http_is_not_followed(
     upstream = seeded_registry.server.url
     with (
         RegistryFront(upstream) as plain,
-        RegistryFront(upstream, redirect_api_to=plain.url, tls=test_ca.issue("https-front"))
-        as secure,
-    ):  # fmt: skip
+        RegistryFront(
+            upstream, redirect_api_to=plain.url, tls=test_ca.issue("https-front")
+        ) as secure,
+    ):
         settings = ClientSettings(tls=trusting(test_ca, secure))
         result = fetch(settings, f"{secure.host}/{GADGET}")
     assert isinstance(result, RegistryError)

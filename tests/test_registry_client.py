@@ -147,9 +147,11 @@ def test_access_token_field_and_missing_lifetime_are_understood(
     seeded_registry: SeededRegistry,
 ) -> None:
     with RegistryFront(
-        seeded_registry.server.url, require_token=True, token_field="access_token",
+        seeded_registry.server.url,
+        require_token=True,
+        token_field="access_token",
         expires_in=None,
-    ) as front:  # fmt: skip
+    ) as front:
         snapshot, _ = fetch(parse_reference(f"{front.host}/{GADGET}"))
         assert isinstance(snapshot, TagSnapshot), snapshot
         assert len(snapshot.tags) == 6 and len(front.token_requests) == 1

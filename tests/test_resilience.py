@@ -42,8 +42,9 @@ def _known_times(seeded_registry: SeededRegistry) -> None:
 def test_passing_failures_are_retried_and_every_request_counted(
     seeded_registry: SeededRegistry, status: int, retry_after: str | None
 ) -> None:
-    with RegistryFront(seeded_registry.server.url, fail_first=2, fail_status=status,
-                       retry_after=retry_after) as front:  # fmt: skip
+    with RegistryFront(
+        seeded_registry.server.url, fail_first=2, fail_status=status, retry_after=retry_after
+    ) as front:
         snapshot, requests = fetch(f"{front.host}/{WIDGET}", retries=3)
         assert front.failures_sent == 2
     assert isinstance(snapshot, TagSnapshot), snapshot
@@ -108,21 +109,26 @@ def test_tag_deleted_between_list_and_head_is_skipped(seeded_registry: SeededReg
 
 
 def build_twice(
-    seeded_registry: SeededRegistry, tmp_path: Path, status: int, *options: str,
+    seeded_registry: SeededRegistry,
+    tmp_path: Path,
+    status: int,
+    *options: str,
     strict_option: bool = False,
-) -> Build:  # fmt: skip
+) -> Build:
     """Build once through a healthy front (filling the cache), then through a failing one."""
     with RegistryFront(seeded_registry.server.url) as front:
         config = write_site(
-            tmp_path, {"w.md": f'<< tag_history "{front.host}/{GADGET}" >>\n'},
+            tmp_path,
+            {"w.md": f'<< tag_history "{front.host}/{GADGET}" >>\n'},
             {"cache_dir": "cache", "retries": 0, "ttl": 0, "strict": strict_option},
-        )  # fmt: skip
+        )
         first = mkdocs_build(config)
         assert first.returncode == 0, first.output
         port = front.port
     # The same address, now failing every request.
-    with RegistryFront(seeded_registry.server.url, fail_first=10_000, fail_status=status,
-                       port=port):  # fmt: skip
+    with RegistryFront(
+        seeded_registry.server.url, fail_first=10_000, fail_status=status, port=port
+    ):
         return mkdocs_build(config, *options)
 
 
@@ -155,8 +161,7 @@ def test_strict_makes_a_cached_table_a_warning_that_fails_strict_builds(
 ) -> None:
     lenient = build_twice(seeded_registry, tmp_path / "lenient", 503, "--strict")
     assert lenient.returncode == 0, lenient.output
-    strict = build_twice(seeded_registry, tmp_path / "strict", 503, "--strict",
-                         strict_option=True)  # fmt: skip
+    strict = build_twice(seeded_registry, tmp_path / "strict", 503, "--strict", strict_option=True)
     assert strict.returncode != 0
     (line,) = [line for line in strict.output.splitlines() if "using the cached tags" in line]
     assert line.startswith("WARNING")

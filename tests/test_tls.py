@@ -184,9 +184,13 @@ def mtls_registry(
     """A registry that asks every client for a certificate of the session's CA."""
     root = tmp_path_factory.mktemp("mtls-registry")
     server = RegistryServer(
-        root, free_port(), tls=test_ca.issue("mtls-registry"), ca_file=test_ca.certificate,
-        client_ca=test_ca.certificate, probe_client=test_ca.issue("probe", client=True),
-    ).start()  # fmt: skip
+        root,
+        free_port(),
+        tls=test_ca.issue("mtls-registry"),
+        ca_file=test_ca.certificate,
+        client_ca=test_ca.certificate,
+        probe_client=test_ca.issue("probe", client=True),
+    ).start()
     try:
         verify = server.client_options()["verify"]
         widget = seed_image(server.url, WIDGET, digests=2, tags_per_digest=2, verify=verify)

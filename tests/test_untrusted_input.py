@@ -88,8 +88,10 @@ def test_out_of_range_unix_and_http_dates_are_refused() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        (document(tags={STASH_PLACEHOLDER: {"digest": DIGEST_A, "changed": None}}),
-         "invalid tag name"),
+        (
+            document(tags={STASH_PLACEHOLDER: {"digest": DIGEST_A, "changed": None}}),
+            "invalid tag name",
+        ),
         (document(ledger={"la\x1b[2Jtest": []}), "invalid tag name"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         (document(fetched_at="9999-12-30T00:00:00Z"), "in the future"),
@@ -99,7 +101,7 @@ def test_out_of_range_unix_and_http_dates_are_refused() -> None:
         (document(source="<script>"), "not a vendor name"),
         (document(digests={DIGEST_A: {"created": "9999-12-31T23:59:59Z"}}), "out of range"),
     ],
-)  # fmt: skip
+)
 def test_a_hand_edited_cache_file_is_refused_naming_why(text: str, problem: str) -> None:
     with pytest.raises(CacheFormatError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         snapshot_from_json(text, now=FETCHED)
@@ -172,8 +174,9 @@ def test_sightings_from_builds_that_wrote_out_of_order_are_all_kept() -> None:
 
 
 def test_an_older_fetch_written_last_keeps_the_newer_tags_and_adds_its_sighting() -> None:
-    newer = snapshot(fetched_at=FETCHED + timedelta(hours=1),
-                     tags={"latest": TagState(DIGEST_B, None)})  # fmt: skip
+    newer = snapshot(
+        fetched_at=FETCHED + timedelta(hours=1), tags={"latest": TagState(DIGEST_B, None)}
+    )
     newer = record_sightings(newer, None)
     older = snapshot(tags={"latest": TagState(DIGEST_A, None)})
     merged = record_sightings(older, newer)
@@ -267,8 +270,9 @@ def test_a_next_page_over_plain_http_is_named_as_such() -> None:
     try:
         reference = parse_reference("registry.example/acme/widget")
         with pytest.raises(RegistryError, match=r"pointed at plain HTTP \(registry.example\)"):
-            http.registry(reference, "GET", "http://registry.example/v2/acme/widget/tags/list",
-                          max_bytes=1024)  # fmt: skip
+            http.registry(
+                reference, "GET", "http://registry.example/v2/acme/widget/tags/list", max_bytes=1024
+            )
         assert http.requests_sent == 0
     finally:
         http.close()

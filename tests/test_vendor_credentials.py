@@ -35,8 +35,12 @@ def write_docker_config(folder: Path) -> None:
     def auth(user: str, secret: str) -> dict[str, str]:
         return {"auth": base64.b64encode(f"{user}:{secret}".encode()).decode()}
 
-    config = {"auths": {"https://index.docker.io/v1/": auth("hubuser", HUB_PASSWORD),
-                        "ghcr.io": auth("ghuser", GHCR_TOKEN)}}  # fmt: skip
+    config = {
+        "auths": {
+            "https://index.docker.io/v1/": auth("hubuser", HUB_PASSWORD),
+            "ghcr.io": auth("ghuser", GHCR_TOKEN),
+        }
+    }
     (folder / "config.json").write_text(json.dumps(config))
 
 

@@ -39,10 +39,13 @@ def fetch(
 
 def vendor_tags(count: int, per_digest: int = 3) -> list[VendorTag]:
     return [
-        VendorTag(f"1.{number}", sha256(f"digest {number // per_digest}".encode()),
-                  BASE + timedelta(hours=number // per_digest))
+        VendorTag(
+            f"1.{number}",
+            sha256(f"digest {number // per_digest}".encode()),
+            BASE + timedelta(hours=number // per_digest),
+        )
         for number in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def assert_snapshot_is(snapshot: object, tags: list[VendorTag]) -> None:
@@ -130,8 +133,10 @@ def test_docker_hub_api_lists_every_tag_in_pages_without_registry_requests() -> 
             "docker.io/python", {"docker.io": VendorSetting("dockerhub", hub.url)}
         )
         assert [request.query.get("page", ["1"]) for request in hub.requests] == [
-            ["1"], ["2"], ["3"],
-        ]  # fmt: skip
+            ["1"],
+            ["2"],
+            ["3"],
+        ]
     assert_snapshot_is(snapshot, tags)
     assert requests == 3
     assert isinstance(snapshot, TagSnapshot) and snapshot.source == "dockerhub"
@@ -148,8 +153,9 @@ def test_docker_hub_login_token_is_used_and_kept_secret(
             {"docker.io": Credentials("hubuser", "hub-password-secret")},
         )
         assert [request.path for request in hub.requests] == [
-            "/v2/users/login", "/v2/namespaces/library/repositories/python/tags",
-        ]  # fmt: skip
+            "/v2/users/login",
+            "/v2/namespaces/library/repositories/python/tags",
+        ]
         assert hub.requests[1].headers["authorization"] == f"Bearer {hub.token}"
     assert_snapshot_is(snapshot, tags)
     assert "hub-password-secret" not in caplog.text and hub.token not in caplog.text
@@ -216,12 +222,14 @@ def test_a_vendor_giving_up_half_way_leaves_nothing_behind(seeded_registry: Seed
     # the table holds its tags alone, not a mix of both sources.
     host = seeded_registry.server.host
     stand_in = vendor_tags(150, per_digest=1)  # 150 versions: two pages of 100
-    with GitHubPackagesApi(owner="acme", package="widget", tags=stand_in,
-                           forbidden_from_page=2) as github:  # fmt: skip
+    with GitHubPackagesApi(
+        owner="acme", package="widget", tags=stand_in, forbidden_from_page=2
+    ) as github:
         snapshot, _ = fetch(
-            f"{host}/{WIDGET}", {host: VendorSetting("ghcr", github.url)},
+            f"{host}/{WIDGET}",
+            {host: VendorSetting("ghcr", github.url)},
             {host: Credentials("acme", github.token)},
-        )  # fmt: skip
+        )
         assert len(github.requests) >= 2
     assert isinstance(snapshot, TagSnapshot), snapshot
     assert snapshot.source == "oci"

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.timestamps import parse_http_date
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -31,7 +30,7 @@ def netloc(url: str) -> str:
         return url
 
 
-def parse_json(reference: ImageReference, body: bytes, what: str) -> Any:
+def parse_json(body: bytes, what: str) -> Any:
     """Parse a JSON answer; a RegistryError naming ``what`` if it is not JSON.
 
     Transient: a registry that speaks JSON everywhere did not send this; what did is most
@@ -42,11 +41,11 @@ def parse_json(reference: ImageReference, body: bytes, what: str) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise RegistryError(
-            reference.name, f"the {what} is not valid JSON ({PORTAL_HINT})", transient=True
+            f"the {what} is not valid JSON ({PORTAL_HINT})", transient=True
         ) from None
 
 
-def status_error(reference: ImageReference, response: httpx.Response, doing: str) -> RegistryError:
+def status_error(response: httpx.Response, doing: str) -> RegistryError:
     """The error for an answer other than 200, transient for 429, 5xx and 511."""
     status = response.status_code
     host = response.url.netloc.decode()
@@ -55,7 +54,7 @@ def status_error(reference: ImageReference, response: httpx.Response, doing: str
     elif status == 403:
         reason = f"access denied by {host} (HTTP 403 while {doing})"
     elif status == 401:
-        reason = f"authentication failed for {reference.name} (HTTP 401 while {doing})"
+        reason = f"authentication failed (HTTP 401 while {doing})"
     elif status == NETWORK_AUTHENTICATION_REQUIRED:
         reason = f"{host} answered HTTP 511 while {doing} ({PORTAL_HINT})"
     else:
@@ -64,7 +63,7 @@ def status_error(reference: ImageReference, response: httpx.Response, doing: str
             # Go's servers, docker-registry among them, answer plain HTTP on a TLS port so.
             reason += f" (if it speaks HTTPS, give {host} an entry in the 'tls' option)"
     transient = status in RETRY_STATUSES or status == NETWORK_AUTHENTICATION_REQUIRED
-    return RegistryError(reference.name, reason, transient=transient)
+    return RegistryError(reason, transient=transient)
 
 
 def describe_transport_error(error: httpx.TransportError) -> str:

@@ -193,9 +193,13 @@ class Authenticator:
         authorization = self._authorization(reference, token, credentials)
         for _ in range(_MAX_AUTH_ROUNDS):
             response, body = self._exchange.send(
-                reference, method, url, headers=headers, authorization=authorization,
+                reference,
+                method,
+                url,
+                headers=headers,
+                authorization=authorization,
                 max_bytes=max_bytes,
-            )  # fmt: skip
+            )
             if response.status_code != 401:
                 return response, body
             if token is not None and token in fetched_here:
@@ -217,10 +221,8 @@ class Authenticator:
                 authorization = credentials.basic_authorization()
             else:
                 raise RegistryError(
-                    reference.name,
                     f"{reference.host} asks for an authentication scheme this plugin does not "
                     "speak",
-                    transient=False,
                 )
         raise self.refused(reference)
 
@@ -251,9 +253,13 @@ class Authenticator:
         token = self._tokens.token(token_key, fetch_token)
         for _ in range(_MAX_AUTH_ROUNDS):
             response, body = self._exchange.send(
-                reference, method, url, headers=headers, max_bytes=max_bytes,
+                reference,
+                method,
+                url,
+                headers=headers,
+                max_bytes=max_bytes,
                 authorization=f"Bearer {token}" if token else None,
-            )  # fmt: skip
+            )
             challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code != 401 or challenge is None or token in fetched_here:
                 return response, body
@@ -269,7 +275,7 @@ class Authenticator:
             )
         else:
             reason = f"authentication failed for {reference.name}"
-        return RegistryError(reference.name, reason, transient=False)
+        return RegistryError(reason)
 
     def _authorization(
         self, reference: ImageReference, token: str | None, credentials: Credentials | None
@@ -299,16 +305,18 @@ class Authenticator:
             # The registry is spoken to over HTTPS; its credentials, and the token, must not
             # cross the network in the clear to a token server it names.
             raise RegistryError(
-                reference.name,
                 f"{reference.host} names a token server over plain HTTP ({challenge.realm}); "
                 "not used",
-                transient=False,
             )
         if credentials is not None and credentials.is_identity_token:
             # Docker's identity token is an OAuth refresh token: it is traded, not sent as a
             # password (the distribution spec's OAuth2 token flow).
-            form = {**params, "grant_type": "refresh_token", "client_id": "mkdocs-taghistory",
-                    "refresh_token": credentials.password}  # fmt: skip
+            form = {
+                **params,
+                "grant_type": "refresh_token",
+                "client_id": "mkdocs-taghistory",
+                "refresh_token": credentials.password,
+            }
             response, body = self._exchange.send(
                 reference, "POST", challenge.realm, max_bytes=_MAX_TOKEN_BYTES, form=form
             )
@@ -322,15 +330,14 @@ class Authenticator:
             raise self.refused(reference)
         if response.status_code != 200:
             raise RegistryError(
-                reference.name,
                 f"the token server of {reference.host} answered HTTP {response.status_code}",
                 transient=response.status_code in RETRY_STATUSES,
             )
-        document = parse_json(reference, body, "token")
+        document = parse_json(body, "token")
         token = document.get("token") if isinstance(document, dict) else None
         token = token or (document.get("access_token") if isinstance(document, dict) else None)
         if not isinstance(token, str) or not token:
-            raise RegistryError(reference.name, "the token server gave no token", transient=False)
+            raise RegistryError("the token server gave no token")
         lifetime = document.get("expires_in")
         seconds = lifetime if isinstance(lifetime, int) and lifetime > 0 else None
         return token, float(seconds or _TOKEN_LIFETIME_DEFAULT_SECONDS)

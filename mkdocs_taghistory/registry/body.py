@@ -16,7 +16,6 @@ import zlib
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.reference import ImageReference
 
 ACCEPT_ENCODING = "gzip"
 """The only encoding asked for, and so the only one accepted."""
@@ -29,9 +28,7 @@ _GZIP = frozenset({"gzip", "x-gzip"})
 MAX_DRAIN_BYTES = 64 * 1024
 
 
-def read_body(
-    reference: ImageReference, response: httpx.Response, max_bytes: int, deadline: float
-) -> bytes:
+def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
     """The body of a 200, decoded; any other answer is read to its end and dropped.
 
     Every answer is read to its end, even a HEAD's empty one or an error's, because a
@@ -52,20 +49,18 @@ def read_body(
     if response.status_code != 200:
         drain(response)
         return b""
-    decoder = _decoder(reference, response)
+    decoder = _decoder(response)
     body = bytearray()
     for chunk in response.iter_raw():
-        _check_deadline(reference, response, deadline)
+        _check_deadline(response, deadline)
         if decoder is None:
             body += chunk
         else:
-            _decode_into(reference, response, decoder, chunk, body, max_bytes=max_bytes)
+            _decode_into(response, decoder, chunk, body, max_bytes=max_bytes)
         if len(body) > max_bytes:
-            raise _too_large(reference, response, max_bytes)
+            raise _too_large(response, max_bytes)
     if decoder is not None and not decoder.eof:
-        raise RegistryError(
-            reference.name, f"{_host(response)} sent a gzip body that ends early", transient=True
-        )
+        raise RegistryError(f"{_host(response)} sent a gzip body that ends early", transient=True)
     return bytes(body)
 
 
@@ -81,7 +76,7 @@ def drain(response: httpx.Response) -> None:
             return
 
 
-def _decoder(reference: ImageReference, response: httpx.Response) -> zlib._Decompress | None:
+def _decoder(response: httpx.Response) -> zlib._Decompress | None:
     encodings = [
         part.strip().lower()
         for part in response.headers.get("Content-Encoding", "").split(",")
@@ -92,16 +87,13 @@ def _decoder(reference: ImageReference, response: httpx.Response) -> zlib._Decom
     if len(encodings) == 1 and encodings[0] in _GZIP:
         return zlib.decompressobj(_GZIP_WINDOW)
     raise RegistryError(
-        reference.name,
         f"{_host(response)} answered with Content-Encoding "
         f"{response.headers.get('Content-Encoding')!r}, which was not asked for "
         f"(only {ACCEPT_ENCODING}, once)",
-        transient=False,
     )
 
 
 def _decode_into(
-    reference: ImageReference,
     response: httpx.Response,
     decoder: zlib._Decompress,
     chunk: bytes,
@@ -117,32 +109,26 @@ def _decode_into(
             body += decoder.decompress(pending, room)
         except zlib.error:
             raise RegistryError(
-                reference.name, f"{_host(response)} sent a gzip body that does not decode",
-                transient=False,
-            ) from None  # fmt: skip
+                f"{_host(response)} sent a gzip body that does not decode",
+            ) from None
         if len(body) > max_bytes:
-            raise _too_large(reference, response, max_bytes)
+            raise _too_large(response, max_bytes)
         pending = decoder.unconsumed_tail
         if decoder.eof:
             return
 
 
-def _check_deadline(reference: ImageReference, response: httpx.Response, deadline: float) -> None:
+def _check_deadline(response: httpx.Response, deadline: float) -> None:
     if time.monotonic() > deadline:
         raise RegistryError(
-            reference.name,
             f"{_host(response)} did not finish its answer in time (too slow, or stalled)",
             transient=True,
         )
 
 
-def _too_large(
-    reference: ImageReference, response: httpx.Response, max_bytes: int
-) -> RegistryError:
+def _too_large(response: httpx.Response, max_bytes: int) -> RegistryError:
     return RegistryError(
-        reference.name,
         f"an answer from {_host(response)} exceeds the {max_bytes // 1024} KiB this plugin accepts",
-        transient=False,
     )
 
 

@@ -44,9 +44,9 @@ class ChainguardVendor(OciVendor):
 
     def history_url(self, reference: ImageReference, tag: str) -> str:
         """Where the history of ``tag`` is read (``url`` replaces the registry's address)."""
-        base = f"{self.url}/v2/{reference.repository}" if self.url else (
-            self.http.base_url(reference)
-        )  # fmt: skip
+        base = (
+            f"{self.url}/v2/{reference.repository}" if self.url else (self.http.base_url(reference))
+        )
         return f"{base}/_chainguard/history/{quote(tag, safe='')}"
 
     def tag_history(self, fetch: ImageFetch, tag: str) -> list[tuple[datetime, str]]:
@@ -66,14 +66,13 @@ class ChainguardVendor(OciVendor):
                 # read it the generic way.
                 return []
             if response.status_code != 200:
-                raise status_error(reference, response, f"reading the history of tag {tag}")
-            document = parse_json(reference, body, f"history of tag {tag}")
+                raise status_error(response, f"reading the history of tag {tag}")
+            document = parse_json(body, f"history of tag {tag}")
             page = document.get("history") if isinstance(document, dict) else None
             if not isinstance(page, list):
                 raise RegistryError(
-                    reference.name, f"the history of tag {tag} has no 'history' list",
-                    transient=False,
-                )  # fmt: skip
+                    f"the history of tag {tag} has no 'history' list",
+                )
             before = len(records)
             for record in page:
                 parsed = self._record(reference, tag, record)
@@ -83,9 +82,8 @@ class ChainguardVendor(OciVendor):
                 return sorted(records)
             start = format_timestamp(max(records)[0])
         raise RegistryError(
-            reference.name, f"the history of tag {tag} is longer than this plugin reads",
-            transient=False,
-        )  # fmt: skip
+            f"the history of tag {tag} is longer than this plugin reads",
+        )
 
     @staticmethod
     def _record(reference: ImageReference, tag: str, record: object) -> tuple[datetime, str] | None:

@@ -196,22 +196,20 @@ class RegistryClient:
             if fetch.error is not None:
                 return  # the image already failed; spare the registry the rest of its requests
             # Past fetch_timeout, the jobs still queued end at once, each image with a message.
-            fetch.error = self.http.fetch_overdue(fetch.reference)
-            if fetch.error is not None:
-                return
-            try:
-                run(job)
-            except RegistryError as error:
-                fetch.error = fetch.error or error
-            except Exception as error:
-                # An answer no check foresaw must fail this image with its name, not the
-                # whole build with a traceback; --verbose shows where it came from.
-                logger.debug("%s: unexpected failure", fetch.reference.name, exc_info=True)
-                fetch.error = fetch.error or RegistryError(
-                    fetch.reference.name,
-                    f"unexpected answer ({type(error).__name__}: {error})",
-                    transient=False,
-                )
+            failure = self.http.fetch_overdue(fetch.reference)
+            if failure is None:
+                try:
+                    run(job)
+                except RegistryError as error:
+                    failure = error
+                except Exception as error:
+                    # An answer no check foresaw must fail this image with its name, not the
+                    # whole build with a traceback; --verbose shows where it came from.
+                    logger.debug("%s: unexpected failure", fetch.reference.name, exc_info=True)
+                    failure = RegistryError(f"unexpected answer ({type(error).__name__}: {error})")
+            if failure is not None and fetch.error is None:
+                # Here, where the image is known, its name joins the message.
+                fetch.error = failure.for_image(fetch.reference.name)
 
         # map() yields in submission order: a slow job holds the count back, never miscounts;
         # counting here, on one thread, needs no lock.

@@ -23,8 +23,12 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 # Docker keeps Docker Hub's credentials under its v1 index address.
-_DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io",
-                    "registry-1.docker.io")  # fmt: skip
+_DOCKER_HUB_KEYS = (
+    "https://index.docker.io/v1/",
+    "index.docker.io",
+    "docker.io",
+    "registry-1.docker.io",
+)
 _HELPER_TIMEOUT_SECONDS = 30
 
 
@@ -179,10 +183,14 @@ class CredentialSource:
             # The store answers for the address `docker login` used, which "auths" names.
             return run_credential_helper(store, next((k for k in keys if k in auths), keys[0]))
         return next(
-            (found for key in keys if key in auths
-             if (found := _from_auths_entry(auths[key])) is not None),
+            (
+                found
+                for key in keys
+                if key in auths
+                if (found := _from_auths_entry(auths[key])) is not None
+            ),
             None,
-        )  # fmt: skip
+        )
 
     def _read_docker_config(self) -> dict[str, Any]:
         with self._guard:

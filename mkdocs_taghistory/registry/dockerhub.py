@@ -57,9 +57,7 @@ class DockerHubVendor(OciVendor):
         ):
             results = page.get("results") if isinstance(page, dict) else None
             if not isinstance(results, list):
-                raise RegistryError(
-                    reference.name, "the Docker Hub answer has no 'results'", transient=False
-                )
+                raise RegistryError("the Docker Hub answer has no 'results'")
             for result in results:
                 if isinstance(result, dict):
                     changed = optional_timestamp(result.get("last_updated"))
@@ -74,12 +72,14 @@ class DockerHubVendor(OciVendor):
         with self._login_lock:
             if self._login_header is None:
                 _, answer = self.http.api_json(
-                    fetch.reference, f"{self.url}/v2/users/login", "Docker Hub login",
-                    max_bytes=64 * 1024, method="POST",
-                    json_body={"username": credentials.username,
-                               "password": credentials.password},
+                    fetch.reference,
+                    f"{self.url}/v2/users/login",
+                    "Docker Hub login",
+                    max_bytes=64 * 1024,
+                    method="POST",
+                    json_body={"username": credentials.username, "password": credentials.password},
                     fallback_statuses=self.fallback_statuses,
-                )  # fmt: skip
+                )
                 token = answer.get("token") if isinstance(answer, dict) else None
                 if not isinstance(token, str) or not token:
                     raise VendorUnavailable("Docker Hub login gave no token")

@@ -64,7 +64,6 @@ class Exchange:
         if time.monotonic() < self._fetch_deadline:
             return None
         return RegistryError(
-            reference.name,
             f"{reference.host} had not answered when the fetch reached its limit "
             f"(fetch_timeout: {self.settings.fetch_timeout:g} s)",
             transient=True,
@@ -113,7 +112,7 @@ class Exchange:
                 ) as response:
                     last = attempt >= self.settings.retries
                     if response.status_code not in RETRY_STATUSES or last:
-                        return response, read_body(reference, response, max_bytes, deadline)
+                        return response, read_body(response, max_bytes, deadline)
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
                     if wait is None:
                         wait = unix_time_seconds_from_now(response.headers.get("X-Retry-After"))
@@ -132,16 +131,12 @@ class Exchange:
                 wait, failure = None, f"HTTP/2 connection broke ({type(error).__name__})"
                 self._give_up_after_last(reference, url, attempt, failure)
             except TlsSetupError as error:
-                raise RegistryError(
-                    reference.name, f"TLS for {netloc(url)}: {error}", transient=False
-                ) from None
+                raise RegistryError(f"TLS for {netloc(url)}: {error}") from None
             except (httpx.HTTPError, httpx.InvalidURL) as error:
                 # A broken answer (a body that does not decode) or address: trying again
                 # would get the same.
                 raise RegistryError(
-                    reference.name,
                     f"unusable answer from {netloc(url)}: {error or type(error).__name__}",
-                    transient=False,
                 ) from None
             attempt += 1
             with self._lock:
@@ -164,9 +159,7 @@ class Exchange:
             # Never retried, never served from the cache: a certificate that changed may be
             # an attack.
             raise RegistryError(
-                reference.name,
                 f"cannot reach {netloc(url)}: {tls_failure}; {_TLS_HINT}",
-                transient=False,
             ) from None
         return describe_transport_error(error)
 
@@ -175,9 +168,7 @@ class Exchange:
     ) -> None:
         """Raise the transient error of a connection-level failure once retries are spent."""
         if attempt >= self.settings.retries:
-            raise RegistryError(
-                reference.name, f"cannot reach {netloc(url)}: {failure}", transient=True
-            ) from None
+            raise RegistryError(f"cannot reach {netloc(url)}: {failure}", transient=True) from None
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

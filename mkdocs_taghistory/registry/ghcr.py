@@ -59,17 +59,14 @@ class GhcrVendor(OciVendor):
         raise VendorUnavailable("the GitHub API does not know this package")
 
     def _read_versions(self, fetch: ImageFetch, url: str, headers: dict[str, str]) -> None:
-        reference = fetch.reference
-
         def next_of(response: httpx.Response, page: Any, current: str) -> str | None:
-            return next_page(reference, current, response.links.get("next", {}).get("url"))
+            return next_page(current, response.links.get("next", {}).get("url"))
 
         for versions in self.api_pages(
             fetch, url, "GitHub's version list", next_of, headers=headers
         ):
             if not isinstance(versions, list):
-                raise RegistryError(reference.name, "the GitHub answer is not a list",
-                                    transient=False)  # fmt: skip
+                raise RegistryError("the GitHub answer is not a list")
             for version in versions:
                 if not isinstance(version, dict):
                     continue

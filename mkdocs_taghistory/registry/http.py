@@ -216,9 +216,8 @@ class RegistryHttp:
                 else f"another host ({netloc(url)})"
             )
             raise RegistryError(
-                reference.name, f"{reference.host} pointed at {where}; not followed",
-                transient=False,
-            )  # fmt: skip
+                f"{reference.host} pointed at {where}; not followed",
+            )
         for _ in range(_MAX_REDIRECTS + 1):
             if same_origin(url, origin):
                 response, body = self._auth.on_registry(
@@ -237,9 +236,7 @@ class RegistryHttp:
                 return response, body
             url = self._redirect_target(reference, str(response.url), location)
         raise RegistryError(
-            reference.name,
             f"{reference.host} redirected more than {_MAX_REDIRECTS} times (a redirect loop?)",
-            transient=False,
         )
 
     def _redirect_target(self, reference: ImageReference, current: str, location: str) -> str:
@@ -250,17 +247,14 @@ class RegistryHttp:
             target = None
         if target is None or target.scheme not in {"http", "https"} or not target.host:
             raise RegistryError(
-                reference.name, f"{netloc(current)} redirected to an unusable address",
-                transient=False,
-            )  # fmt: skip
+                f"{netloc(current)} redirected to an unusable address",
+            )
         if current.startswith("https://") and target.scheme == "http":
             # Nothing secret is sent there, but an answer over plain HTTP could be changed on
             # the way, and HEAD digests are not checked against content.
             raise RegistryError(
-                reference.name,
                 f"{netloc(current)} redirected from HTTPS to plain HTTP "
                 f"({target.netloc.decode()}); not followed",
-                transient=False,
             )
         with self._lock:
             self._redirect_origins.setdefault(reference.name, set()).add(
@@ -315,5 +309,5 @@ class RegistryHttp:
         if response.status_code in fallback_statuses:
             raise VendorUnavailable(f"HTTP {response.status_code} from {url}")
         if response.status_code != 200:
-            raise status_error(reference, response, f"reading {what}")
-        return response, parse_json(reference, body, what)
+            raise status_error(response, f"reading {what}")
+        return response, parse_json(body, what)

@@ -56,30 +56,28 @@ class OciVendor(Vendor):
             response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
             if response.status_code == 404:
                 raise RegistryError(
-                    reference.name, f"no such repository on {reference.host}",
-                    transient=False, not_found=True,
-                )  # fmt: skip
+                    f"no such repository on {reference.host}",
+                    not_found=True,
+                )
             if response.status_code != 200:
-                raise status_error(reference, response, "reading tag list")
-            page = parse_json(reference, body, "tag list")
+                raise status_error(response, "reading tag list")
+            page = parse_json(body, "tag list")
             page_tags = page.get("tags") if isinstance(page, dict) else None
             known = len(tags)
             if not isinstance(page_tags, list) and page_tags is not None:
-                raise RegistryError(reference.name, "the tag list is not a list", transient=False)
+                raise RegistryError("the tag list is not a list")
             for tag in page_tags or []:
                 if isinstance(tag, str) and is_valid_tag(tag):
                     tags[tag] = None
                 else:
                     logger.warning("%s: dropping invalid tag name %r", reference.name, tag)
-            check_tag_count(reference, len(tags))
+            check_tag_count(len(tags))
             idle_pages = idle_pages + 1 if len(tags) == known else 0
             if idle_pages > MAX_PAGES_WITHOUT_NEW_TAGS:
                 raise RegistryError(
-                    reference.name,
                     f"the tag list gave {idle_pages} pages in a row without a new tag; not read on",
-                    transient=False,
                 )
-            url = next_page(reference, str(response.url), response.links.get("next", {}).get("url"))
+            url = next_page(str(response.url), response.links.get("next", {}).get("url"))
         fetch.tags = list(tags)
 
     def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
@@ -94,8 +92,8 @@ class OciVendor(Vendor):
             )
             return
         if response.status_code != 200:
-            raise status_error(reference, response, f"reading tag {tag}")
-        _refuse_web_page(reference, response, f"tag {tag}")
+            raise status_error(response, f"reading tag {tag}")
+        _refuse_web_page(response, f"tag {tag}")
         digest = response.headers.get("Docker-Content-Digest", "")
         if not is_digest(digest):
             # Some registries leave the header out of HEAD answers: the digest of a manifest
@@ -104,14 +102,13 @@ class OciVendor(Vendor):
                 reference, "GET", url, headers=headers, max_bytes=MAX_DOCUMENT_BYTES
             )
             if response.status_code != 200:
-                raise status_error(reference, response, f"reading tag {tag}")
-            _refuse_web_page(reference, response, f"tag {tag}")
+                raise status_error(response, f"reading tag {tag}")
+            _refuse_web_page(response, f"tag {tag}")
             # Hash only what is a manifest: a login page's bytes must not become a digest.
-            if not isinstance(parse_json(reference, body, f"manifest of tag {tag}"), dict):
+            if not isinstance(parse_json(body, f"manifest of tag {tag}"), dict):
                 raise RegistryError(
-                    reference.name, f"the manifest of tag {tag} is not a JSON object",
-                    transient=False,
-                )  # fmt: skip
+                    f"the manifest of tag {tag} is not a JSON object",
+                )
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
         fetch.digests[tag] = digest
 
@@ -153,12 +150,15 @@ class OciVendor(Vendor):
     def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.http.base_url(reference)}/manifests/{digest}"
         response, body = self.http.registry(
-            reference, "GET", url, headers={"Accept": MANIFEST_ACCEPT},
+            reference,
+            "GET",
+            url,
+            headers={"Accept": MANIFEST_ACCEPT},
             max_bytes=MAX_DOCUMENT_BYTES,
-        )  # fmt: skip
+        )
         if response.status_code != 200:
-            raise status_error(reference, response, f"reading manifest {digest}")
-        return _verified_object(reference, digest, body, f"manifest {digest}")
+            raise status_error(response, f"reading manifest {digest}")
+        return _verified_object(digest, body, f"manifest {digest}")
 
     def _blob(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.http.base_url(reference)}/blobs/{digest}"
@@ -166,50 +166,43 @@ class OciVendor(Vendor):
         # without the registry's credentials.
         response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_DOCUMENT_BYTES)
         if response.status_code != 200:
-            raise status_error(reference, response, f"reading config {digest}")
-        return _verified_object(reference, digest, body, f"config {digest}")
+            raise status_error(response, f"reading config {digest}")
+        return _verified_object(digest, body, f"config {digest}")
 
 
-def next_page(reference: ImageReference, url: str, link: str | None) -> str | None:
+def next_page(url: str, link: str | None) -> str | None:
     """The absolute address of a ``Link: rel="next"`` target, or None on the last page."""
     if not link:
         return None
     try:
         return urljoin(url, link)
     except ValueError:
-        raise RegistryError(
-            reference.name, f"unusable next-page link {link!r}", transient=False
-        ) from None
+        raise RegistryError(f"unusable next-page link {link!r}") from None
 
 
-def _refuse_web_page(reference: ImageReference, response: Any, what: str) -> None:
+def _refuse_web_page(response: Any, what: str) -> None:
     """A web page where a manifest was due: a captive portal's or a proxy's, not the image's."""
     content_type = response.headers.get("Content-Type", "").lower()
     if content_type.startswith("text/"):
         raise RegistryError(
-            reference.name,
             f"{response.url.netloc.decode()} answered for {what} with a web page "
             f"({content_type.split(';')[0]}; {PORTAL_HINT})",
             transient=True,
         )
 
 
-def _verified_object(
-    reference: ImageReference, digest: str, body: bytes, what: str
-) -> dict[str, Any]:
+def _verified_object(digest: str, body: bytes, what: str) -> dict[str, Any]:
     """Content-addressed JSON: its bytes must hash to its digest, and it must be an object.
 
     Bytes that are not even JSON are someone else's answer (a portal's page), not a registry
     lying about content: that is transient.
     """
     if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
-        parse_json(reference, body, what)
-        raise RegistryError(
-            reference.name, f"the content of {digest} does not match its digest", transient=False
-        )
-    document = parse_json(reference, body, what)
+        parse_json(body, what)
+        raise RegistryError(f"the content of {digest} does not match its digest")
+    document = parse_json(body, what)
     if not isinstance(document, dict):
-        raise RegistryError(reference.name, f"the {what} is not a JSON object", transient=False)
+        raise RegistryError(f"the {what} is not a JSON object")
     return document
 
 

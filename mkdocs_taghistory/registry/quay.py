@@ -60,17 +60,14 @@ class QuayVendor(OciVendor):
                 return None
             if len(fetch.tags) == known:
                 # "More" with nothing new on this page: it would say so for ever.
-                raise RegistryError(
-                    reference.name, "Quay's pages repeat themselves", transient=False
-                )
+                raise RegistryError("Quay's pages repeat themselves")
             known = len(fetch.tags)
             return base + str(int(url.rsplit("=", 1)[1]) + 1)
 
         for page in self.api_pages(fetch, base + "1", "Quay's tag list", next_of):
             tags = page.get("tags") if isinstance(page, dict) else None
             if not isinstance(tags, list):
-                raise RegistryError(reference.name, "the Quay answer has no 'tags'",
-                                    transient=False)  # fmt: skip
+                raise RegistryError("the Quay answer has no 'tags'")
             for entry in tags:
                 if isinstance(entry, dict):
                     fetch.add_tag(entry.get("name"), entry.get("manifest_digest"), _changed(entry))

@@ -47,14 +47,18 @@ _VERIFY_PROBLEMS = {
 # What the server's alerts (or a server that is no TLS server) mean, by OpenSSL's reason names.
 _ALERT_PROBLEMS = (
     ("CERTIFICATE_REQUIRED", "the registry asks for a client certificate and none was given"),
-    ("HANDSHAKE_FAILURE", "the registry ended the handshake (does it ask for a client "
-                          "certificate?)"),
-    ("BAD_CERTIFICATE", "the registry refused the client certificate, or asks for one and "
-                        "none was given"),
+    (
+        "HANDSHAKE_FAILURE",
+        "the registry ended the handshake (does it ask for a client certificate?)",
+    ),
+    (
+        "BAD_CERTIFICATE",
+        "the registry refused the client certificate, or asks for one and none was given",
+    ),
     ("UNKNOWN_CA", "the registry does not trust the client certificate's issuer"),
     ("WRONG_VERSION_NUMBER", "the server does not speak TLS on that port (plain HTTP?)"),
     ("RECORD_LAYER_FAILURE", "the server does not speak TLS on that port (plain HTTP?)"),
-)  # fmt: skip
+)
 
 
 class TlsSetupError(TagHistoryError):
@@ -176,8 +180,12 @@ class TlsContexts:
             if entry.cert_file is not None:
                 cert_file, key_file = entry.cert_file, entry.key_file
         if ca_files or cert_file:
-            logger.debug("TLS for %s: roots %s, client certificate %s", host,
-                         [str(path) for path in ca_files], cert_file)  # fmt: skip
+            logger.debug(
+                "TLS for %s: roots %s, client certificate %s",
+                host,
+                [str(path) for path in ca_files],
+                cert_file,
+            )
         return _Material(tuple(ca_files), cert_file, key_file)
 
 

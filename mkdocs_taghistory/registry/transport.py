@@ -70,9 +70,12 @@ class RoutingTransport(httpx.BaseTransport):
                 pool = self._pools.get(key)
                 if pool is None:
                     pool = self._pools[key] = httpx.HTTPTransport(
-                        verify=context, http2=self._http2, limits=self._limits, proxy=proxy,
+                        verify=context,
+                        http2=self._http2,
+                        limits=self._limits,
+                        proxy=proxy,
                         trust_env=False,
-                    )  # fmt: skip
+                    )
         request.extensions = {**request.extensions, "trace": self._trace}
         response = pool.handle_request(request)
         version = response.extensions.get("http_version", b"")

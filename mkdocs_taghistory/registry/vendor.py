@@ -36,11 +36,10 @@ MAX_API_PAGES = MAX_TAGS // 100 + 1
 MAX_API_PAGE_BYTES = 16 * 1024 * 1024
 
 
-def check_tag_count(reference: ImageReference, count: int) -> None:
+def check_tag_count(count: int) -> None:
     """Refuse an image listing more than :data:`MAX_TAGS` tags."""
     if count > MAX_TAGS:
-        raise RegistryError(reference.name, f"more than {MAX_TAGS} tags; not read",
-                            transient=False)  # fmt: skip
+        raise RegistryError(f"more than {MAX_TAGS} tags; not read")
 
 
 @dataclass
@@ -75,8 +74,12 @@ class ImageFetch:
             logger.warning("%s: dropping invalid tag name %r", self.reference.name, tag)
             return
         if not isinstance(digest, str) or not is_digest(digest):
-            logger.warning("%s: dropping tag %s, whose digest %r is not valid",
-                           self.reference.name, tag, digest)  # fmt: skip
+            logger.warning(
+                "%s: dropping tag %s, whose digest %r is not valid",
+                self.reference.name,
+                tag,
+                digest,
+            )
             return
         if tag not in self.digests:
             self.check_room()
@@ -86,7 +89,7 @@ class ImageFetch:
 
     def check_room(self) -> None:
         """Refuse an image with more tags than any table can show (a runaway registry)."""
-        check_tag_count(self.reference, len(self.tags) + 1)
+        check_tag_count(len(self.tags) + 1)
 
 
 class PageTrail:
@@ -106,13 +109,9 @@ class PageTrail:
     def visit(self, url: str) -> None:
         """Record that ``url`` is about to be read; raise if that cannot be right."""
         if url in self._seen:
-            raise RegistryError(self._reference.name,
-                                f"{self._listing} leads back to a page already read",
-                                transient=False)  # fmt: skip
+            raise RegistryError(f"{self._listing} leads back to a page already read")
         if len(self._seen) >= self._max_pages:
-            raise RegistryError(self._reference.name,
-                                f"{self._listing} runs past {self._max_pages} pages",
-                                transient=False)  # fmt: skip
+            raise RegistryError(f"{self._listing} runs past {self._max_pages} pages")
         self._seen.add(url)
 
 
@@ -176,16 +175,19 @@ class Vendor:
         while next_url is not None:
             trail.visit(next_url)
             response, page = self.http.api_json(
-                reference, next_url, listing, max_bytes=MAX_API_PAGE_BYTES, headers=headers,
+                reference,
+                next_url,
+                listing,
+                max_bytes=MAX_API_PAGE_BYTES,
+                headers=headers,
                 fallback_statuses=self.fallback_statuses,
-            )  # fmt: skip
+            )
             yield page
             next_url = next_of(response, page, next_url)
             if next_url is not None and not same_origin(next_url, self.url):
                 raise RegistryError(
-                    reference.name, f"{listing} pointed its next page at another host",
-                    transient=False,
-                )  # fmt: skip
+                    f"{listing} pointed its next page at another host",
+                )
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""

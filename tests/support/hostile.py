@@ -41,9 +41,18 @@ class HostileFront:
     """The misbehaving front; use as a context manager and set :attr:`fault`."""
 
     FAULTS = (
-        "none", "reset", "stall", "trickle", "status", "truncated-json", "portal-page",
-        "portal-redirect", "redirect-loop", "gzip-nested", "gzip-huge",
-    )  # fmt: skip
+        "none",
+        "reset",
+        "stall",
+        "trickle",
+        "status",
+        "truncated-json",
+        "portal-page",
+        "portal-redirect",
+        "redirect-loop",
+        "gzip-nested",
+        "gzip-huge",
+    )
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
@@ -133,8 +142,11 @@ class HostileFront:
                     self._reply(front.status, b'{"errors":[]}', dict(front.headers))
                     return
                 if fault == "truncated-json":
-                    self._reply(200, b'{"name": "acme/gadget", "tags": ["1.0", "1.',
-                                {"Content-Type": "application/json"})  # fmt: skip
+                    self._reply(
+                        200,
+                        b'{"name": "acme/gadget", "tags": ["1.0", "1.',
+                        {"Content-Type": "application/json"},
+                    )
                     return
                 if fault == "portal-page":
                     self._reply(200, LOGIN_PAGE, {"Content-Type": "text/html; charset=utf-8"})
@@ -148,14 +160,20 @@ class HostileFront:
                     return
                 if fault in {"gzip-nested", "gzip-huge"}:
                     encoding = "gzip, gzip" if fault == "gzip-nested" else "gzip"
-                    self._reply(200, front.bomb, {
-                        "Content-Type": "application/json", "Content-Encoding": encoding,
-                    })  # fmt: skip
+                    self._reply(
+                        200,
+                        front.bomb,
+                        {
+                            "Content-Type": "application/json",
+                            "Content-Encoding": encoding,
+                        },
+                    )
                     return
                 upstream = front._client.request(
-                    self.command, self.path,
+                    self.command,
+                    self.path,
                     headers={"Accept": self.headers.get("Accept", "*/*")},
-                )  # fmt: skip
+                )
                 headers = {
                     name: value
                     for name, value in upstream.headers.items()

@@ -80,10 +80,12 @@ class JsonApi:
                 split = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 recorded = Recorded(
-                    self.command, split.path, parse_qs(split.query),
+                    self.command,
+                    split.path,
+                    parse_qs(split.query),
                     {name.lower(): value for name, value in self.headers.items()},
                     self.rfile.read(length) if length else b"",
-                )  # fmt: skip
+                )
                 with api._lock:
                     api.requests.append(recorded)
                 status, document, headers = api.answer(recorded)
@@ -132,30 +134,41 @@ class DockerHubApi(JsonApi):
         number = int(request.query.get("page", ["1"])[0])
         items, more = _page(self.tags, number, size)
         next_url = f"{self.url}{expected}?page={number + 1}&page_size={size}" if more else None
-        return 200, {
-            "count": len(self.tags),
-            "next": next_url,
-            "previous": None,
-            "results": [
-                {
-                    "creator": 7,
-                    "id": index,
-                    "images": [{"architecture": "amd64", "digest": tag.digest, "os": "linux",
-                                "size": 1024, "status": "active"}],
-                    "last_updated": tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                    "last_updater_username": "doi",
-                    "name": tag.name,
-                    "repository": 1,
-                    "full_size": 1024,
-                    "v2": True,
-                    "tag_status": "active",
-                    "media_type": "application/vnd.oci.image.index.v1+json",
-                    "content_type": "image",
-                    "digest": tag.digest,
-                }
-                for index, tag in enumerate(items)
-            ],
-        }, {}  # fmt: skip
+        return (
+            200,
+            {
+                "count": len(self.tags),
+                "next": next_url,
+                "previous": None,
+                "results": [
+                    {
+                        "creator": 7,
+                        "id": index,
+                        "images": [
+                            {
+                                "architecture": "amd64",
+                                "digest": tag.digest,
+                                "os": "linux",
+                                "size": 1024,
+                                "status": "active",
+                            }
+                        ],
+                        "last_updated": tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "last_updater_username": "doi",
+                        "name": tag.name,
+                        "repository": 1,
+                        "full_size": 1024,
+                        "v2": True,
+                        "tag_status": "active",
+                        "media_type": "application/vnd.oci.image.index.v1+json",
+                        "content_type": "image",
+                        "digest": tag.digest,
+                    }
+                    for index, tag in enumerate(items)
+                ],
+            },
+            {},
+        )
 
 
 @dataclass
@@ -171,22 +184,26 @@ class QuayApi(JsonApi):
         size = int(request.query.get("limit", ["50"])[0])
         number = int(request.query.get("page", ["1"])[0])
         items, more = _page(self.tags, number, size)
-        return 200, {
-            "tags": [
-                {
-                    "name": tag.name,
-                    "reversion": False,
-                    "start_ts": int(tag.changed.timestamp()),
-                    "manifest_digest": tag.digest,
-                    "is_manifest_list": True,
-                    "size": None,
-                    "last_modified": format_datetime(tag.changed, usegmt=True),
-                }
-                for tag in items
-            ],
-            "page": number,
-            "has_additional": more,
-        }, {}  # fmt: skip
+        return (
+            200,
+            {
+                "tags": [
+                    {
+                        "name": tag.name,
+                        "reversion": False,
+                        "start_ts": int(tag.changed.timestamp()),
+                        "manifest_digest": tag.digest,
+                        "is_manifest_list": True,
+                        "size": None,
+                        "last_modified": format_datetime(tag.changed, usegmt=True),
+                    }
+                    for tag in items
+                ],
+                "page": number,
+                "has_additional": more,
+            },
+            {},
+        )
 
 
 @dataclass
@@ -210,18 +227,24 @@ class GitHubPackagesApi(JsonApi):
             return 401, {"message": "Bad credentials"}, {}
         versions: dict[str, dict[str, Any]] = {}
         for tag in self.tags:
-            version = versions.setdefault(tag.digest, {
-                "id": len(versions) + 1, "name": tag.digest,
-                "created_at": tag.changed.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "updated_at": tag.changed.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "metadata": {"package_type": "container", "container": {"tags": []}},
-            })  # fmt: skip
+            version = versions.setdefault(
+                tag.digest,
+                {
+                    "id": len(versions) + 1,
+                    "name": tag.digest,
+                    "created_at": tag.changed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "updated_at": tag.changed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "metadata": {"package_type": "container", "container": {"tags": []}},
+                },
+            )
             version["metadata"]["container"]["tags"].append(tag.name)
         for digest in self.untagged:
             versions[digest] = {
-                "id": len(versions) + 1, "name": digest, "updated_at": "2024-01-01T00:00:00Z",
+                "id": len(versions) + 1,
+                "name": digest,
+                "updated_at": "2024-01-01T00:00:00Z",
                 "metadata": {"package_type": "container", "container": {"tags": []}},
-            }  # fmt: skip
+            }
         size = int(request.query.get("per_page", ["30"])[0])
         number = int(request.query.get("page", ["1"])[0])
         if self.forbidden_from_page and number >= self.forbidden_from_page:
