@@ -31,6 +31,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def port_of(image: str) -> int:
+    """The port of an image reference's registry host (``127.0.0.1:PORT/acme/widget``)."""
+    return int(image.split("/", maxsplit=1)[0].rsplit(":", 1)[1])
+
+
 def registry_binary() -> str:
     """The registry's path; an error that says how to install it when it is missing."""
     path = shutil.which(BINARY) or (

@@ -19,9 +19,9 @@ import pytest
 from mkdocs_taghistory.cache import SnapshotCache, snapshot_from_json, snapshot_to_json
 from mkdocs_taghistory.history import TagSnapshot, TagState
 from mkdocs_taghistory.timestamps import utc_now
-from tests.conftest import GADGET, SeededRegistry
+from tests.support.fixtures import GADGET, SeededRegistry
 from tests.support.front import RegistryFront
-from tests.support.registry_server import RegistryServer, free_port
+from tests.support.registry_server import RegistryServer, free_port, port_of
 from tests.support.seeding import seed_image
 from tests.support.site import Build, mkdocs_build, table_rows, write_site
 
@@ -65,7 +65,7 @@ def test_fresh_cache_is_used_without_any_request(
     seeded_registry: SeededRegistry, tmp_path: Path
 ) -> None:
     config, image = fill_cache(seeded_registry, tmp_path)
-    port = int(image.split("/")[0].rsplit(":", 1)[1])
+    port = port_of(image)
     with RegistryFront(seeded_registry.server.url, port=port) as front:
         build = mkdocs_build(config, "--strict")
         assert sum(front.requests.values()) == 0
@@ -79,7 +79,7 @@ def test_stale_cache_is_fetched_again_and_rewritten(
     config, image = fill_cache(seeded_registry, tmp_path)
     age_cache(tmp_path, timedelta(hours=2))
     before = {path: path.read_text() for path in (tmp_path / "cache").glob("*.json")}
-    port = int(image.split("/")[0].rsplit(":", 1)[1])
+    port = port_of(image)
     with RegistryFront(seeded_registry.server.url, port=port) as front:
         build = mkdocs_build(config, "--strict")
         assert front.requests[f"GET /v2/{GADGET}/tags/list"] == 1
@@ -114,7 +114,7 @@ def test_offline_uses_the_cache_of_any_age_with_a_note_only_when_stale(
     config, image = fill_cache(seeded_registry, tmp_path)
     if aged:
         age_cache(tmp_path, timedelta(days=400))
-    port = int(image.split("/")[0].rsplit(":", 1)[1])
+    port = port_of(image)
     with RegistryFront(seeded_registry.server.url, port=port) as front:
         build = mkdocs_build(config, "--strict", env={"TAGHISTORY_OFFLINE": "1"})
         assert sum(front.requests.values()) == 0
@@ -152,7 +152,7 @@ def test_damaged_cache_file_is_one_warning_then_replaced(
     else:
         path.unlink()
         path.mkdir()
-    port = int(image.split("/")[0].rsplit(":", 1)[1])
+    port = port_of(image)
     with RegistryFront(seeded_registry.server.url, port=port):
         build = mkdocs_build(config)
     assert build.returncode == 0, build.output

@@ -9,7 +9,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference, parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from tests.conftest import GADGET, WIDGET, SeededRegistry
+from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage

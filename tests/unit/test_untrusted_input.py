@@ -38,7 +38,7 @@ from mkdocs_taghistory.registry.auth import parse_bearer_challenge
 from mkdocs_taghistory.registry.http import ClientSettings, RegistryHttp
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date, parse_timestamp
-from tests.support.site import mkdocs_build, write_site
+from tests.support.site import write_site
 
 DIGEST_A, DIGEST_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 FETCHED = datetime(2024, 3, 22, 12, tzinfo=timezone.utc)
@@ -225,22 +225,6 @@ def test_a_scheme_in_a_registry_is_named_as_the_problem() -> None:
 def test_an_upper_case_realm_scheme_is_a_realm_all_the_same() -> None:
     challenge = parse_bearer_challenge('Bearer realm="HTTPS://auth.example/token",service="s"')
     assert challenge is not None and challenge.realm == "https://auth.example/token"
-
-
-def test_a_catastrophic_include_ends_the_build_at_page_and_line(tmp_path: Path) -> None:
-    image = "registry.example/acme/widget"
-    tags = {"a" * 40: TagState(DIGEST_A, FETCHED), "latest": TagState(DIGEST_B, FETCHED)}
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / cache_file_name(image)).write_text(
-        snapshot_to_json(snapshot(tags=tags, digest_created={}))
-    )
-    page = f'# Widget\n\n<< tag_history "{image}" include="(a|aa)+\\1c" >>\n'
-    config = write_site(tmp_path, {"w.md": page}, {"cache_dir": "cache", "offline": True})
-    build = mkdocs_build(config)
-    assert build.returncode != 0
-    assert "Traceback" not in build.output
-    (line,) = [line for line in build.output.splitlines() if "w.md:3" in line]
-    assert "took more than" in line
 
 
 # --- the terminal -------------------------------------------------------------------------

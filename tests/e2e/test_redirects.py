@@ -12,7 +12,7 @@ from mkdocs_taghistory.registry.client import RegistryClient
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from mkdocs_taghistory.registry.http import ClientSettings
 from mkdocs_taghistory.registry.tls import HostTls, TlsSettings
-from tests.conftest import GADGET, PASSWORD, USER, SeededRegistry
+from tests.support.fixtures import GADGET, PASSWORD, USER, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.tls import CertificateAuthority
 

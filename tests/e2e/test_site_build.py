@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.conftest import WIDGET, SeededRegistry
+from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.registry_server import RegistryServer
 from tests.support.seeding import seed_image
 from tests.support.site import mkdocs_build, table_rows, write_site

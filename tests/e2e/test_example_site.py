@@ -17,10 +17,10 @@ from bs4 import BeautifulSoup
 
 from tests.support.site import Build, mkdocs_build, table_rows
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "example_site"
 # ../shared/seed/rust-tags-history.md, the page this product replaces, kept beside the tests.
-SEED = Path(__file__).parent / "data" / "rust-tags-history.md"
+SEED = Path(__file__).resolve().parents[1] / "data" / "rust-tags-history.md"
 _SEED_ROW = re.compile(
     r"^\|\s*(?P<tags>(?:`[^`]+`\s*)+)\|\s*(?P<day>[^|]+?)\s*\|\s*`(?P<digest>sha256:[a-f0-9]{64})`"
 )

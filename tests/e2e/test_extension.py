@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory import TagHistoryError, TagHistoryExtension
-from tests.conftest import SeededRegistry
+from tests.support.fixtures import SeededRegistry
 from tests.support.site import table_rows
 
 
@@ -62,7 +62,7 @@ def test_dates_are_written_in_the_configured_time_zone_and_titled_in_utc(tmp_pat
     # The example cache holds times in UTC; the newest private rust row (00:20 UTC on the
     # 22nd) is still the afternoon of the 21st in Honolulu, and so its date says.
     cache = (
-        Path(__file__).resolve().parents[1] / "example_site" / ".cache" / "plugin" / "taghistory"
+        Path(__file__).resolve().parents[2] / "example_site" / ".cache" / "plugin" / "taghistory"
     )
     text = '<< tag_history "cgr.dev/chainguard-private/rust" limit=1 date_format="%B %O %H:%M" >>'
     html = markdown.markdown(

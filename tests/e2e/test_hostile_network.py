@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from mkdocs_taghistory.cache import cache_file_name, snapshot_from_json, snapshot_to_json
-from tests.conftest import GADGET, SeededRegistry
+from tests.support.fixtures import GADGET, SeededRegistry
 from tests.support.hostile import HostileFront, gzip_bomb
 from tests.support.registry_server import free_port
 from tests.support.site import Build, mkdocs_build, table_rows, write_site
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = {"cache_dir": "cache", "ttl": 0, "retries": 1, "timeout": 1, "certs_dirs": []}
 GIB = 1024**3
 

@@ -14,7 +14,7 @@ from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.answers import retry_after_seconds
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
 from mkdocs_taghistory.registry.http import RegistryHttp
-from tests.conftest import GADGET, WIDGET, SeededRegistry
+from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import free_port
 from tests.support.site import Build, mkdocs_build, table_rows, write_site

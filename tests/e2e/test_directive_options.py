@@ -3,15 +3,21 @@ and every bad value, as a build error with its page and line."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
+from mkdocs_taghistory.cache import cache_file_name, snapshot_to_json
 from mkdocs_taghistory.cli import main
-from tests.conftest import WIDGET, SeededRegistry
+from mkdocs_taghistory.history import TagSnapshot, TagState
+from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.site import Build, mkdocs_build, write_site
+
+FETCHED = datetime(2024, 3, 22, 12, tzinfo=timezone.utc)
+DIGEST_A, DIGEST_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 
 
 def tables(soup: BeautifulSoup) -> list[tuple[list[str], list[list[str]]]]:
@@ -174,3 +180,19 @@ def test_a_section_whose_registry_lacks_the_image_builds_offline_and_refreshes(
     public, private = build.page("g").select("div.taghistory")
     assert len(public.select("tbody tr")) == 3
     assert "no versions of this image available in the Private" in private.get_text()
+
+
+def test_a_catastrophic_include_ends_the_build_at_page_and_line(tmp_path: Path) -> None:
+    image = "registry.example/acme/widget"
+    tags = {"a" * 40: TagState(DIGEST_A, FETCHED), "latest": TagState(DIGEST_B, FETCHED)}
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / cache_file_name(image)).write_text(
+        snapshot_to_json(TagSnapshot(image=image, fetched_at=FETCHED, tags=tags, digest_created={}))
+    )
+    page = f'# Widget\n\n<< tag_history "{image}" include="(a|aa)+\\1c" >>\n'
+    config = write_site(tmp_path, {"w.md": page}, {"cache_dir": "cache", "offline": True})
+    build = mkdocs_build(config)
+    assert build.returncode != 0
+    assert "Traceback" not in build.output
+    (line,) = [line for line in build.output.splitlines() if "w.md:3" in line]
+    assert "took more than" in line

@@ -22,7 +22,7 @@ from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.http import ClientSettings
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings
-from tests.conftest import WIDGET
+from tests.support.fixtures import WIDGET
 from tests.support.registry_server import RegistryServer
 from tests.support.seeding import OCI_INDEX, Pusher, seed_image
 from tests.support.site import mkdocs_build, table_rows, write_site

@@ -12,7 +12,7 @@ from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from tests.conftest import WIDGET, SeededRegistry
+from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.seeding import sha256
 from tests.support.vendor_apis import DockerHubApi, GitHubPackagesApi, QuayApi, VendorTag

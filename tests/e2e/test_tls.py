@@ -21,7 +21,7 @@ from mkdocs_taghistory.registry.client import RegistryClient
 from mkdocs_taghistory.registry.http import ClientSettings
 from mkdocs_taghistory.registry.tls import HostTls, TlsSettings
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
-from tests.conftest import WIDGET, SeededRegistry
+from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage, seed_image
 from tests.support.site import mkdocs_build, table_rows, write_site

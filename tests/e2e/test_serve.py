@@ -7,7 +7,7 @@ from pathlib import Path
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from tests.conftest import GADGET, SeededRegistry
+from tests.support.fixtures import GADGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.site import write_site
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from mkdocs_taghistory.cache import snapshot_from_json
 from mkdocs_taghistory.cli import main
-from tests.conftest import GADGET, WIDGET, SeededRegistry
+from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.registry_server import free_port
 from tests.support.site import mkdocs_build, write_site
 
