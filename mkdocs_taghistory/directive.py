@@ -28,9 +28,16 @@ _FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _BACKTICKS = re.compile(r"`+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
-_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+# The first line of a block whose content is indented four spaces under it: a list item,
+# an admonition (!!!), a collapsible block (???, pymdownx.details), a content tab (===,
+# pymdownx.tabbed), a footnote's definition.
+_CONTAINER_OPEN = re.compile(
+    r"^ {0,3}(?:[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|(?:!!!|\?\?\?\+?)[ \t]+\S"
+    r"|===\+?!?[ \t]+\S|\[\^[^\]]+\]:)"
+)
+# A blockquote's marker, which every line of the quote carries (bar lazy continuations).
+_QUOTE_MARKER = re.compile(r"^ {0,3}> ?")
 # Python-Markdown nests list content four spaces deep.
-_LIST_INDENT = "    "
 _OPTION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_VALUE = re.compile(r"[^\s\"=]+")
 
@@ -43,8 +50,8 @@ class Directive:
         image: the image reference as written, not yet resolved against a registry.
         options: ``key=value`` options in the order written.
         line: 1-based line number in the scanned text.
-        indent: the list indentation the line carries, which its replacement must keep to stay
-            inside the list item.
+        indent: the container prefix the line carries (a list item's or an admonition's
+            indentation, a blockquote's ``>``), which its replacement keeps to stay inside.
     """
 
     image: str
@@ -153,12 +160,19 @@ def _blank(chars: list[str], start: int, end: int) -> None:
 
 
 def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
-    """The index of the line that closes the fence opened at ``start``, if any."""
+    """The index of the line that closes the fence opened at ``start``, if any.
+
+    Container prefixes (indentation, ``>`` markers) are looked past, as a fence inside an
+    admonition or a blockquote is closed inside it.
+    """
     for index in range(start + 1, len(lines)):
-        stripped = lines[index].strip()
+        stripped = _CONTAINER_PREFIX.sub("", lines[index]).strip()
         if stripped.startswith(fence) and stripped.rstrip(fence[0]) == "":
             return index
     return None
+
+
+_CONTAINER_PREFIX = re.compile(r"^[ \t>]*")
 
 
 @dataclass(frozen=True)
@@ -169,30 +183,34 @@ class _ProseLine:
 
 
 def _prose_lines(lines: list[str]) -> Iterator[_ProseLine]:
-    """Yield each line outside code and HTML comments, list indentation taken off.
+    """Yield each line outside code and HTML comments, with its container prefix taken off.
 
-    Follows Python-Markdown, which renders the pages: a fence without a closing fence is text,
-    and inside a list item a line indented four spaces is the item's text, not code.
+    Follows Python-Markdown and pymdown-extensions, which render the pages. A block container
+    (list item, admonition, details, content tab, footnote) holds the lines indented four
+    spaces under its first line, nested to any depth; a blockquote holds the lines that carry
+    its ``>``. What is left of a line once those prefixes are off is read as a line at the top
+    of a page is: a fence without a closing fence is text, and a line indented four more
+    spaces after a blank line is code.
     """
     skip_to = -1
     previous_blank = True
     in_indented_code = False
-    in_list = False
+    depth = 0  # block containers open, each wanting four spaces (or a tab) more
     for index, line in enumerate(lines):
         if index <= skip_to:
             continue
         blank = not line.strip()
-        indent = ""
-        if in_list and line.startswith((_LIST_INDENT, "\t")):
-            indent = "\t" if line.startswith("\t") else _LIST_INDENT
-            text = line[len(indent) :]
-        else:
-            text = line
-            if _LIST_ITEM.match(line):
-                in_list = True
-            elif not blank and previous_blank:
-                in_list = False  # a paragraph after a blank line, flush left, ends the list
-        opening = _FENCE_OPEN.match(line)
+        prefix, text, level = "", line, 0
+        while level < depth and text.startswith(("    ", "\t")):
+            width = 1 if text.startswith("\t") else 4
+            prefix, text, level = prefix + text[:width], text[width:], level + 1
+        if not blank and level < depth and previous_blank:
+            depth = level  # flush with an outer level after a blank line: the inner ones end
+        while quote := _QUOTE_MARKER.match(text):
+            prefix, text = prefix + quote.group(), text[quote.end() :]
+        if not blank and _CONTAINER_OPEN.match(text) and not text.startswith(("    ", "\t")):
+            depth = level + 1
+        opening = _FENCE_OPEN.match(text)
         if opening and not (opening.group("fence")[0] == "`" and "`" in opening.group("info")):
             closing = _closing_fence(lines, index, opening.group("fence"))
             if closing is not None:
@@ -214,7 +232,7 @@ def _prose_lines(lines: list[str]) -> Iterator[_ProseLine]:
             in_indented_code = False
         previous_blank = blank
         if not in_indented_code:
-            yield _ProseLine(index, text, indent)
+            yield _ProseLine(index, text, prefix)
 
 
 def _placement_problem(line: str) -> str:

@@ -122,11 +122,28 @@ class TagHistoryPreprocessor(Preprocessor):
                     )
                     raise extension.error_type(str(located)) from None
                 block += [self.md.htmlStash.store(html), ""]
-            index = item.directive.line - 1
-            # Inside a list item every line keeps the item's indentation.
-            indent = item.directive.indent
-            output[index : index + 1] = ["", *(indent + line if line else "" for line in block)]
+            output[item.directive.line - 1 : item.directive.line] = _in_place(
+                block, item.directive.indent, output, item.directive.line - 1
+            )
         return output
+
+
+def _in_place(block: list[str], prefix: str, lines: list[str], index: int) -> list[str]:
+    """``block`` as it replaces line ``index`` of ``lines``: a block of its own, in place.
+
+    Inside a container (list item, admonition, tab, footnote, blockquote) every line keeps
+    the container's prefix, blank ones too in a blockquote (``> `` becomes ``>``). Blank lines
+    set it apart from its neighbours, but never two in a row: two end a footnote.
+    """
+    blank = prefix.rstrip()
+    placed = [prefix + line if line else blank for line in block]
+    while placed and placed[-1] == blank:
+        placed.pop()
+    if index > 0 and lines[index - 1].strip(" \t>"):
+        placed.insert(0, blank)
+    if index + 1 < len(lines) and lines[index + 1].strip(" \t>"):
+        placed.append(blank)
+    return placed
 
 
 class TagHistoryExtension(Extension):
