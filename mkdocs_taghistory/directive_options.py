@@ -135,6 +135,9 @@ OPTION_NAMES = (
 )
 
 
+_IGNORED_WITH_TAG = ("columns", "sort", "limit", "max_age", "include", "exclude")
+
+
 def parse_options(options: Mapping[str, str]) -> TableOptions:
     """Check a directive's options and turn them into :class:`TableOptions`.
 
@@ -146,6 +149,13 @@ def parse_options(options: Mapping[str, str]) -> TableOptions:
             close = difflib.get_close_matches(key, OPTION_NAMES, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise OptionError(f"unknown option {key!r}{hint}")
+    ignored = [key for key in _IGNORED_WITH_TAG if key in options]
+    if "tag" in options and ignored:
+        # A tag's history is one fixed table; silently ignoring these would mislead.
+        raise OptionError(
+            f"{', '.join(ignored)} cannot be used with tag= (a tag's history "
+            "always lists each digest the tag was seen on, newest first)"
+        )
     get = options.get
     return TableOptions(
         limit=_positive("limit", options["limit"]) if "limit" in options else None,

@@ -7,6 +7,7 @@ adding configuration, the cache location and one fetch for the whole site.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from mkdocs_taghistory.settings import (
     settings_from_options,
 )
 from mkdocs_taghistory.site import plan_site
+
+logger = logging.getLogger(__name__)
 
 OPTION_HELP = {option.name: option.help for option in SITE_OPTIONS}
 """One line of help per option, as Python-Markdown lists an extension's options."""
@@ -105,6 +108,9 @@ class TagHistoryPreprocessor(Preprocessor):
             located = error.on_page(extension.page, extension.line_note)
             raise extension.error_type(str(located)) from None
         placed = [placement.placed for placement in plan.placements]
+        if extension.report_doubts:
+            for doubt in plan.doubts(results):
+                logger.warning("%s", doubt)
         output = list(lines)
         # From the bottom up, so that replacing one line by several keeps earlier indices valid.
         for item in reversed(placed):
@@ -166,6 +172,9 @@ class TagHistoryExtension(Extension):
         self._service = service
         self.page = "<markdown>"
         """How error messages name the text being converted; the MkDocs plugin sets it."""
+        self.report_doubts = True
+        """Warn of directives that show what their author likely did not mean; the MkDocs
+        plugin turns this off, as it warns from its own scan of the files, with true lines."""
         self.line_note = ""
         """Said after the line number: the plugin notes that lines count in expanded text."""
         self.error_type: Callable[[str], Exception] = TagHistoryError

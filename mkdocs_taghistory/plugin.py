@@ -6,6 +6,7 @@ It delegates all real work: scanning to :mod:`directive`, fetching and caching t
 
 from __future__ import annotations
 
+import difflib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from mkdocs_taghistory.config import TagHistoryConfig
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.extension import TagHistoryExtension
 from mkdocs_taghistory.service import TagHistoryService
-from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
+from mkdocs_taghistory.settings import DEFAULT_OPTIONS, ConfigurationError, settings_from_options
 from mkdocs_taghistory.site import page_label, plan_site
 
 log = get_plugin_logger("taghistory")
@@ -59,6 +60,19 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         self._service_options: dict[str, Any] | None = None
         self._config_dir = Path.cwd()
 
+    def load_config(
+        self, options: dict[str, Any], config_file_path: str | None = None
+    ) -> tuple[Any, Any]:
+        """Load the options as MkDocs does, naming the closest option for one it does not know
+        (MkDocs warns "Unrecognised configuration name"; ``--strict`` fails on it)."""
+        errors, warnings = super().load_config(options, config_file_path)
+        hinted = []
+        for key, warning in warnings:
+            close = difflib.get_close_matches(key, list(DEFAULT_OPTIONS), n=1, cutoff=0.7)
+            hint = f"; did you mean '{close[0]}'?" if key not in DEFAULT_OPTIONS and close else ""
+            hinted.append((key, f"{warning}{hint}"))
+        return errors, hinted
+
     # Defining on_startup tells MkDocs to keep this object for the whole of `mkdocs serve`, so
     # results stay in memory across rebuilds and an edited page refetches nothing fresh.
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -83,6 +97,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         core_logger.setLevel(logging.DEBUG)
         self.extension = TagHistoryExtension(service=self.service)
         self.extension.error_type = PluginError
+        self.extension.report_doubts = False
         # Directives in the files were checked with their true lines in on_files; any the
         # extension still finds wrong came from another extension or plugin (an include).
         self.extension.line_note = " (a line of the page as other extensions expanded it)"
@@ -99,7 +114,10 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         try:
             plan = plan_site(pages, service.settings)
             if plan.placements:
-                plan.check(service.resolve(plan.references))
+                results = service.resolve(plan.references)
+                plan.check(results)
+                for doubt in plan.doubts(results):
+                    log.warning("%s", doubt)
         except DirectiveError as error:
             raise PluginError(str(error)) from None
         return files

@@ -7,6 +7,7 @@ Everything that came from a registry is escaped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
@@ -27,6 +28,10 @@ DEFAULT_DATE_FORMAT = "%B %O"
 """The seed pages' style, "March 18th": strftime codes, plus ``%O`` for an ordinal day."""
 
 _SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
+# strftime's codes (C89, POSIX and the glibc ones people use, such as %e and %-d), and %O;
+# anything else (%Q) strftime prints as it is, which no reader wants in a date.
+_STRFTIME_CODES = frozenset("aAbBcCdDeFgGhHIjklmMnpPrRsStTuUVwWxXyYzZO+")
+_CODE = re.compile(r"%[-_0^#]?(?P<letter>.?)")
 
 
 class DateFormatError(ValueError):
@@ -77,6 +82,12 @@ def check_date_format(date_format: str) -> str:
     Raises:
         DateFormatError: when it does not.
     """
+    for code in _CODE.finditer(date_format.replace("%%", "")):
+        if code.group("letter") not in _STRFTIME_CODES:
+            raise DateFormatError(
+                f"date format {date_format!r}: {code.group()} is not a date code "
+                "(strftime's codes, plus %O for the ordinal day)"
+            )
     try:
         sample = format_date(_SAMPLE_DATE, date_format)
     except ValueError as error:

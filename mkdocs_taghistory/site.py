@@ -84,6 +84,37 @@ class SitePlan:
                         placement.page,
                     )
 
+    def doubts(self, results: Mapping[ImageReference, ImageResult]) -> list[DirectiveError]:
+        """Directives that show what their author most likely did not mean, located.
+
+        Warnings, not errors (a page can be right and still show them), but warnings fail
+        ``mkdocs build --strict``: an image none of the registry sections has (a typo, as
+        ``"widgit"``, would show "no versions" in every section), a tag's history for a tag
+        never seen.
+        """
+        found = []
+        for placement in self.placements:
+            placed, line = placement.placed, placement.placed.directive.line
+            targets = placed.targets
+            sectioned = all(target.section is not None for target in targets)
+            if sectioned and all(results[target.reference].not_found for target in targets):
+                names = ", ".join(target.reference.name for target in targets)
+                found.append(
+                    DirectiveError(
+                        line,
+                        f"none of the registries sections has {placed.directive.image!r} "
+                        f"({names}); is the name right?",
+                        placement.page,
+                    )
+                )
+            tag = placed.options.tag
+            for target in targets:
+                snapshot = results[target.reference].snapshot
+                if tag is not None and snapshot is not None and tag not in snapshot.ledger:
+                    reason = f"tag {tag!r} of {target.reference.name} has never been seen"
+                    found.append(DirectiveError(line, reason, placement.page))
+        return found
+
 
 def plan_site(pages: Iterable[tuple[str, str]], settings: Settings) -> SitePlan:
     """The plan of a site from its pages, given as ``(label, text)``.

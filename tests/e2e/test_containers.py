@@ -89,11 +89,11 @@ def build(tmp_path: Path, page: str, *extra: str) -> Build:
 
 def containing(table: Tag) -> list[str]:
     """The classes of the containers a table stands in, innermost first."""
-    found = []
+    found: list[str] = []
     for parent in table.parents:
         if not isinstance(parent, Tag):
             continue
-        classes = parent.get("class") or []
+        classes: list[str] = list(parent.get("class") or [])
         for name in ("admonition", "tabbed-block", "footnote"):
             if name in classes:
                 found.append(name)
@@ -132,3 +132,29 @@ def test_a_mistake_inside_a_container_is_named_at_its_true_line(tmp_path: Path) 
     result = build(tmp_path, page)
     assert result.returncode != 0
     assert "docs/page.md:7: unknown option 'limt'; did you mean 'limit'?" in result.output
+
+
+def test_a_tag_history_of_a_tag_never_seen_fails_strict_at_its_line(tmp_path: Path) -> None:
+    page = f'# Page\n\n<< tag_history "{IMAGE}" tag=lastest >>\n'
+    result = build(tmp_path, page, "--strict")
+    assert result.returncode != 0
+    assert f"docs/page.md:3: tag 'lastest' of {IMAGE} has never been seen" in result.output
+
+
+def test_an_image_no_registries_section_has_fails_strict_at_its_line(tmp_path: Path) -> None:
+    # Two sections, and the cache knows that neither registry has "widgit".
+    sections = [
+        {"title": "Public", "registry": "registry.example/acme"},
+        {"title": "Private", "registry": "registry.example/private"},
+    ]
+    (tmp_path / "cache").mkdir()
+    for registry in ("registry.example/acme", "registry.example/private"):
+        image = f"{registry}/widgit"
+        missing = TagSnapshot(image=image, fetched_at=FETCHED, tags={}, digest_created={},
+                              missing=True)  # fmt: skip
+        (tmp_path / "cache" / cache_file_name(image)).write_text(snapshot_to_json(missing))
+    options = {"cache_dir": "cache", "offline": True, "ttl": "1w", "registries": sections}
+    config = write_site(tmp_path, {"page.md": '# Page\n\n<< tag_history "widgit" >>\n'}, options)
+    result = mkdocs_build(config, "--strict")
+    assert result.returncode != 0
+    assert "docs/page.md:3: none of the registries sections has 'widgit'" in result.output

@@ -114,3 +114,11 @@ def test_readme_lists_every_site_option_with_its_default() -> None:
             or option.default in ([], {})
         ):
             assert rows[option.name] == f"`{option.default}`", option.name
+
+
+def test_a_misspelt_plugin_option_fails_strict_with_a_did_you_mean(tmp_path: Path) -> None:
+    build = mkdocs_build(
+        write_site(tmp_path, {"index.md": "# Home\n"}, {"concurency": 4}), "--strict"
+    )
+    assert build.returncode != 0
+    assert "concurency" in build.output and "did you mean 'concurrency'?" in build.output

@@ -152,3 +152,23 @@ def test_registry_option_with_a_full_reference_is_a_conflict() -> None:
 def test_odd_option_values_are_option_errors_not_crashes(options: str, problem: str) -> None:
     with pytest.raises(DirectiveError, match=problem):
         read_directives(f'<< tag_history "rust" {options} >>', "cgr.dev/chainguard")
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ("tag=latest columns=tags", "columns cannot be used with tag="),
+        ("tag=latest sort=oldest limit=2", "sort, limit cannot be used with tag="),
+        ('date_format="%B %Q"', "%Q is not a date code"),
+    ],
+)
+def test_options_that_would_be_ignored_or_printed_literally_are_errors(
+    options: str, problem: str
+) -> None:
+    with pytest.raises(DirectiveError, match=problem):
+        read_directives(f'<< tag_history "rust" {options} >>', "cgr.dev/chainguard")
+
+
+def test_glibc_date_codes_are_date_codes() -> None:
+    (placed,) = read_directives('<< tag_history "rust" date_format="%-d %b %Y" >>', "cgr.dev/x")
+    assert placed.options.date_format == "%-d %b %Y"
