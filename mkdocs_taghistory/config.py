@@ -33,6 +33,7 @@ def config_option(option: SiteOption) -> BaseConfigOption[Any]:
             "list": list,
             "mapping": dict,
             "duration": (int, str),
+            "note": (bool, str),
         }[option.kind]
         made = opt.Type(types, default=default)
     return made

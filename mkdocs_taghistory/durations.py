@@ -39,6 +39,16 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def in_words(duration: timedelta) -> str:
+    """A duration as a page says it: ``30 days``, ``2 weeks``, ``6 hours``, ``1 minute``."""
+    seconds = int(duration.total_seconds())
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
 def format_age(age: timedelta) -> str:
     """An age in its largest whole unit: ``3d``, ``5h``, ``12m``, ``40s``."""
     seconds = max(0, int(age.total_seconds()))

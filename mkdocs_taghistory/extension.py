@@ -17,10 +17,11 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
 from mkdocs_taghistory.directive import PlacedDirective, Target
+from mkdocs_taghistory.durations import in_words
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
 from mkdocs_taghistory.patterns import PatternTooSlowError
-from mkdocs_taghistory.render import render_table, render_tag_history, section_lines
+from mkdocs_taghistory.render import AsOf, render_table, render_tag_history, section_lines
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import (
     DEFAULT_OPTIONS,
@@ -49,13 +50,14 @@ def table_html(
     options = placed.options
     name = target.reference.name
     date_format = options.date_format or settings.date_format
+    as_of = _as_of(settings, result)
     if options.tag is not None:
         ledger = result.snapshot.ledger if result.snapshot is not None else {}
         return render_tag_history(
             name,
             options.tag,
             ledger.get(options.tag, ()),
-            as_of=result.as_of,
+            as_of=as_of,
             date_format=date_format,
             zone=settings.zone,
         )
@@ -74,15 +76,31 @@ def table_html(
         if target.section is not None
         else None
     )
+    hidden = None
+    if result.snapshot is not None and result.snapshot.tags and not rows:
+        hidden = (
+            f"No tag changed in the last {in_words(options.max_age)}."
+            if options.max_age is not None
+            else "No tag matches this table's filters."
+        )
     return render_table(
         name,
         rows,
-        as_of=result.as_of,
+        as_of=as_of,
         columns=options.columns,
         date_format=date_format,
         zone=settings.zone,
         empty=empty,
+        hidden=hidden,
     )
+
+
+def _as_of(settings: Settings, result: ImageResult) -> AsOf | None:
+    """The note under a table from an earlier fetch, as the ``as_of_note`` option has it."""
+    if result.as_of is None or settings.as_of_note is False:
+        return None
+    wording = settings.as_of_note if isinstance(settings.as_of_note, str) else None
+    return AsOf(result.as_of, offline=result.offline, wording=wording)
 
 
 class TagHistoryPreprocessor(Preprocessor):

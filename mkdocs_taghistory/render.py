@@ -141,11 +141,12 @@ def render_table(
     image: str,
     groups: Sequence[DigestGroup],
     *,
-    as_of: datetime | None = None,
+    as_of: AsOf | None = None,
     columns: Sequence[str] = DEFAULT_COLUMNS,
     date_format: str = DEFAULT_DATE_FORMAT,
     zone: tzinfo = timezone.utc,
     empty: str | None = None,
+    hidden: str | None = None,
 ) -> str:
     """The HTML for one image's tag table.
 
@@ -157,16 +158,23 @@ def render_table(
         columns: which columns, in order (see :data:`COLUMNS`).
         date_format: how "Last Changed" is written.
         zone: the time zone the dates are written in; tooltips always show UTC.
-        empty: the sentence shown instead of an empty table (escaped here).
+        empty: the sentence shown instead of a table of an image with no tags (escaped here).
+        hidden: the sentence shown when the image has tags but the directive's filters hide
+            every row (escaped here), as "No tag changed in the last 30 days".
     """
     if not groups:
-        sentence = escape(empty) if empty else f"There are no tags of <code>{escape(image)}</code>."
-        return _block(image, f"<p>{sentence}</p>", as_of)
+        if hidden:
+            sentence = escape(hidden)
+        else:
+            sentence = (
+                escape(empty) if empty else f"There are no tags of <code>{escape(image)}</code>."
+            )
+        return _block(image, f"<p>{sentence}</p>", as_of, zone)
     rows = [
         [_html(cell(column, group, image, date_format, zone)) for column in columns]
         for group in groups
     ]
-    return _block(image, _table([COLUMNS[column] for column in columns], rows), as_of)
+    return _block(image, _table([COLUMNS[column] for column in columns], rows), as_of, zone)
 
 
 def render_tag_history(
@@ -174,14 +182,14 @@ def render_tag_history(
     tag: str,
     sightings: Sequence[Sighting],
     *,
-    as_of: datetime | None = None,
+    as_of: AsOf | None = None,
     date_format: str = DEFAULT_DATE_FORMAT,
     zone: tzinfo = timezone.utc,
 ) -> str:
     """The HTML for one tag's history: each digest it was seen on, newest first."""
     if not sightings:
         sentence = f"No history of tag {tag} of {image} has been recorded yet."
-        return _block(image, f"<p>{escape(sentence)}</p>", as_of)
+        return _block(image, f"<p>{escape(sentence)}</p>", as_of, zone)
     rows = [
         [
             f"<code>{escape(sighting.digest)}</code>",
@@ -192,8 +200,9 @@ def render_tag_history(
         ]
         for sighting in reversed(sightings)
     ]
-    headings = [f"Digest of <code>{escape(tag)}</code>", "First Seen"]
-    return _block(image, _table(headings, rows), as_of)
+    # When this site first saw the tag there, which is not when it was pushed.
+    headings = [f"Digest of <code>{escape(tag)}</code>", "First Seen by This Site"]
+    return _block(image, _table(headings, rows), as_of, zone)
 
 
 def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -205,16 +214,38 @@ def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table>\n<thead>\n<tr>\n{head}\n</tr>\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
-def _block(image: str, content: str, as_of: datetime | None) -> str:
-    """The wrapper every table is in, with the "as of" note of a table from an old fetch."""
+@dataclass(frozen=True)
+class AsOf:
+    """Why a table shows an earlier fetch, and from when: the page says so under it.
+
+    Attributes:
+        moment: when that fetch was made.
+        offline: the build did not ask (offline by choice), rather than failed to reach.
+        wording: the site's own sentence (``{date}`` is filled in), or None for ours.
+    """
+
+    moment: datetime
+    offline: bool = False
+    wording: str | None = None
+
+    def note(self, zone: tzinfo) -> str:
+        """The note's HTML: a true sentence, its date a ``<time>`` with the UTC time."""
+        local = self.moment.astimezone(zone)
+        date = time_element(self.moment, format_date(local, "%B %O, %Y"))
+        if self.wording is not None:
+            sentence = escape(self.wording).replace("{date}", date)
+        elif self.offline:
+            sentence = f"Tags as of {date}."
+        else:
+            sentence = f"The registry could not be reached; tags as of {date}."
+        return f'<p class="taghistory-as-of"><em>{sentence}</em></p>'
+
+
+def _block(image: str, content: str, as_of: AsOf | None, zone: tzinfo = timezone.utc) -> str:
+    """The wrapper every table is in, with the note of a table from an earlier fetch."""
     parts = [f'<div class="taghistory" data-image="{escape(image)}">', content]
     if as_of is not None:
-        stamp = as_of.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        parts.append(
-            '<p class="taghistory-as-of"><em>As of '
-            f"{time_element(as_of, stamp)}: the registry could not be asked when this page was "
-            "built, so these tags are from the last successful fetch.</em></p>"
-        )
+        parts.append(as_of.note(zone))
     parts.append("</div>")
     return "\n".join(parts)
 

@@ -35,12 +35,15 @@ class ImageResult:
             of that earlier fetch, which the page states under the table.
         problem: why there is no fresh snapshot (or no snapshot at all).
         not_found: the registry has no such repository (a section shows that as empty).
+        offline: the snapshot is from the cache because the build is offline, not because
+            the registry failed: the page must not claim a failure.
     """
 
     snapshot: TagSnapshot | None
     as_of: datetime | None = None
     problem: str | None = None
     not_found: bool = False
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ class TagHistoryService:
             format_timestamp(cached.fetched_at),
         )
         # Only stale copies come here (fresh ones were served above): say how old they are.
-        return _from_cache(cached, as_of=cached.fetched_at, problem="offline build")
+        return _from_cache(cached, as_of=cached.fetched_at, problem="offline build", offline=True)
 
     def _settle(
         self,
@@ -255,7 +258,11 @@ class TagHistoryService:
 
 
 def _from_cache(
-    snapshot: TagSnapshot, *, as_of: datetime | None, problem: str | None = None
+    snapshot: TagSnapshot,
+    *,
+    as_of: datetime | None,
+    problem: str | None = None,
+    offline: bool = False,
 ) -> ImageResult:
     """What a cached snapshot shows: its tags, or that the registry had no such image."""
     if snapshot.missing:
@@ -264,5 +271,6 @@ def _from_cache(
             as_of=as_of,
             problem=f"no such repository (as of {format_timestamp(snapshot.fetched_at)})",
             not_found=True,
+            offline=offline,
         )
-    return ImageResult(snapshot, as_of=as_of, problem=problem)
+    return ImageResult(snapshot, as_of=as_of, problem=problem, offline=offline)

@@ -50,8 +50,8 @@ class SiteOption:
         name: the option's name.
         default: its value when not given.
         kind: what it holds: ``str``, ``int``, ``number``, ``bool``, ``strings`` (a list of
-            text), ``list``, ``mapping``, ``pattern`` (a regular expression, or none) or
-            ``duration`` (seconds, or text such as ``6h``).
+            text), ``list``, ``mapping``, ``pattern`` (a regular expression, or none),
+            ``duration`` (seconds, or text such as ``6h``) or ``note`` (true, false or text).
         help: one line on what it does (the extension's help; README says more).
         group: the heading it is listed under.
     """
@@ -117,6 +117,9 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
     SiteOption("heading_level", 3, "int", "Heading level of those sections", _LAYOUT),
     SiteOption("empty_message", DEFAULT_EMPTY_MESSAGE, "str",
                "Sentence of a section without tags ({title}, {image})", _LAYOUT),
+    SiteOption("as_of_note", True, "note",
+               "The note under a table from an earlier fetch: true, false, or your sentence "
+               "with {date}", _LAYOUT),
     SiteOption("date_format", DEFAULT_DATE_FORMAT, "str",
                "strftime codes plus %O (ordinal day) for Last Changed", _LAYOUT),
     SiteOption("timezone", "UTC", "str", "IANA time zone the dates are written in", _LAYOUT),
@@ -155,6 +158,8 @@ class Settings:
         empty_message: the sentence of a section without tags (``{title}``, ``{image}``).
         date_format: how "Last Changed" is written (strftime codes plus ``%O``).
         zone: the time zone dates are written in.
+        as_of_note: the note under a table from an earlier fetch: True for the plugin's
+            sentence, False for none, or the site's own with ``{date}``.
     """
 
     registry: str = DEFAULT_REGISTRY
@@ -169,6 +174,7 @@ class Settings:
     empty_message: str = DEFAULT_EMPTY_MESSAGE
     date_format: str = DEFAULT_DATE_FORMAT
     zone: tzinfo = timezone.utc
+    as_of_note: bool | str = True
 
 
 def _require(condition: bool, option: str, problem: str) -> None:
@@ -222,6 +228,13 @@ def _sections(value: Any) -> tuple[RegistrySection, ...]:
         )
         sections.append(RegistrySection(entry["title"], entry["registry"], description))
     return tuple(sections)
+
+
+def _as_of_note(value: Any) -> bool | str:
+    _require(isinstance(value, (bool, str)), "as_of_note", "expected true, false, or a sentence")
+    if isinstance(value, str):
+        _require("{date}" in value, "as_of_note", "the sentence must say {date}")
+    return bool(value) if isinstance(value, bool) else str(value)
 
 
 def _zone(value: Any) -> tzinfo:
@@ -411,6 +424,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         empty_message=empty,
         date_format=date_format,
         zone=_zone(values["timezone"]),
+        as_of_note=_as_of_note(values["as_of_note"]),
         tag_filter=TagFilter(
             hide_signatures=bool(values["hide_signature_tags"]),
             hide_builds=bool(values["hide_build_tags"]),

@@ -86,7 +86,10 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
         extensions=[TagHistoryExtension(cache_dir=str(tmp_path), offline=True)],
     )
     soup = BeautifulSoup(html, "html.parser")
-    assert [th.get_text() for th in soup.select("th")] == ["Digest of 1.0", "First Seen"]
+    assert [th.get_text() for th in soup.select("th")] == [
+        "Digest of 1.0",
+        "First Seen by This Site",
+    ]
     digests = [row.select("td")[0].get_text() for row in soup.select("tbody tr")]
     assert digests == [pushed[1].digest, pushed[0].digest]
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
-from mkdocs_taghistory.render import format_date, ordinal_day, render_table
+from mkdocs_taghistory.render import AsOf, format_date, ordinal_day, render_table
 
 A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
 
@@ -106,9 +106,19 @@ def test_nothing_from_a_registry_reaches_the_page_unescaped() -> None:
     assert "<img src=x onerror=alert(1)>" in soup.get_text()
 
 
-def test_table_from_an_earlier_fetch_says_as_of_when() -> None:
-    html = render_table("h.io/x", [], as_of=datetime(2024, 3, 22, 0, 34, 55, tzinfo=timezone.utc))
-    soup = BeautifulSoup(html, "html.parser")
-    note = soup.select_one(".taghistory-as-of")
-    assert note is not None and "As of 2024-03-22 00:34 UTC" in note.get_text()
-    assert "There are no tags of h.io/x." in soup.get_text()
+def test_the_as_of_note_says_what_happened() -> None:
+    moment = datetime(2024, 3, 22, 0, 34, 55, tzinfo=timezone.utc)
+    notes = {}
+    for name, as_of in {
+        "failed": AsOf(moment),
+        "offline": AsOf(moment, offline=True),
+        "own": AsOf(moment, wording="Snapshot of {date} <b>"),
+    }.items():
+        soup = BeautifulSoup(render_table("h.io/x", [], as_of=as_of), "html.parser")
+        note = soup.select_one(".taghistory-as-of")
+        assert note is not None
+        notes[name] = note.get_text()
+        assert "There are no tags of h.io/x." in soup.get_text()
+    assert notes["failed"] == "The registry could not be reached; tags as of March 22nd, 2024."
+    assert notes["offline"] == "Tags as of March 22nd, 2024."  # no failure claimed
+    assert notes["own"] == "Snapshot of March 22nd, 2024 <b>"  # the site's words, escaped

@@ -20,7 +20,7 @@ from mkdocs_taghistory.cache import CacheFormatError, snapshot_from_json
 from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import group_by_digest
-from mkdocs_taghistory.render import render_table, render_tag_history
+from mkdocs_taghistory.render import AsOf, render_table, render_tag_history
 
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -161,7 +161,7 @@ def test_any_cache_file_is_a_snapshot_or_a_format_error_and_renders_only_our_mar
         return
     zone = timezone.utc if zone_name == "UTC" else ZoneInfo(zone_name)
     html = render_table(
-        snapshot.image, group_by_digest(snapshot), as_of=snapshot.fetched_at, zone=zone
+        snapshot.image, group_by_digest(snapshot), as_of=AsOf(snapshot.fetched_at), zone=zone
     )
     for tag, sightings in snapshot.ledger.items():
         html += render_tag_history(snapshot.image, tag, sightings, as_of=None, zone=zone)
