@@ -274,7 +274,16 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
             )
         )
         return
-    _say(markdown_table(reference.name, rows, date_format=settings.date_format, zone=settings.zone))
+    _say(
+        markdown_table(
+            reference.name,
+            rows,
+            date_format=settings.date_format,
+            zone=settings.zone,
+            year=result.snapshot.fetched_at.year,
+            labels=settings.labels,
+        )
+    )
     if result.as_of is not None:
         _say(
             f"\n(as of {format_timestamp(result.as_of)}, from the cache: {result.problem})",

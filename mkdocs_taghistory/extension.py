@@ -51,6 +51,7 @@ def table_html(
     name = target.reference.name
     date_format = options.date_format or settings.date_format
     as_of = _as_of(settings, result)
+    year = result.snapshot.fetched_at.year if result.snapshot is not None else None
     if options.tag is not None:
         ledger = result.snapshot.ledger if result.snapshot is not None else {}
         return render_tag_history(
@@ -60,6 +61,7 @@ def table_html(
             as_of=as_of,
             date_format=date_format,
             zone=settings.zone,
+            year=year,
         )
     rows: list[DigestGroup] = []
     if result.snapshot is not None:
@@ -92,6 +94,8 @@ def table_html(
         zone=settings.zone,
         empty=empty,
         hidden=hidden,
+        year=year,
+        labels=settings.labels,
     )
 
 

@@ -8,7 +8,7 @@ Everything that came from a registry is escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from html import escape
@@ -97,8 +97,24 @@ def check_date_format(date_format: str) -> str:
     return date_format
 
 
+def shown_date(moment: datetime, date_format: str, zone: tzinfo, year: int | None) -> str:
+    """``moment`` as a page writes it; the default format adds the year when it is not
+    ``year`` (the fetch's): "March 18th" this year, "March 18th, 2023" otherwise."""
+    local = moment.astimezone(zone)
+    text = format_date(local, date_format)
+    if date_format == DEFAULT_DATE_FORMAT and year is not None and local.year != year:
+        text += f", {local.year}"
+    return text
+
+
 def cell(
-    column: str, group: DigestGroup, image: str, date_format: str, zone: tzinfo
+    column: str,
+    group: DigestGroup,
+    image: str,
+    date_format: str,
+    zone: tzinfo,
+    *,
+    year: int | None = None,
 ) -> list[Piece]:
     """What ``column`` shows for one row: the one place each column's content is decided."""
     if column == "tags":
@@ -106,11 +122,18 @@ def cell(
     if column == "last_changed":
         if group.changed is None:
             return [Piece("text", "unknown")]
-        shown = format_date(group.changed.astimezone(zone), date_format)
+        shown = shown_date(group.changed, date_format, zone, year)
         return [Piece("time", shown, group.changed)]
     if column == "digest":
         return [Piece("code", group.digest)]
     return [Piece("code", f"{image}@{group.digest}")]
+
+
+def headings(
+    columns: Sequence[str], labels: Mapping[str, str] | None, written: Callable[[str], str]
+) -> list[str]:
+    """The columns' headings, a site's ``labels`` in place of the defaults, as ``written``."""
+    return [written((labels or {}).get(column, COLUMNS[column])) for column in columns]
 
 
 def _html(pieces: Sequence[Piece]) -> str:
@@ -147,6 +170,8 @@ def render_table(
     zone: tzinfo = timezone.utc,
     empty: str | None = None,
     hidden: str | None = None,
+    year: int | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """The HTML for one image's tag table.
 
@@ -161,6 +186,8 @@ def render_table(
         empty: the sentence shown instead of a table of an image with no tags (escaped here).
         hidden: the sentence shown when the image has tags but the directive's filters hide
             every row (escaped here), as "No tag changed in the last 30 days".
+        year: the fetch's year; the default date format adds the year to other years' dates.
+        labels: headings that replace the columns' own (escaped here).
     """
     if not groups:
         if hidden:
@@ -171,10 +198,10 @@ def render_table(
             )
         return _block(image, f"<p>{sentence}</p>", as_of, zone)
     rows = [
-        [_html(cell(column, group, image, date_format, zone)) for column in columns]
+        [_html(cell(column, group, image, date_format, zone, year=year)) for column in columns]
         for group in groups
     ]
-    return _block(image, _table([COLUMNS[column] for column in columns], rows), as_of, zone)
+    return _block(image, _table(headings(columns, labels, escape), rows), as_of, zone)
 
 
 def render_tag_history(
@@ -185,6 +212,7 @@ def render_tag_history(
     as_of: AsOf | None = None,
     date_format: str = DEFAULT_DATE_FORMAT,
     zone: tzinfo = timezone.utc,
+    year: int | None = None,
 ) -> str:
     """The HTML for one tag's history: each digest it was seen on, newest first."""
     if not sightings:
@@ -195,7 +223,7 @@ def render_tag_history(
             f"<code>{escape(sighting.digest)}</code>",
             time_element(
                 sighting.first_seen,
-                format_date(sighting.first_seen.astimezone(zone), date_format),
+                shown_date(sighting.first_seen, date_format, zone, year),
             ),
         ]
         for sighting in reversed(sightings)
@@ -265,12 +293,14 @@ def markdown_table(
     columns: Sequence[str] = DEFAULT_COLUMNS,
     date_format: str = DEFAULT_DATE_FORMAT,
     zone: tzinfo = timezone.utc,
+    year: int | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """The table as Markdown, in the layout of the hand-written pages this replaces."""
 
-    rows = [[COLUMNS[column] for column in columns]]
+    rows = [headings(columns, labels, str)]
     rows += [
-        [_markdown(cell(column, group, image, date_format, zone)) for column in columns]
+        [_markdown(cell(column, group, image, date_format, zone, year=year)) for column in columns]
         for group in groups
     ]
     widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]

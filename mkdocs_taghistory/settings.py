@@ -30,6 +30,7 @@ from mkdocs_taghistory.registry.tls import (
     check_host_tls,
 )
 from mkdocs_taghistory.render import (
+    COLUMNS,
     DEFAULT_DATE_FORMAT,
     DateFormatError,
     RegistrySection,
@@ -117,6 +118,9 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
     SiteOption("heading_level", 3, "int", "Heading level of those sections", _LAYOUT),
     SiteOption("empty_message", DEFAULT_EMPTY_MESSAGE, "str",
                "Sentence of a section without tags ({title}, {image})", _LAYOUT),
+    SiteOption("labels", {}, "mapping",
+               "Column headings in place of the defaults: {tags, last_changed, digest, pull}",
+               _LAYOUT),
     SiteOption("as_of_note", True, "note",
                "The note under a table from an earlier fetch: true, false, or your sentence "
                "with {date}", _LAYOUT),
@@ -158,6 +162,7 @@ class Settings:
         empty_message: the sentence of a section without tags (``{title}``, ``{image}``).
         date_format: how "Last Changed" is written (strftime codes plus ``%O``).
         zone: the time zone dates are written in.
+        labels: column headings that replace the defaults, by column name.
         as_of_note: the note under a table from an earlier fetch: True for the plugin's
             sentence, False for none, or the site's own with ``{date}``.
     """
@@ -175,6 +180,7 @@ class Settings:
     date_format: str = DEFAULT_DATE_FORMAT
     zone: tzinfo = timezone.utc
     as_of_note: bool | str = True
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def _require(condition: bool, option: str, problem: str) -> None:
@@ -228,6 +234,18 @@ def _sections(value: Any) -> tuple[RegistrySection, ...]:
         )
         sections.append(RegistrySection(entry["title"], entry["registry"], description))
     return tuple(sections)
+
+
+def _labels(value: Any) -> dict[str, str]:
+    _require(isinstance(value, dict), "labels", "expected a mapping of column to heading")
+    for column, heading in value.items():
+        _require(column in COLUMNS, "labels", f"{column!r} is not a column ({', '.join(COLUMNS)})")
+        _require(
+            isinstance(heading, str) and bool(heading.strip()),
+            "labels",
+            f"{column}: expected a heading",
+        )
+    return {str(column): str(heading) for column, heading in value.items()}
 
 
 def _as_of_note(value: Any) -> bool | str:
@@ -425,6 +443,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         date_format=date_format,
         zone=_zone(values["timezone"]),
         as_of_note=_as_of_note(values["as_of_note"]),
+        labels=_labels(values["labels"]),
         tag_filter=TagFilter(
             hide_signatures=bool(values["hide_signature_tags"]),
             hide_builds=bool(values["hide_build_tags"]),

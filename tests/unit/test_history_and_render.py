@@ -7,7 +7,14 @@ from datetime import datetime, timezone
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
-from mkdocs_taghistory.render import AsOf, format_date, ordinal_day, render_table
+from mkdocs_taghistory.render import (
+    DEFAULT_DATE_FORMAT,
+    AsOf,
+    format_date,
+    ordinal_day,
+    render_table,
+    shown_date,
+)
 
 A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
 
@@ -122,3 +129,21 @@ def test_the_as_of_note_says_what_happened() -> None:
     assert notes["failed"] == "The registry could not be reached; tags as of March 22nd, 2024."
     assert notes["offline"] == "Tags as of March 22nd, 2024."  # no failure claimed
     assert notes["own"] == "Snapshot of March 22nd, 2024 <b>"  # the site's words, escaped
+
+
+def test_the_default_date_shows_the_year_only_when_it_is_not_the_fetchs() -> None:
+    this_year = datetime(2024, 3, 18, 12, tzinfo=timezone.utc)
+    last_year = datetime(2023, 3, 18, 12, tzinfo=timezone.utc)
+    assert shown_date(this_year, DEFAULT_DATE_FORMAT, timezone.utc, 2024) == "March 18th"
+    assert shown_date(last_year, DEFAULT_DATE_FORMAT, timezone.utc, 2024) == "March 18th, 2023"
+    # A format of the site's own is its own: no year is added.
+    assert shown_date(last_year, "%d %b", timezone.utc, 2024) == "18 Mar"
+
+
+def test_labels_replace_column_headings_escaped() -> None:
+    groups = group_by_digest(snapshot({"latest": TagState(A, None)}))
+    soup = BeautifulSoup(
+        render_table("h.io/x", groups, labels={"tags": "Tags <b>", "digest": "SHA"}),
+        "html.parser",
+    )
+    assert [th.get_text() for th in soup.select("th")] == ["Tags <b>", "Last Changed", "SHA"]

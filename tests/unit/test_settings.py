@@ -22,6 +22,8 @@ from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
         ({"auth": {"ghcr.io": {"username": "u"}}}, "option 'auth': ghcr.io: expected 'username'"),
         ({"vendors": {"r.io": {"type": "harbor"}}}, "option 'vendors': r.io: 'type' must be"),
         ({"concurency": 4}, "concurency"),
+        ({"labels": {"tag": "Tags"}}, "option 'labels': 'tag' is not a column"),
+        ({"as_of_note": "Cached."}, "option 'as_of_note': the sentence must say {date}"),
     ],
 )
 def test_bad_site_option_is_an_error_naming_it(
