@@ -44,7 +44,8 @@ from tests.support.site import write_site
 SKOPEO_FLAGS = ("--no-creds",)
 SUMMARY = re.compile(
     r"Tag history of (?P<images>\d+) images, (?P<tags>\d+) tags, (?P<requests>\d+) requests, "
-    r"(?P<cached>\d+) from the cache, (?P<failed>\d+) failed, in (?P<seconds>[0-9.]+) s"
+    r"(?P<cached>\d+) from the cache, (?P<not_found>\d+) not found, (?P<failed>\d+) failed, "
+    r"in (?P<seconds>[0-9.]+) s"
 )
 
 

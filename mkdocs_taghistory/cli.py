@@ -150,10 +150,16 @@ def refresh(config_file: Path) -> None:
         if result.as_of is not None
         or (result.snapshot is None and not (result.not_found and image in site.optional))
     }
+    not_found = [
+        image for image, result in results.items() if image not in failed and result.not_found
+    ]
+    fetched = len(results) - len(failed) - len(not_found)
     summary = service.last_summary
+    # The line's counts are the exit code's: "failed" is exactly what makes it non-zero.
     _say(
-        f"Fetched {len(results) - len(failed)} of {len(results)} images into "
-        f"{settings.cache_dir}" + (f" ({summary})" if summary else "")
+        f"Fetched {fetched} of {len(results)} images into {settings.cache_dir}: "
+        f"{len(not_found)} not found where a section may lack them, {len(failed)} failed"
+        + (f" ({summary.requests} requests in {summary.seconds:.2f} s)" if summary else "")
     )
     if service.cache_write_error:
         raise CommandError(service.cache_write_error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from mkdocs_taghistory.settings import (
     Settings,
     settings_from_options,
 )
-from mkdocs_taghistory.site import plan_site
+from mkdocs_taghistory.site import SitePlan, plan_site
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ class TagHistoryPreprocessor(Preprocessor):
             plan = plan_site([(extension.page, "\n".join(lines))], settings)
             if not plan.placements:
                 return lines
+            if not settings.enabled:
+                return self._placeholders(lines, plan)
             results = service.resolve(plan.references)
             plan.check(results)
         except DirectiveError as error:
@@ -155,6 +158,18 @@ class TagHistoryPreprocessor(Preprocessor):
             )
         return output
 
+    def _placeholders(self, lines: list[str], plan: SitePlan) -> list[str]:
+        """Each directive replaced by a short placeholder: no request, no cache."""
+        output = list(lines)
+        for placement in reversed(plan.placements):
+            directive = placement.placed.directive
+            names = dict.fromkeys(target.reference.name for target in placement.placed.targets)
+            block = [self.md.htmlStash.store("\n".join(map(placeholder_html, names))), ""]
+            output[directive.line - 1 : directive.line] = _in_place(
+                block, directive.indent, output, directive.line - 1
+            )
+        return output
+
 
 def _in_place(block: list[str], prefix: str, lines: list[str], index: int) -> list[str]:
     """``block`` as it replaces line ``index`` of ``lines``: a block of its own, in place.
@@ -172,6 +187,14 @@ def _in_place(block: list[str], prefix: str, lines: list[str], index: int) -> li
     if index + 1 < len(lines) and lines[index + 1].strip(" \t>"):
         placed.append(blank)
     return placed
+
+
+def placeholder_html(image: str) -> str:
+    """What a table becomes in a build with the plugin switched off (``enabled: false``)."""
+    return (
+        f'<p class="taghistory-disabled"><em>Tag history of <code>{escape(image)}</code>: '
+        "not built (taghistory is switched off for this build).</em></p>"
+    )
 
 
 class TagHistoryExtension(Extension):

@@ -113,7 +113,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         pages = ((self._label(file), file.content_string) for file in files.documentation_pages())
         try:
             plan = plan_site(pages, service.settings)
-            if plan.placements:
+            if plan.placements and service.settings.enabled:
                 results = service.resolve(plan.references)
                 plan.check(results)
                 for doubt in plan.doubts(results):

@@ -56,11 +56,13 @@ class FetchSummary:
     from_cache: int
     failed: int
     seconds: float
+    not_found: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.images} images, {self.tags} tags, {self.requests} requests, "
-            f"{self.from_cache} from the cache, {self.failed} failed, in {self.seconds:.2f} s"
+            f"{self.from_cache} from the cache, {self.not_found} not found, {self.failed} "
+            f"failed, in {self.seconds:.2f} s"
         )
 
 
@@ -150,12 +152,41 @@ class TagHistoryService:
             requests=requests,
             from_cache=sum(1 for reference in references if reference not in stale)
             + sum(1 for reference in stale if results[reference].as_of is not None),
-            failed=sum(1 for result in results.values() if result.snapshot is None),
+            failed=sum(
+                1 for result in results.values() if result.snapshot is None and not result.not_found
+            ),
+            not_found=sum(1 for result in results.values() if result.not_found),
             seconds=time.perf_counter() - started,
         )
         self.last_summary = summary
         logger.info("Tag history of %s", summary)
+        self._report_stand_ins(results)
         return results
+
+    def _report_stand_ins(self, results: dict[ImageReference, ImageResult]) -> None:
+        """One line for every table a fresh fetch did not give: the per-image detail went to
+        DEBUG, as Material's plugins and mkdocstrings keep INFO to a line a build."""
+        failed = [
+            f"{reference.name} ({result.problem})"
+            for reference, result in results.items()
+            if result.as_of is not None and not result.offline and result.snapshot is not None
+        ]
+        if failed:
+            level = logging.WARNING if self.settings.strict else logging.INFO
+            logger.log(
+                level,
+                "Tag history from the cache after a failed fetch, for %d image%s: %s",
+                len(failed),
+                "" if len(failed) == 1 else "s",
+                "; ".join(failed),
+            )
+        offline = sum(1 for result in results.values() if result.offline)
+        if offline:
+            logger.info(
+                "Offline build: %d image%s shown as last fetched",
+                offline,
+                "" if offline == 1 else "s",
+            )
 
     def _cached(self, reference: ImageReference) -> TagSnapshot | None:
         return self._cache.load(reference.name) if self._cache else None
@@ -172,7 +203,7 @@ class TagHistoryService:
                     f"{OFFLINE_ENVIRONMENT_VARIABLE} or 'offline'), to fill the cache"
                 ),
             )
-        logger.info(
+        logger.debug(
             "%s: offline build, using the cached tags as of %s",
             reference.name,
             format_timestamp(cached.fetched_at),
@@ -189,9 +220,7 @@ class TagHistoryService:
         if isinstance(fetched, TagSnapshot):
             return ImageResult(self._record(fetched, cached))
         if fetched.transient and cached is not None:
-            level = logging.WARNING if self.settings.strict else logging.INFO
-            logger.log(
-                level,
+            logger.debug(
                 "%s: %s; using the cached tags as of %s",
                 reference.name,
                 fetched.reason,

@@ -75,6 +75,8 @@ _WHERE, _HOW, _TLS, _ACCESS, _WHICH, _CACHE, _LAYOUT = (
 )
 
 SITE_OPTIONS: tuple[SiteOption, ...] = (
+    SiteOption("enabled", True, "bool",
+               "false: no fetch, no cache; each table becomes a one-line placeholder", _WHERE),
     SiteOption("registry", DEFAULT_REGISTRY, "str",
                "HOST/NAMESPACE that bare image names resolve against", _WHERE),
     SiteOption("insecure_registries", [], "strings",
@@ -163,6 +165,7 @@ class Settings:
         date_format: how "Last Changed" is written (strftime codes plus ``%O``).
         zone: the time zone dates are written in.
         labels: column headings that replace the defaults, by column name.
+        enabled: False to build without tables: no request, no cache, a placeholder each.
         as_of_note: the note under a table from an earlier fetch: True for the plugin's
             sentence, False for none, or the site's own with ``{date}``.
     """
@@ -180,6 +183,7 @@ class Settings:
     date_format: str = DEFAULT_DATE_FORMAT
     zone: tzinfo = timezone.utc
     as_of_note: bool | str = True
+    enabled: bool = True
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -443,6 +447,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         date_format=date_format,
         zone=_zone(values["timezone"]),
         as_of_note=_as_of_note(values["as_of_note"]),
+        enabled=bool(values["enabled"]),
         labels=_labels(values["labels"]),
         tag_filter=TagFilter(
             hide_signatures=bool(values["hide_signature_tags"]),

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from tests.support.fixtures import WIDGET, SeededRegistry
-from tests.support.registry_server import RegistryServer
+from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import seed_image
 from tests.support.site import mkdocs_build, table_rows, write_site
 
@@ -63,7 +63,7 @@ def test_offline_build_reuses_last_fetch_then_fails_without_cache(
     note = offline.page("widget").select_one(".taghistory-as-of")
     assert note is not None and "could not be reached; tags as of" in note.get_text()
     assert f"{own_registry.host}/{WIDGET}" in offline.output
-    assert "using the cached tags as of" in offline.output
+    assert "Tag history from the cache after a failed fetch, for 1 image" in offline.output
 
     shutil.rmtree(tmp_path / "site" / "cache")
     failed = mkdocs_build(config)
@@ -72,3 +72,16 @@ def test_offline_build_reuses_last_fetch_then_fails_without_cache(
         failed.output
     )
     assert "Traceback" not in failed.output
+
+
+def test_a_switched_off_plugin_leaves_placeholders_and_asks_nothing(tmp_path: Path) -> None:
+    # No cache and an address nothing listens on: any fetch would fail the build.
+    image = f"127.0.0.1:{free_port()}/acme/widget"
+    page = f'# Widget\n\n<< tag_history "{image}" >>\n'
+    config = write_site(tmp_path, {"w.md": page}, {"enabled": False, "cache_dir": "cache"})
+    build = mkdocs_build(config, "--strict")
+    assert build.returncode == 0, build.output
+    placeholder = build.page("w").select_one(".taghistory-disabled")
+    assert placeholder is not None and image in placeholder.get_text()
+    assert "tag_history" not in build.page("w").get_text()
+    assert not (tmp_path / "cache").exists()
