@@ -27,10 +27,15 @@ from mkdocs_taghistory.cache import (
 )
 from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
-from mkdocs_taghistory.history import arrange, group_by_digest
-from mkdocs_taghistory.reference import ImageReference, parse_reference, parse_registry
+from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
+from mkdocs_taghistory.reference import (
+    ImageReference,
+    has_registry_host,
+    parse_reference,
+    parse_registry,
+)
 from mkdocs_taghistory.render import markdown_table
-from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, settings_from_options
 from mkdocs_taghistory.site import page_label, plan_site
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
@@ -247,41 +252,54 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         if cache_dir is not None:
             overrides["cache_dir"] = cache_dir
         settings = replace(settings, **overrides)
+        # A bare name resolves as a directive's does: against each `registries` section when
+        # the site has them (and --registry, like registry=, is not given), else `registry`.
+        sections = settings.registries if registry is None and not has_registry_host(image) else ()
         try:
-            reference = parse_reference(image, settings.registry)
+            targets: list[tuple[str | None, ImageReference]] = [
+                (section.title, parse_reference(image, section.registry)) for section in sections
+            ] or [(None, parse_reference(image, settings.registry))]
         except InvalidReferenceError as error:
             raise CommandError(str(error)) from None
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
-        result = TagHistoryService(settings).resolve([reference])[reference]
-    if result.snapshot is None:
-        raise CommandError(f"{reference.name}: {result.problem}")
-    rows = arrange(
-        group_by_digest(result.snapshot, settings.tag_filter),
-        limit=limit,
-        now=result.snapshot.fetched_at,
-    )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "image": reference.name,
-                    "fetched_at": format_timestamp(result.snapshot.fetched_at),
-                    "from_cache": result.as_of is not None,
-                    "rows": [
-                        {
-                            "tags": list(row.tags),
-                            "digest": row.digest,
-                            "last_changed": format_timestamp(row.changed) if row.changed else None,
-                        }
-                        for row in rows
-                    ],
-                },
-                indent=2,
+        results = TagHistoryService(settings).resolve(reference for _, reference in targets)
+    shown: list[Shown] = []
+    for title, reference in targets:
+        result = results[reference]
+        if result.snapshot is None and not (title is not None and result.not_found):
+            raise CommandError(f"{reference.name}: {result.problem}")
+        rows = (
+            arrange(
+                group_by_digest(result.snapshot, settings.tag_filter),
+                limit=limit,
+                now=result.snapshot.fetched_at,
             )
+            if result.snapshot is not None
+            else []
         )
+        shown.append((title, reference, result, rows))
+    _print_tables(shown, settings, as_json=as_json, sectioned=bool(sections))
+
+
+Shown = tuple[str | None, ImageReference, ImageResult, list[DigestGroup]]
+"""A table of ``taghistory show``: its section's title, image, result and rows."""
+
+
+def _print_tables(
+    shown: list[Shown], settings: Settings, *, as_json: bool, sectioned: bool
+) -> None:
+    """Print what ``taghistory show`` found: JSON, or Markdown tables under section titles."""
+    if as_json:
+        documents = [_json_table(*table) for table in shown]
+        click.echo(json.dumps(documents if sectioned else documents[0], indent=2))
         return
-    _say(
-        markdown_table(
+    for title, reference, result, rows in shown:
+        if title is not None:
+            _say(f"## {title}\n")
+        if result.snapshot is None:
+            _say(settings.empty_message.format(title=title, image=reference.name) + "\n")
+            continue
+        table = markdown_table(
             reference.name,
             rows,
             date_format=settings.date_format,
@@ -289,12 +307,33 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
             year=result.snapshot.fetched_at.year,
             labels=settings.labels,
         )
+        _say(table + ("\n" if title is not None else ""))
+        if result.as_of is not None:
+            note = f"(as of {format_timestamp(result.as_of)}, from the cache: {result.problem})"
+            _say(f"\n{note}", err=True)
+
+
+def _json_table(
+    title: str | None, reference: ImageReference, result: ImageResult, rows: list[DigestGroup]
+) -> dict[str, Any]:
+    """One table of ``taghistory show --json``."""
+    document: dict[str, Any] = {"section": title} if title is not None else {}
+    document.update(
+        {
+            "image": reference.name,
+            "fetched_at": format_timestamp(result.snapshot.fetched_at) if result.snapshot else None,
+            "from_cache": result.as_of is not None,
+            "rows": [
+                {
+                    "tags": list(row.tags),
+                    "digest": row.digest,
+                    "last_changed": format_timestamp(row.changed) if row.changed else None,
+                }
+                for row in rows
+            ],
+        }
     )
-    if result.as_of is not None:
-        _say(
-            f"\n(as of {format_timestamp(result.as_of)}, from the cache: {result.problem})",
-            err=True,
-        )
+    return document
 
 
 @main.command(name="cache")

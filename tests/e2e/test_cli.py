@@ -8,12 +8,14 @@ import pty
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from mkdocs_taghistory.cache import snapshot_from_json
+from mkdocs_taghistory.cache import SnapshotCache, snapshot_from_json
 from mkdocs_taghistory.cli import main
+from mkdocs_taghistory.history import TagSnapshot, TagState
 from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.registry_server import free_port
 from tests.support.site import mkdocs_build, write_site
@@ -164,3 +166,45 @@ def test_refresh_that_cannot_write_the_cache_fails(
     result = CliRunner().invoke(main, ["refresh", "-f", str(config)])
     assert result.exit_code == 1
     assert "Error: cannot write the cache in" in result.output
+
+
+def test_show_resolves_a_bare_name_as_a_directive_does(tmp_path: Path) -> None:
+    # registries take precedence over registry for a bare name, on a page and in show alike.
+    fetched = datetime(2024, 3, 22, 12, tzinfo=timezone.utc)
+    sections = [
+        {"title": "Public", "registry": "registry.example/acme"},
+        {"title": "Private", "registry": "registry.example/private"},
+    ]
+    config = write_site(
+        tmp_path,
+        {"w.md": '<< tag_history "widget" >>\n'},
+        {"cache_dir": "cache", "registry": "registry.example/elsewhere", "registries": sections},
+    )
+    cache = SnapshotCache(tmp_path / "cache")
+    cache.store(
+        TagSnapshot(
+            image="registry.example/acme/widget",
+            fetched_at=fetched,
+            tags={"latest": TagState("sha256:" + "a" * 64, fetched)},
+            digest_created={},
+        )
+    )
+    cache.store(
+        TagSnapshot(
+            image="registry.example/private/widget",
+            fetched_at=fetched,
+            tags={},
+            digest_created={},
+            missing=True,
+        )
+    )
+    result = CliRunner().invoke(main, ["show", "widget", "-f", str(config), "--offline"])
+    assert result.exit_code == 0, result.output
+    assert result.output.index("## Public") < result.output.index("`latest`")
+    assert "## Private" in result.output and "no versions of this image" in result.output
+    build = mkdocs_build(config, env={"TAGHISTORY_OFFLINE": "1"})
+    assert build.returncode == 0, build.output
+    assert [heading.get_text().strip("¶ ") for heading in build.page("w").select("h3")] == [
+        "Public",
+        "Private",
+    ]
