@@ -97,6 +97,7 @@ def table_html(
         hidden=hidden,
         year=year,
         labels=settings.labels,
+        short_digests=settings.short_digests,
     )
 
 

@@ -17,6 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 from mkdocs_taghistory.config import TagHistoryConfig
 from mkdocs_taghistory.errors import DirectiveError
@@ -26,6 +27,11 @@ from mkdocs_taghistory.settings import DEFAULT_OPTIONS, ConfigurationError, sett
 from mkdocs_taghistory.site import page_label, plan_site
 
 log = get_plugin_logger("taghistory")
+
+# Shipped with the package, copied into the site under this folder.
+ASSETS_ROOT = Path(__file__).resolve().parent
+ASSETS = "assets/taghistory"
+ASSET_NAMES = ("taghistory.css", "taghistory.js")
 
 
 class _ForwardToMkDocs(logging.Handler):
@@ -59,6 +65,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         self.extension: TagHistoryExtension | None = None
         self._service_options: dict[str, Any] | None = None
         self._config_dir = Path.cwd()
+        self._pages_with_tables: set[str] = set()
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -110,7 +117,8 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Find every directive of the site and fetch all their images at once."""
         service = self._service()
-        pages = ((self._label(file), file.content_string) for file in files.documentation_pages())
+        documents = {self._label(file): file for file in files.documentation_pages()}
+        pages = ((label, file.content_string) for label, file in documents.items())
         try:
             plan = plan_site(pages, service.settings)
             if plan.placements and service.settings.enabled:
@@ -120,7 +128,29 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
                     log.warning("%s", doubt)
         except DirectiveError as error:
             raise PluginError(str(error)) from None
+        # The stylesheet and the copy buttons' script, for the pages with tables only.
+        self._pages_with_tables = {
+            documents[placement.page].src_uri for placement in plan.placements
+        }
+        if self._pages_with_tables:
+            for name in ASSET_NAMES:
+                files.append(
+                    File(
+                        f"{ASSETS}/{name}",
+                        str(ASSETS_ROOT),
+                        config.site_dir,
+                        config.use_directory_urls,
+                    )
+                )
         return files
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """Link the stylesheet and the script into a page that has tables."""
+        if page.file.src_uri not in self._pages_with_tables:
+            return output
+        css, script = (get_relative_url(f"{ASSETS}/{name}", page.url) for name in ASSET_NAMES)
+        output = output.replace("</head>", f'<link rel="stylesheet" href="{css}">\n</head>', 1)
+        return output.replace("</body>", f'<script src="{script}" defer></script>\n</body>', 1)
 
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files

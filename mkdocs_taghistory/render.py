@@ -55,12 +55,26 @@ class RegistrySection:
 
 @dataclass(frozen=True)
 class Piece:
-    """A part of a cell: ``code`` (a tag, a digest), ``time`` (a date, with ``moment``) or
-    ``text``; HTML and Markdown each write it their way."""
+    """A part of a cell: ``code`` (a tag, a digest; ``full`` when the text is shortened),
+    ``time`` (a date, with ``moment``), ``text``, or ``copy`` (a button that copies ``text``;
+    HTML only); HTML and Markdown each write it their way."""
 
     kind: str
     text: str
     moment: datetime | None = None
+    full: str | None = None
+
+
+SHORT_DIGEST_HEX = 12
+"""Hex digits a short digest keeps, as ``docker images`` shows them."""
+
+
+def _digest_pieces(value: str, digest: str, *, short: bool) -> list[Piece]:
+    """A digest (or a pull reference), shortened if asked, and its copy button."""
+    if short:
+        shown = value[: len(value) - len(digest)] + digest[: len("sha256:") + SHORT_DIGEST_HEX]
+        return [Piece("code", shown + "\u2026", full=value), Piece("copy", value)]
+    return [Piece("code", value), Piece("copy", value)]
 
 
 def format_date(moment: datetime, date_format: str) -> str:
@@ -115,6 +129,7 @@ def cell(
     zone: tzinfo,
     *,
     year: int | None = None,
+    short_digests: bool = False,
 ) -> list[Piece]:
     """What ``column`` shows for one row: the one place each column's content is decided."""
     if column == "tags":
@@ -125,8 +140,8 @@ def cell(
         shown = shown_date(group.changed, date_format, zone, year)
         return [Piece("time", shown, group.changed)]
     if column == "digest":
-        return [Piece("code", group.digest)]
-    return [Piece("code", f"{image}@{group.digest}")]
+        return _digest_pieces(group.digest, group.digest, short=short_digests)
+    return _digest_pieces(f"{image}@{group.digest}", group.digest, short=short_digests)
 
 
 def headings(
@@ -137,18 +152,38 @@ def headings(
 
 
 def _html(pieces: Sequence[Piece]) -> str:
-    return " ".join(
-        time_element(piece.moment, piece.text)
-        if piece.kind == "time" and piece.moment is not None
-        else f"<code>{escape(piece.text)}</code>"
-        if piece.kind == "code"
-        else escape(piece.text)
-        for piece in pieces
-    )
+    parts: list[str] = []
+    for piece in pieces:
+        if piece.kind == "copy" and parts:
+            # The button right after its value, both in one span that never wraps; no space,
+            # so the cell's text is the value alone.
+            parts[-1] = f'<span class="taghistory-value">{parts[-1]}{_html_piece(piece)}</span>'
+        else:
+            parts.append(_html_piece(piece))
+    return " ".join(parts)
+
+
+def _html_piece(piece: Piece) -> str:
+    if piece.kind == "time" and piece.moment is not None:
+        return time_element(piece.moment, piece.text)
+    if piece.kind == "code":
+        title = f' title="{escape(piece.full)}"' if piece.full else ""
+        return f"<code{title}>{escape(piece.text)}</code>"
+    if piece.kind == "copy":
+        # No text of its own: the stylesheet draws it, so a cell's text stays the value.
+        return (
+            f'<button type="button" class="taghistory-copy" data-copy="{escape(piece.text)}" '
+            'title="Copy" aria-label="Copy"></button>'
+        )
+    return escape(piece.text)
 
 
 def _markdown(pieces: Sequence[Piece]) -> str:
-    return " ".join(f"`{piece.text}`" if piece.kind == "code" else piece.text for piece in pieces)
+    return " ".join(
+        f"`{piece.full or piece.text}`" if piece.kind == "code" else piece.text
+        for piece in pieces
+        if piece.kind != "copy"
+    )
 
 
 def time_element(moment: datetime, text: str) -> str:
@@ -172,6 +207,7 @@ def render_table(
     hidden: str | None = None,
     year: int | None = None,
     labels: Mapping[str, str] | None = None,
+    short_digests: bool = False,
 ) -> str:
     """The HTML for one image's tag table.
 
@@ -188,6 +224,8 @@ def render_table(
             every row (escaped here), as "No tag changed in the last 30 days".
         year: the fetch's year; the default date format adds the year to other years' dates.
         labels: headings that replace the columns' own (escaped here).
+        short_digests: show digests shortened, the full value in the title and the copy
+            button.
     """
     if not groups:
         if hidden:
@@ -198,7 +236,14 @@ def render_table(
             )
         return _block(image, f"<p>{sentence}</p>", as_of, zone)
     rows = [
-        [_html(cell(column, group, image, date_format, zone, year=year)) for column in columns]
+        [
+            _html(
+                cell(
+                    column, group, image, date_format, zone, year=year, short_digests=short_digests
+                )
+            )
+            for column in columns
+        ]
         for group in groups
     ]
     return _block(image, _table(headings(columns, labels, escape), rows), as_of, zone)

@@ -120,6 +120,9 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
     SiteOption("heading_level", 3, "int", "Heading level of those sections", _LAYOUT),
     SiteOption("empty_message", DEFAULT_EMPTY_MESSAGE, "str",
                "Sentence of a section without tags ({title}, {image})", _LAYOUT),
+    SiteOption("short_digests", False, "bool",
+               "Digests as sha256:<12 hex>..., the full one in the tooltip and copy button",
+               _LAYOUT),
     SiteOption("labels", {}, "mapping",
                "Column headings in place of the defaults: {tags, last_changed, digest, pull}",
                _LAYOUT),
@@ -166,6 +169,8 @@ class Settings:
         zone: the time zone dates are written in.
         labels: column headings that replace the defaults, by column name.
         enabled: False to build without tables: no request, no cache, a placeholder each.
+        short_digests: show digests shortened, the full value in the tooltip and the copy
+            button.
         as_of_note: the note under a table from an earlier fetch: True for the plugin's
             sentence, False for none, or the site's own with ``{date}``.
     """
@@ -184,6 +189,7 @@ class Settings:
     zone: tzinfo = timezone.utc
     as_of_note: bool | str = True
     enabled: bool = True
+    short_digests: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -448,6 +454,7 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         zone=_zone(values["timezone"]),
         as_of_note=_as_of_note(values["as_of_note"]),
         enabled=bool(values["enabled"]),
+        short_digests=bool(values["short_digests"]),
         labels=_labels(values["labels"]),
         tag_filter=TagFilter(
             hide_signatures=bool(values["hide_signature_tags"]),

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tests.support.site import Build, mkdocs_build, table_rows
+from tests.support.site import Build, copy_example, mkdocs_build, table_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "example_site"
@@ -67,16 +67,6 @@ def built_sections(soup: BeautifulSoup) -> list[Section]:
 def markdown_text(markdown: str) -> str:
     """What a reader sees of a line of Markdown: emphasis and code marks dropped."""
     return re.sub(r"\*\*|`", "", markdown)
-
-
-def copy_example(tmp_path: Path, **plugin_options: object) -> Path:
-    site = tmp_path / "example_site"
-    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("site"))
-    config_path = site / "mkdocs.yml"
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    config["plugins"][1]["taghistory"].update(plugin_options)
-    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    return config_path
 
 
 def assert_reproduces_the_seed(soup: BeautifulSoup) -> None:

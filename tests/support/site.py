@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -95,3 +96,17 @@ def table_rows(soup: BeautifulSoup, index: int = 0) -> list[tuple[list[str], str
             )
         )
     return rows
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "example_site"
+
+
+def copy_example(tmp_path: Path, **plugin_options: object) -> Path:
+    """A copy of the example site under ``tmp_path``, with these plugin options changed."""
+    site = tmp_path / "example_site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("site"))
+    config_path = site / "mkdocs.yml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["plugins"][1]["taghistory"].update(plugin_options)
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return config_path

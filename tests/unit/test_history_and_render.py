@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from bs4 import BeautifulSoup
 
+from mkdocs_taghistory import render
 from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
 from mkdocs_taghistory.render import (
     DEFAULT_DATE_FORMAT,
@@ -99,8 +100,31 @@ def test_table_has_the_seed_columns_and_code_spans() -> None:
         "2024-03-18 09:00:00 UTC",
         "March 18th",
     )
-    assert cells[2].decode_contents() == f"<code>{A}</code>"
+    digest_code = cells[2].select_one("code")
+    assert digest_code is not None and digest_code.decode_contents() == A
+    button = cells[2].select_one("button.taghistory-copy")
+    assert button is not None and button["data-copy"] == A and button.get_text() == ""
     assert soup.select(".taghistory-as-of") == []
+
+
+def test_short_digests_keep_the_full_value_in_the_title_and_the_copy_button() -> None:
+    groups = group_by_digest(snapshot({"latest": TagState(A, at(18, 9))}))
+    soup = BeautifulSoup(
+        render_table("h.io/x", groups, columns=("digest", "pull"), short_digests=True),
+        "html.parser",
+    )
+    digest, pull = soup.select("tbody td")
+    code, button, pull_button = (
+        digest.select_one("code"),
+        digest.select_one("button"),
+        pull.select_one("button"),
+    )
+    assert code is not None and button is not None and pull_button is not None
+    assert code.get_text() == A[: len("sha256:") + 12] + "\u2026"
+    assert code["title"] == A and button["data-copy"] == A
+    assert pull_button["data-copy"] == f"h.io/x@{A}"
+    # The Markdown of taghistory show stays whole.
+    assert A in render.markdown_table("h.io/x", groups)
 
 
 def test_nothing_from_a_registry_reaches_the_page_unescaped() -> None:
