@@ -31,7 +31,14 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from mkdocs_taghistory.history import Sighting, TagSnapshot, TagState, is_digest, is_valid_tag
+from mkdocs_taghistory.history import (
+    Sighting,
+    TagSnapshot,
+    TagState,
+    is_digest,
+    is_platform,
+    is_valid_tag,
+)
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp, utc_now
 
 logger = logging.getLogger(__name__)
@@ -81,7 +88,15 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
             for tag, state in snapshot.tags.items()
         },
         "digests": {
-            digest: {"created": format_timestamp(created) if created else None}
+            digest: {
+                "created": format_timestamp(created) if created else None,
+                # Only where read: a file without it is the same file as before.
+                **(
+                    {"platforms": list(snapshot.digest_platforms[digest])}
+                    if digest in snapshot.digest_platforms
+                    else {}
+                ),
+            }
             for digest, created in snapshot.digest_created.items()
         },
         "source": snapshot.source,
@@ -152,6 +167,7 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
         fetched_at=fetched_at,
         tags=_tag_states(tags),
         digest_created=_creation_times(digests),
+        digest_platforms=_platforms(digests),
         source=source,
         ledger=_ledger(document.get("ledger", {})),
         origin=origin,
@@ -169,6 +185,20 @@ def _tag_states(entries: dict[Any, Any]) -> dict[str, TagState]:
         changed = _optional_time(entry.get("changed"), f"tag {tag!r}")
         states[tag] = TagState(digest=entry["digest"], changed=changed)
     return states
+
+
+def _platforms(entries: dict[Any, Any]) -> dict[str, tuple[str, ...]]:
+    found = {}
+    for digest, entry in entries.items():
+        platforms = entry.get("platforms") if isinstance(entry, dict) else None
+        if platforms is None:
+            continue
+        if not isinstance(platforms, list) or not all(
+            isinstance(platform, str) and is_platform(platform) for platform in platforms
+        ):
+            raise CacheFormatError(f"digest {digest[:80]!r} has invalid platforms")
+        found[digest] = tuple(platforms)
+    return found
 
 
 def _creation_times(entries: dict[Any, Any]) -> dict[str, datetime | None]:

@@ -12,6 +12,7 @@ from mkdocs_taghistory.patterns import TagPattern
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 # A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
 # Tags that signing and attestation tools push beside an image (cosign's sha256-<hex>.sig,
 # .att and .sbom, and the referrers fallback's bare sha256-<hex>): noise on a tag page.
@@ -23,6 +24,11 @@ _BUILD_TAG = re.compile(r"-(?:r\d+|\d{8})$")
 def is_digest(text: str) -> bool:
     """True when ``text`` is a ``sha256:`` digest with 64 lowercase hex digits."""
     return _DIGEST.fullmatch(text) is not None
+
+
+def is_platform(text: str) -> bool:
+    """True for an OCI platform as tables show it: ``os/architecture[/variant]``."""
+    return _PLATFORM.fullmatch(text) is not None
 
 
 def is_valid_tag(text: str) -> bool:
@@ -72,6 +78,8 @@ class TagSnapshot:
             fetches: what this plugin observed itself, whatever the registry can tell.
         origin: the address the data was read from (the registry's or the vendor API's).
         missing: the registry said it has no such repository (``tags`` is then empty).
+        digest_platforms: per digest, the platforms its index lists (``linux/arm64``), where
+            they were read; content-addressed, so kept for good like creation times.
     """
 
     image: str
@@ -80,6 +88,7 @@ class TagSnapshot:
     digest_created: Mapping[str, datetime | None]
     source: str = "oci"
     ledger: Mapping[str, tuple[Sighting, ...]] = field(default_factory=dict)
+    digest_platforms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = ""
     missing: bool = False
 
@@ -92,11 +101,13 @@ class DigestGroup:
         digest: the digest the tags share.
         tags: the tags, in natural (version-aware) order.
         changed: the latest change among the tags, or None when no time is known.
+        platforms: the platforms of a multi-arch index (``linux/amd64``); empty when unknown.
     """
 
     digest: str
     tags: tuple[str, ...]
     changed: datetime | None
+    platforms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +183,7 @@ def group_by_digest(
             digest=digest,
             tags=tuple(sorted(tags, key=natural_key)),
             changed=changed_by_digest[digest],
+            platforms=tuple(snapshot.digest_platforms.get(digest, ())),
         )
         for digest, tags in tags_by_digest.items()
     ]

@@ -20,6 +20,7 @@ COLUMNS = {
     "last_changed": "Last Changed",
     "digest": "Digest",
     "pull": "Pull",
+    "architectures": "Architectures",
 }
 """Every column a table can have, with its heading; :func:`cell` gives each one's content."""
 
@@ -141,6 +142,10 @@ def cell(
         return [Piece("time", shown, group.changed)]
     if column == "digest":
         return _digest_pieces(group.digest, group.digest, short=short_digests)
+    if column == "architectures":
+        return [Piece("code", platform) for platform in group.platforms] or [
+            Piece("text", "unknown")
+        ]
     return _digest_pieces(f"{image}@{group.digest}", group.digest, short=short_digests)
 
 

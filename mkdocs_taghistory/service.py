@@ -137,8 +137,13 @@ class TagHistoryService:
                 for reference, snapshot in cached.items()
                 if snapshot is not None
             }
+            platforms = {
+                reference: snapshot.digest_platforms
+                for reference, snapshot in cached.items()
+                if snapshot is not None
+            }
             with RegistryClient(self.settings.client, self._transport, self._progress) as client:
-                fetched = client.fetch_many(stale, known)
+                fetched = client.fetch_many(stale, known, platforms)
                 requests = client.requests_sent
             results.update(
                 {

@@ -128,6 +128,7 @@ class RegistryClient:
         self,
         references: Iterable[ImageReference],
         known_created: Mapping[ImageReference, Mapping[str, datetime | None]] | None = None,
+        known_platforms: Mapping[ImageReference, Mapping[str, tuple[str, ...]]] | None = None,
     ) -> dict[ImageReference, TagSnapshot | RegistryError]:
         """Fetch the tags of every image concurrently.
 
@@ -135,13 +136,20 @@ class RegistryClient:
             references: the images.
             known_created: per image, digest creation times learned before; those digests are
                 not fetched again, since a digest's content never changes.
+            known_platforms: per image, digest platforms learned before; when given, a digest
+                is not fetched again only if its platforms are known too.
 
         Returns:
             Per image, its snapshot or the error that stopped its fetch.
         """
         known = known_created or {}
         fetches = [
-            ImageFetch(reference, self.vendor_for(reference), known.get(reference, {}))
+            ImageFetch(
+                reference,
+                self.vendor_for(reference),
+                known.get(reference, {}),
+                None if known_platforms is None else known_platforms.get(reference, {}),
+            )
             for reference in dict.fromkeys(references)
         ]
         self.http.start_fetch()
@@ -238,4 +246,9 @@ def _snapshot(fetch: ImageFetch, fetched_at: datetime, origin: str) -> TagSnapsh
         },
         source=fetch.vendor.name,
         origin=origin,
+        digest_platforms={
+            digest: fetch.platforms[digest]
+            for digest in set(fetch.digests.values())
+            if digest in fetch.platforms
+        },
     )

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import is_digest, is_valid_tag
+from mkdocs_taghistory.history import is_digest, is_platform, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.answers import PORTAL_HINT, parse_json, status_error
 from mkdocs_taghistory.registry.vendor import ImageFetch, PageTrail, Vendor, check_tag_count
@@ -121,9 +121,12 @@ class OciVendor(Vendor):
             digest for tag, digest in fetch.digests.items() if fetch.changed.get(tag) is None
         ]
         wanted = []
+        platforms = fetch.known_platforms
         for digest in dict.fromkeys(untimed):
-            if digest in fetch.known_created:
+            if digest in fetch.known_created and (platforms is None or digest in platforms):
                 fetch.created[digest] = fetch.known_created[digest]
+                if platforms is not None:
+                    fetch.platforms[digest] = platforms[digest]
             else:
                 wanted.append(digest)
         return wanted
@@ -133,6 +136,8 @@ class OciVendor(Vendor):
         reference = fetch.reference
         manifest = self._manifest(reference, digest)
         created = _created_annotation(reference, manifest)
+        if isinstance(manifest.get("manifests"), list):
+            fetch.platforms[digest] = _index_platforms(manifest["manifests"])
         if created is None and isinstance(manifest.get("manifests"), list):
             platform_digest = _first_platform_digest(manifest["manifests"])
             if platform_digest is not None:
@@ -142,10 +147,12 @@ class OciVendor(Vendor):
             config = manifest.get("config")
             config_digest = config.get("digest") if isinstance(config, dict) else None
             if isinstance(config_digest, str) and is_digest(config_digest):
-                created = _parse_created(
-                    reference, self._blob(reference, config_digest).get("created")
-                )
+                image_config = self._blob(reference, config_digest)
+                created = _parse_created(reference, image_config.get("created"))
+                if digest not in fetch.platforms:  # a single image: its config's platform
+                    fetch.platforms[digest] = _index_platforms([{"platform": image_config}])
         fetch.created[digest] = created
+        fetch.platforms.setdefault(digest, ())
 
     def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.http.base_url(reference)}/manifests/{digest}"
@@ -225,6 +232,21 @@ def _created_annotation(reference: ImageReference, document: Mapping[str, Any]) 
     if not isinstance(annotations, dict):
         return None
     return _parse_created(reference, annotations.get(CREATED_ANNOTATION))
+
+
+def _index_platforms(entries: list[Any]) -> tuple[str, ...]:
+    """``os/architecture[/variant]`` of each entry of an index (or of an image's config),
+    in order, once each, without the ``unknown/unknown`` of attestations."""
+    found: dict[str, None] = {}
+    for entry in entries:
+        platform = entry.get("platform") if isinstance(entry, dict) else None
+        if not isinstance(platform, dict):
+            continue
+        parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
+        text = "/".join(part for part in parts if isinstance(part, str) and part)
+        if text and is_platform(text) and not text.startswith("unknown"):
+            found[text] = None
+    return tuple(found)
 
 
 def _first_platform_digest(manifests: list[Any]) -> str | None:

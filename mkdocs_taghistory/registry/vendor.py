@@ -50,10 +50,13 @@ class ImageFetch:
         reference: the image.
         vendor: where its tags and times come from.
         known_created: digest creation times from an earlier fetch, not fetched again.
+        known_platforms: digest platforms from an earlier fetch; when given, a digest is
+            known only with both (caches from before platforms were kept are read again).
         tags: the tags listed, in the order the registry gave them.
         digests: each tag's digest.
         changed: per tag, when the vendor says it last changed (not set by plain OCI).
         created: per digest, when its image was created.
+        platforms: per digest, the platforms its index lists.
         complete: the vendor gave digests and times with the list; no further stage runs.
         error: the first error, which ends this image's fetch.
     """
@@ -61,10 +64,12 @@ class ImageFetch:
     reference: ImageReference
     vendor: Vendor
     known_created: Mapping[str, datetime | None] = field(default_factory=dict)
+    known_platforms: Mapping[str, tuple[str, ...]] | None = None
     tags: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     changed: dict[str, datetime | None] = field(default_factory=dict)
     created: dict[str, datetime | None] = field(default_factory=dict)
+    platforms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     complete: bool = False
     error: RegistryError | None = None
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 
+from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference, parse_reference
@@ -13,6 +15,7 @@ from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage
+from tests.support.site import mkdocs_build, write_site
 
 
 def fetch(
@@ -155,3 +158,30 @@ def test_access_token_field_and_missing_lifetime_are_understood(
         snapshot, _ = fetch(parse_reference(f"{front.host}/{GADGET}"))
         assert isinstance(snapshot, TagSnapshot), snapshot
         assert len(snapshot.tags) == 6 and len(front.token_requests) == 1
+
+
+def test_the_platforms_of_each_index_are_read_once_and_kept(
+    seeded_registry: SeededRegistry, tmp_path: Path
+) -> None:
+    image = f"{seeded_registry.server.host}/{GADGET}"
+    page = f'<< tag_history "{image}" columns="tags,architectures" >>\n'
+    config = write_site(tmp_path, {"a.md": page}, {"cache_dir": "cache", "ttl": 0})
+    first = mkdocs_build(config)
+    assert first.returncode == 0, first.output
+    rows = first.page("a").select(".taghistory tbody tr")
+    cells = [[code.get_text() for code in row.select("td")[1].select("code")] for row in rows]
+    assert cells == [["linux/amd64", "linux/arm64"]] * len(seeded_registry.gadget)
+    snapshot = SnapshotCache(tmp_path / "cache").load(image)
+    assert snapshot is not None
+    assert set(snapshot.digest_platforms.values()) == {("linux/amd64", "linux/arm64")}
+    # Content-addressed: the next fetch asks for no manifest again.
+    reference = parse_reference(image)
+    with RegistryClient(ClientSettings()) as client:
+        again = client.fetch_many(
+            [reference],
+            {reference: snapshot.digest_created},
+            {reference: snapshot.digest_platforms},
+        )[reference]
+        assert client.requests_sent == 1 + len(snapshot.tags)  # the list and a HEAD per tag
+    assert isinstance(again, TagSnapshot)
+    assert again.digest_platforms == snapshot.digest_platforms
