@@ -25,9 +25,14 @@ from tests.support.site import copy_example, mkdocs_build
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WIDTHS = (390, 1280)
 CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)  # fmt: skip
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 class _Quiet(SimpleHTTPRequestHandler):

@@ -18,10 +18,16 @@ DIRECTIVE = f'<< tag_history "{IMAGE}" >>'
 MATERIAL = {
     "theme": {"name": "material"},
     "markdown_extensions": [
-        "admonition", "footnotes", "md_in_html", "attr_list", {"toc": {"permalink": True}},
-        "pymdownx.details", "pymdownx.superfences", {"pymdownx.tabbed": {"alternate_style": True}},
+        "admonition",
+        "footnotes",
+        "md_in_html",
+        "attr_list",
+        {"toc": {"permalink": True}},
+        "pymdownx.details",
+        "pymdownx.superfences",
+        {"pymdownx.tabbed": {"alternate_style": True}},
     ],
-}  # fmt: skip
+}
 
 PAGE = f"""# Containers
 
@@ -76,11 +82,14 @@ Text with a footnote.[^1]
 def build(tmp_path: Path, page: str, *extra: str) -> Build:
     (tmp_path / "cache").mkdir()
     snapshot = TagSnapshot(
-        image=IMAGE, fetched_at=FETCHED,
-        tags={"latest": TagState("sha256:" + "a" * 64, FETCHED),
-              "1.0": TagState("sha256:" + "b" * 64, FETCHED)},
+        image=IMAGE,
+        fetched_at=FETCHED,
+        tags={
+            "latest": TagState("sha256:" + "a" * 64, FETCHED),
+            "1.0": TagState("sha256:" + "b" * 64, FETCHED),
+        },
         digest_created={},
-    )  # fmt: skip
+    )
     (tmp_path / "cache" / cache_file_name(IMAGE)).write_text(snapshot_to_json(snapshot))
     options = {"cache_dir": "cache", "offline": True, "ttl": "1w"}
     config = write_site(tmp_path, {"page.md": page}, options, **MATERIAL)
@@ -150,8 +159,9 @@ def test_an_image_no_registries_section_has_fails_strict_at_its_line(tmp_path: P
     (tmp_path / "cache").mkdir()
     for registry in ("registry.example/acme", "registry.example/private"):
         image = f"{registry}/widgit"
-        missing = TagSnapshot(image=image, fetched_at=FETCHED, tags={}, digest_created={},
-                              missing=True)  # fmt: skip
+        missing = TagSnapshot(
+            image=image, fetched_at=FETCHED, tags={}, digest_created={}, missing=True
+        )
         (tmp_path / "cache" / cache_file_name(image)).write_text(snapshot_to_json(missing))
     options = {"cache_dir": "cache", "offline": True, "ttl": "1w", "registries": sections}
     config = write_site(tmp_path, {"page.md": '# Page\n\n<< tag_history "widgit" >>\n'}, options)
