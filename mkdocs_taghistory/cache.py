@@ -32,6 +32,7 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 from mkdocs_taghistory.history import (
+    MAX_SIGHTINGS_PER_TAG,
     Sighting,
     TagSnapshot,
     TagState,
@@ -49,7 +50,6 @@ _ABANDONED_AFTER_SECONDS = 600
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # Far above any real image's file (300 tags with their ledger take about 100 KiB).
 MAX_FILE_BYTES = 32 * 1024 * 1024
-MAX_SIGHTINGS_PER_TAG = 10_000
 # A clock a little behind the one that wrote the file is no reason to distrust it.
 _CLOCK_SKEW = timedelta(minutes=5)
 # Image references are printable ASCII without spaces; nothing else may reach a terminal.

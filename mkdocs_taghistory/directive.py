@@ -24,13 +24,16 @@ _DIRECTIVE_LINE = re.compile(r"^ {0,3}<<[ \t]*tag_history(?![\w-])(?P<body>.*?)>
 # Anything that looks like the start of a directive, so that a damaged one is reported rather
 # than left in the page as text.
 _DIRECTIVE_START = re.compile(r"<<[ \t]*tag_history(?![\w-])")
-_FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+# A fence opens with at most three spaces before it (four would make the line indented code).
+_FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _BACKTICKS = re.compile(r"`+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
 # The first line of a block whose content is indented four spaces under it: a list item,
 # an admonition (!!!), a collapsible block (???, pymdownx.details), a content tab (===,
 # pymdownx.tabbed), a footnote's definition.
+# "* * *", "- - -", "___": a thematic break, not a list item.
+_THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _CONTAINER_OPEN = re.compile(
     r"^ {0,3}(?:[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|(?:!!!|\?\?\?\+?)[ \t]+\S"
     r"|===\+?!?[ \t]+\S|\[\^[^\]]+\]:)"
@@ -159,20 +162,59 @@ def _blank(chars: list[str], start: int, end: int) -> None:
             chars[position] = " "
 
 
-def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
+def _closing_fence(lines: list[str], start: int, fence: str, prefix: str) -> int | None:
     """The index of the line that closes the fence opened at ``start``, if any.
 
-    Container prefixes (indentation, ``>`` markers) are looked past, as a fence inside an
-    admonition or a blockquote is closed inside it.
+    The closing fence is looked for in the container the opening one stands in: a line that
+    carries the same container ``prefix`` (indentation, ``>`` markers), with at most three
+    spaces before the fence. A line outside that container ends the search: the fence was
+    never closed, and Python-Markdown reads it as text.
     """
+    units = _prefix_units(prefix)
     for index in range(start + 1, len(lines)):
-        stripped = _CONTAINER_PREFIX.sub("", lines[index]).strip()
-        if stripped.startswith(fence) and stripped.rstrip(fence[0]) == "":
+        line = lines[index]
+        if not line.strip(" \t>"):
+            continue  # a blank line, inside the container or not, closes nothing
+        rest = _inside(line, units)
+        if rest is None:
+            return None
+        stripped = rest.strip()
+        indent = len(rest) - len(rest.lstrip(" "))
+        if indent <= 3 and stripped.startswith(fence) and stripped.rstrip(fence[0]) == "":
             return index
     return None
 
 
-_CONTAINER_PREFIX = re.compile(r"^[ \t>]*")
+def _prefix_units(prefix: str) -> list[str]:
+    """A container prefix as its units: ``I`` for an indentation level, ``Q`` for a quote."""
+    units = []
+    rest = prefix
+    while rest:
+        if rest.startswith("\t"):
+            units.append("I")
+            rest = rest[1:]
+        elif rest.startswith("    "):
+            units.append("I")
+            rest = rest[4:]
+        elif quote := _QUOTE_MARKER.match(rest):
+            units.append("Q")
+            rest = rest[quote.end() :]
+        else:
+            break
+    return units
+
+
+def _inside(line: str, units: list[str]) -> str | None:
+    """What is left of ``line`` inside the container ``units`` describe; None if outside."""
+    rest = line
+    for unit in units:
+        if unit == "I" and rest.startswith(("    ", "\t")):
+            rest = rest[1:] if rest.startswith("\t") else rest[4:]
+        elif unit == "Q" and (quote := _QUOTE_MARKER.match(rest)):
+            rest = rest[quote.end() :]
+        else:
+            return None
+    return rest
 
 
 @dataclass(frozen=True)
@@ -208,11 +250,12 @@ def _prose_lines(lines: list[str]) -> Iterator[_ProseLine]:
             depth = level  # flush with an outer level after a blank line: the inner ones end
         while quote := _QUOTE_MARKER.match(text):
             prefix, text = prefix + quote.group(), text[quote.end() :]
-        if not blank and _CONTAINER_OPEN.match(text) and not text.startswith(("    ", "\t")):
+        opens = _CONTAINER_OPEN.match(text) and not _THEMATIC_BREAK.match(text)
+        if not blank and opens and not text.startswith(("    ", "\t")):
             depth = level + 1
         opening = _FENCE_OPEN.match(text)
         if opening and not (opening.group("fence")[0] == "`" and "`" in opening.group("info")):
-            closing = _closing_fence(lines, index, opening.group("fence"))
+            closing = _closing_fence(lines, index, opening.group("fence"), prefix)
             if closing is not None:
                 skip_to, previous_blank = closing, False
                 continue

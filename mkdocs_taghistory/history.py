@@ -12,6 +12,9 @@ from mkdocs_taghistory.patterns import TagPattern
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 # A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+MAX_SIGHTINGS_PER_TAG = 10_000
+"""Runs of a tag on a digest the ledger keeps (the newest): decades of daily moves."""
+
 _PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
 # Tags that signing and attestation tools push beside an image (cosign's sha256-<hex>.sig,
@@ -232,7 +235,9 @@ def with_sighting(sightings: tuple[Sighting, ...], seen: Sighting) -> tuple[Sigh
         if runs and runs[-1].digest == sighting.digest:
             continue  # the same run: its start is the earlier one, already kept
         runs.append(sighting)
-    return tuple(runs)
+    # The newest runs, as many as a cache file may hold: one that kept more could not be read
+    # back, and the whole ledger would be lost with it.
+    return tuple(runs[-MAX_SIGHTINGS_PER_TAG:])
 
 
 def arrange(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -238,36 +238,51 @@ class TagHistoryService:
             )
         if fetched.not_found:
             # Remembered like a fetch, so that an offline build or a fresh cache knows the
-            # registry has no such image (a section shows it as empty) without asking.
-            self._store(
-                TagSnapshot(
+            # registry has no such image (a section shows it as empty) without asking. The
+            # ledger stays, as other builds sharing the cache may have added to it.
+            now = utc_now()
+            self._store_merged(
+                reference.name,
+                lambda latest: TagSnapshot(
                     image=reference.name,
-                    fetched_at=utc_now(),
+                    fetched_at=now,
                     tags={},
                     digest_created={},
-                    ledger=cached.ledger if cached else {},
+                    ledger=latest.ledger if latest else {},
                     missing=True,
-                )
+                ),
+                cached,
             )
         return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
 
     def _record(self, fetched: TagSnapshot, cached: TagSnapshot | None) -> TagSnapshot:
-        """Add this fetch's sightings to the ledger on disk and store the result.
+        """Add this fetch's sightings to the ledger on disk and store the result."""
+        return self._store_merged(
+            fetched.image, lambda latest: record_sightings(fetched, latest), cached
+        )
 
-        Under the cache's lock the file is read again: another build sharing the cache may
-        have written since this one read it, and its sightings must be kept, not overwritten.
+    def _store_merged(
+        self,
+        image: str,
+        merge: Callable[[TagSnapshot | None], TagSnapshot],
+        cached: TagSnapshot | None,
+    ) -> TagSnapshot:
+        """Store what ``merge`` makes of the snapshot on disk, read again under the lock.
+
+        Another build sharing the cache may have written since this one read it: its
+        sightings must be kept, not overwritten.
         """
         if self._cache is None:
-            return record_sightings(fetched, cached)
+            return merge(cached)
         try:
             with self._cache.locked():
-                latest = self._cache.load(fetched.image, warn=False)
-                snapshot = record_sightings(fetched, latest if latest is not None else cached)
+                latest = self._cache.load(image, warn=False)
+                snapshot = merge(latest if latest is not None else cached)
                 self._store(snapshot)
                 return snapshot
         except OSError:
             # No folder to lock (unwritable): _store says so once; the table stands.
-            snapshot = record_sightings(fetched, cached)
+            snapshot = merge(cached)
             self._store(snapshot)
             return snapshot
 

@@ -327,9 +327,12 @@ def _vendors(value: Any) -> dict[str, VendorSetting]:
 _TLS_KEYS = ("ca_file", "cert_file", "key_file")
 
 
-def _path(value: str, base_dir: Path) -> Path:
+def _path(value: str, base_dir: Path, option: str) -> Path:
     # As cache_dir: relative to the site, so every build of it finds the same files.
-    return base_dir / Path(value).expanduser()
+    try:
+        return base_dir / Path(value).expanduser()
+    except RuntimeError:  # "~user" for a user this machine does not have
+        raise ConfigurationError(f"option '{option}': cannot expand {value!r}") from None
 
 
 def _tls(value: Any, certs_dirs: Any, base_dir: Path) -> TlsSettings:
@@ -364,14 +367,14 @@ def _tls(value: Any, certs_dirs: Any, base_dir: Path) -> TlsSettings:
             "tls",
             f"{host}: 'key_file' needs the 'cert_file' it belongs to",
         )
-        paths = {key: _path(entry[key], base_dir) for key in entry}
+        paths = {key: _path(entry[key], base_dir, "tls") for key in entry}
         host_tls = HostTls(paths.get("ca_file"), paths.get("cert_file"), paths.get("key_file"))
         try:
             check_host_tls(host_tls)
         except TlsSetupError as error:
             raise ConfigurationError(f"option 'tls': {host}: {error}") from None
         hosts[str(host)] = host_tls
-    return TlsSettings(hosts, tuple(_path(folder, base_dir) for folder in certs_dirs))
+    return TlsSettings(hosts, tuple(_path(folder, base_dir, "certs_dirs") for folder in certs_dirs))
 
 
 def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Settings:
@@ -420,7 +423,8 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
     empty = str(values["empty_message"])
     try:
         empty.format(title="", image="")
-    except (KeyError, IndexError, ValueError) as error:
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as error:
+        # {title.x} and {image[0][1]} reach into the strings: only plain fields are filled.
         raise ConfigurationError(
             f"option 'empty_message': only {{title}} and {{image}} can be filled in ({error})"
         ) from None

@@ -73,8 +73,10 @@ def from_unix_seconds(seconds: int | float) -> datetime:
 def format_timestamp(moment: datetime) -> str:
     """Write ``moment`` as RFC 3339 in UTC with a ``Z``, to the second unless it has a fraction."""
     utc = moment.astimezone(timezone.utc)
-    spec = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return utc.strftime(spec)
+    # The year with four digits, always (strftime writes year 500 as "500", which RFC 3339,
+    # and so parse_timestamp, refuses).
+    text = f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}"
+    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
 
 
 def utc_now() -> datetime:

@@ -37,7 +37,6 @@ def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byte
     doubling a cold fetch's round trips).
 
     Args:
-        reference: the image, for messages.
         response: a streamed response.
         max_bytes: the most decoded bytes accepted.
         deadline: ``time.monotonic()`` by which the whole body must have arrived.
@@ -49,17 +48,17 @@ def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byte
     if response.status_code != 200:
         drain(response)
         return b""
-    decoder = _decoder(response)
+    gunzip = _Gunzip(response, max_bytes) if _gzipped(response) else None
     body = bytearray()
     for chunk in response.iter_raw():
         _check_deadline(response, deadline)
-        if decoder is None:
+        if gunzip is None:
             body += chunk
         else:
-            _decode_into(response, decoder, chunk, body, max_bytes=max_bytes)
+            gunzip.feed(chunk, body)
         if len(body) > max_bytes:
             raise _too_large(response, max_bytes)
-    if decoder is not None and not decoder.eof:
+    if gunzip is not None and not gunzip.complete:
         raise RegistryError(f"{_host(response)} sent a gzip body that ends early", transient=True)
     return bytes(body)
 
@@ -76,16 +75,17 @@ def drain(response: httpx.Response) -> None:
             return
 
 
-def _decoder(response: httpx.Response) -> zlib._Decompress | None:
+def _gzipped(response: httpx.Response) -> bool:
+    """True for a gzip body; an error for any other encoding, or gzip more than once."""
     encodings = [
         part.strip().lower()
         for part in response.headers.get("Content-Encoding", "").split(",")
         if part.strip().lower() not in _IDENTITY
     ]
     if not encodings:
-        return None
+        return False
     if len(encodings) == 1 and encodings[0] in _GZIP:
-        return zlib.decompressobj(_GZIP_WINDOW)
+        return True
     raise RegistryError(
         f"{_host(response)} answered with Content-Encoding "
         f"{response.headers.get('Content-Encoding')!r}, which was not asked for "
@@ -93,29 +93,44 @@ def _decoder(response: httpx.Response) -> zlib._Decompress | None:
     )
 
 
-def _decode_into(
-    response: httpx.Response,
-    decoder: zlib._Decompress,
-    chunk: bytes,
-    body: bytearray,
-    *,
-    max_bytes: int,
-) -> None:
-    """Decode ``chunk`` onto ``body`` in steps bounded by the room left under the cap."""
-    pending = chunk
-    while pending:
-        room = max_bytes + 1 - len(body)
-        try:
-            body += decoder.decompress(pending, room)
-        except zlib.error:
-            raise RegistryError(
-                f"{_host(response)} sent a gzip body that does not decode",
-            ) from None
-        if len(body) > max_bytes:
-            raise _too_large(response, max_bytes)
-        pending = decoder.unconsumed_tail
-        if decoder.eof:
-            return
+class _Gunzip:
+    """A gzip body decoded as it arrives, in steps that never produce more than the cap.
+
+    Member after member, as RFC 1952 allows several; an empty body (a HEAD's, a 204's, which
+    may carry the GET's headers) is complete as it is.
+    """
+
+    def __init__(self, response: httpx.Response, max_bytes: int) -> None:
+        self._response = response
+        self._max_bytes = max_bytes
+        self._decoder = zlib.decompressobj(_GZIP_WINDOW)
+        self._received = False
+
+    @property
+    def complete(self) -> bool:
+        """True when the body ended at the end of a member, or was empty."""
+        return not self._received or (self._decoder.eof and not self._decoder.unused_data)
+
+    def feed(self, chunk: bytes, body: bytearray) -> None:
+        """Decode ``chunk`` onto ``body``."""
+        pending = chunk
+        while pending:
+            self._received = True
+            if self._decoder.eof:
+                self._decoder = zlib.decompressobj(_GZIP_WINDOW)  # the next member
+            # At least 1: a max_length of 0 would mean no limit at all.
+            room = self._max_bytes + 1 - len(body)
+            try:
+                body += self._decoder.decompress(pending, room)
+            except zlib.error:
+                raise RegistryError(
+                    f"{_host(self._response)} sent a gzip body that does not decode"
+                ) from None
+            if len(body) > self._max_bytes:
+                raise _too_large(self._response, self._max_bytes)
+            pending = (
+                self._decoder.unused_data if self._decoder.eof else self._decoder.unconsumed_tail
+            )
 
 
 def _check_deadline(response: httpx.Response, deadline: float) -> None:

@@ -154,7 +154,7 @@ class Exchange:
         reference: ImageReference, url: str, error: httpx.TransportError
     ) -> str:
         """What went wrong; raises at once for a TLS failure that no retry mends."""
-        tls_failure = describe_tls_failure(error)
+        tls_failure = describe_tls_failure(error, connecting=isinstance(error, httpx.ConnectError))
         if tls_failure is not None:
             # Never retried, never served from the cache: a certificate that changed may be
             # an attack.

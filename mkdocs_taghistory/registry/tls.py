@@ -257,17 +257,19 @@ def _reason(error: OSError | ssl.SSLError) -> str:
     return error.strerror or str(error)
 
 
-def describe_tls_failure(error: BaseException) -> str | None:
+def describe_tls_failure(error: BaseException, *, connecting: bool = True) -> str | None:
     """What a failed TLS connection means, when it is one that trying again cannot mend.
 
     Returns None when ``error`` (or its causes) holds no such failure. A certificate the
     client does not trust is never worth a retry, nor a reason to serve the cached table: a
-    certificate that changed may be an attack.
+    certificate that changed may be an attack. With ``connecting`` False (the error came
+    while reading or writing), only a refused client certificate counts: other TLS errors
+    there are a damaged connection.
     """
     failure = _find_ssl_error(error)
     if failure is None or isinstance(failure, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
         return None  # a connection cut mid-handshake: an ordinary, maybe passing, failure
-    if isinstance(failure, ssl.SSLCertVerificationError):
+    if isinstance(failure, ssl.SSLCertVerificationError) and connecting:
         code = failure.verify_code
         if code in _UNKNOWN_ISSUER_CODES:
             problem = "its certificate is signed by an issuer this machine does not trust"
@@ -280,6 +282,10 @@ def describe_tls_failure(error: BaseException) -> str | None:
     for marker, problem in _ALERT_PROBLEMS:
         if marker in reason:
             return f"TLS: {problem}"
+    if not connecting:
+        # Past the handshake (TLS 1.3 sends a refused client certificate's alert there, and
+        # that is named above), a TLS error is a damaged or cut connection: worth a retry.
+        return None
     return f"TLS: {reason.replace('_', ' ').lower()}"
 
 

@@ -172,3 +172,32 @@ def test_options_that_would_be_ignored_or_printed_literally_are_errors(
 def test_glibc_date_codes_are_date_codes() -> None:
     (placed,) = read_directives('<< tag_history "rust" date_format="%-d %b %Y" >>', "cgr.dev/x")
     assert placed.options.date_format == "%-d %b %Y"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A fence inside a fence of the same length does not close the outer one.
+        '```\n!!! note\n    ```\n    << tag_history "alpine" >>\n    ```\n```\n',
+        # A fence inside a blockquote is code, directive lines in it too.
+        '> ```\n> << tag_history "alpine" >>\n> ```\n',
+        # A thematic break is no list item: the indented line after it is code.
+        '* * *\n\n    << tag_history "alpine" >>\n',
+    ],
+)
+def test_code_inside_containers_stays_code(text: str) -> None:
+    assert find_directives(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An indented "```" is indented code, not a fence: the directive after it is real.
+        'Intro\n\n    ```text\n\n<< tag_history "alpine" >>\n\n    ```\n',
+        # A fence left open inside an admonition does not swallow the rest of the page.
+        '!!! note\n\n    ```\n    unclosed\n\n<< tag_history "alpine" >>\n\n```\ncode\n```\n',
+    ],
+)
+def test_a_directive_after_fence_lookalikes_is_found(text: str) -> None:
+    (directive,) = find_directives(text)
+    assert directive.image == "alpine"

@@ -23,6 +23,8 @@ from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
         ({"vendors": {"r.io": {"type": "harbor"}}}, "option 'vendors': r.io: 'type' must be"),
         ({"concurency": 4}, "concurency"),
         ({"labels": {"tag": "Tags"}}, "option 'labels': 'tag' is not a column"),
+        ({"empty_message": "{title.nope}"}, "option 'empty_message'"),
+        ({"certs_dirs": ["~nosuchuser-taghistory/x"]}, "option 'certs_dirs': cannot expand"),
         ({"as_of_note": "Cached."}, "option 'as_of_note': the sentence must say {date}"),
     ],
 )

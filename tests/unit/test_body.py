@@ -1,0 +1,63 @@
+"""Bodies read raw and decoded here: one gzip layer (member after member), within the cap."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.registry.body import read_body
+
+LATER = time.monotonic() + 60
+
+
+class Chunks(httpx.SyncByteStream):
+    """A body as a server streams it, in small chunks, never read ahead."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self._body), 4096):
+            yield self._body[start : start + 4096]
+
+
+def answer(body: bytes, encoding: str | None = "gzip") -> httpx.Response:
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    return httpx.Response(
+        200,
+        headers=headers,
+        stream=Chunks(body),
+        request=httpx.Request("GET", "https://r.example/v2/"),
+    )
+
+
+def test_an_empty_body_with_gzip_headers_is_empty_not_broken() -> None:
+    # A HEAD answer may carry the GET's headers, Content-Encoding included.
+    assert read_body(answer(b""), 1024, LATER) == b""
+
+
+def test_every_member_of_a_gzip_body_is_decoded() -> None:
+    body = gzip.compress(b'{"tags": [') + gzip.compress(b'"1.0"]}')
+    assert read_body(answer(body), 1024, LATER) == b'{"tags": ["1.0"]}'
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "problem"),
+    [
+        (gzip.compress(gzip.compress(b"{}")), "gzip, gzip", "not asked for"),
+        (b"{}", "br", "not asked for"),
+        (gzip.compress(b'{"tags": []}')[:-6], "gzip", "ends early"),
+        (b"not gzip at all", "gzip", "does not decode"),
+        (gzip.compress(bytes(10 * 1024 * 1024)), "gzip", "exceeds the 64 KiB"),
+    ],
+)
+def test_what_cannot_be_read_within_the_rules_is_an_error(
+    body: bytes, encoding: str, problem: str
+) -> None:
+    with pytest.raises(RegistryError, match=problem):
+        read_body(answer(body, encoding), 64 * 1024, LATER)
