@@ -12,7 +12,10 @@ import pytest
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.body import read_body
 
-LATER = time.monotonic() + 60
+
+def later() -> float:
+    """A deadline a minute from now (taken when asked: the suite may run for minutes)."""
+    return time.monotonic() + 60
 
 
 class Chunks(httpx.SyncByteStream):
@@ -38,12 +41,12 @@ def answer(body: bytes, encoding: str | None = "gzip") -> httpx.Response:
 
 def test_an_empty_body_with_gzip_headers_is_empty_not_broken() -> None:
     # A HEAD answer may carry the GET's headers, Content-Encoding included.
-    assert read_body(answer(b""), 1024, LATER) == b""
+    assert read_body(answer(b""), 1024, later()) == b""
 
 
 def test_every_member_of_a_gzip_body_is_decoded() -> None:
     body = gzip.compress(b'{"tags": [') + gzip.compress(b'"1.0"]}')
-    assert read_body(answer(body), 1024, LATER) == b'{"tags": ["1.0"]}'
+    assert read_body(answer(body), 1024, later()) == b'{"tags": ["1.0"]}'
 
 
 @pytest.mark.parametrize(
@@ -60,4 +63,4 @@ def test_what_cannot_be_read_within_the_rules_is_an_error(
     body: bytes, encoding: str, problem: str
 ) -> None:
     with pytest.raises(RegistryError, match=problem):
-        read_body(answer(body, encoding), 64 * 1024, LATER)
+        read_body(answer(body, encoding), 64 * 1024, later())
