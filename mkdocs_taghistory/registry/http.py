@@ -6,9 +6,9 @@ may pass, and credentials sent only to the registry's own host and the token rea
 
 HTTP/1.1 is spoken unless the ``http2`` option asks for HTTP/2. Measured against Debian's
 ``docker-registry`` over TLS at 20, 50 and 100 ms (``bench/RESULTS.md``), httpx's sync HTTP/2
-connection under the thread pool lost up to 44 of a cold fetch's 441 requests ("Server
-disconnected", and races inside httpcore) and took 1.8x as long as 16 HTTP/1.1 keep-alive
-connections, which needed no retry.
+connection under the thread pool lost up to 56 of a cold fetch's 441 requests ("Server
+disconnected", and races inside httpcore) and took 1.8 to 2.1 times as long as 16 HTTP/1.1
+keep-alive connections, which needed no retry.
 """
 
 from __future__ import annotations
