@@ -8,7 +8,7 @@ adding configuration, the cache location and one fetch for the whole site.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from mkdocs_taghistory.durations import in_words
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
 from mkdocs_taghistory.patterns import PatternTooSlowError
+from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import AsOf, render_table, render_tag_history, section_lines
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import (
@@ -127,48 +128,51 @@ class TagHistoryPreprocessor(Preprocessor):
             if not plan.placements:
                 return lines
             if not settings.enabled:
-                return self._placeholders(lines, plan)
+                return self._replace(lines, plan, self._placeholders)
             results = service.resolve(plan.references)
             plan.check(results)
+            if extension.report_doubts:
+                for doubt in plan.doubts(results):
+                    logger.warning("%s", doubt)
+            return self._replace(lines, plan, lambda placed: self._tables(placed, results))
         except DirectiveError as error:
             located = error.on_page(extension.page, extension.line_note)
             raise extension.error_type(str(located)) from None
-        placed = [placement.placed for placement in plan.placements]
-        if extension.report_doubts:
-            for doubt in plan.doubts(results):
-                logger.warning("%s", doubt)
+
+    def _tables(
+        self, placed: PlacedDirective, results: Mapping[ImageReference, ImageResult]
+    ) -> list[str]:
+        """A directive's tables, each after its section's heading and description, if any."""
+        settings = self.extension.service.settings
+        block: list[str] = []
+        for target in placed.targets:
+            if target.section is not None:
+                # Markdown, not stashed HTML, so the heading joins the table of contents.
+                block += section_lines(target.section, settings.heading_level)
+            try:
+                html = table_html(settings, placed, target, results[target.reference])
+            except PatternTooSlowError as error:
+                raise DirectiveError(placed.directive.line, str(error)) from None
+            block += [self.md.htmlStash.store(html), ""]
+        return block
+
+    def _placeholders(self, placed: PlacedDirective) -> list[str]:
+        """A short placeholder per table, for a build with the plugin switched off."""
+        names = dict.fromkeys(target.reference.name for target in placed.targets)
+        return [self.md.htmlStash.store("\n".join(map(placeholder_html, names))), ""]
+
+    @staticmethod
+    def _replace(
+        lines: list[str], plan: SitePlan, block_of: Callable[[PlacedDirective], list[str]]
+    ) -> list[str]:
+        """``lines`` with each directive's line replaced by what ``block_of`` makes of it."""
         output = list(lines)
         # From the bottom up, so that replacing one line by several keeps earlier indices valid.
-        for item in reversed(placed):
-            block: list[str] = []
-            for target in item.targets:
-                result = results[target.reference]
-                if target.section is not None:
-                    # Markdown, not stashed HTML, so the heading joins the table of contents.
-                    block += section_lines(target.section, settings.heading_level)
-                try:
-                    html = table_html(settings, item, target, result)
-                except PatternTooSlowError as error:
-                    located = DirectiveError(
-                        item.directive.line, str(error), extension.page, extension.line_note
-                    )
-                    raise extension.error_type(str(located)) from None
-                block += [self.md.htmlStash.store(html), ""]
-            output[item.directive.line - 1 : item.directive.line] = _in_place(
-                block, item.directive.indent, output, item.directive.line - 1
-            )
-        return output
-
-    def _placeholders(self, lines: list[str], plan: SitePlan) -> list[str]:
-        """Each directive replaced by a short placeholder: no request, no cache."""
-        output = list(lines)
         for placement in reversed(plan.placements):
             directive = placement.placed.directive
-            names = dict.fromkeys(target.reference.name for target in placement.placed.targets)
-            block = [self.md.htmlStash.store("\n".join(map(placeholder_html, names))), ""]
-            output[directive.line - 1 : directive.line] = _in_place(
-                block, directive.indent, output, directive.line - 1
-            )
+            index = directive.line - 1
+            block = _in_place(block_of(placement.placed), directive.indent, output, index)
+            output[index : index + 1] = block
         return output
 
 
