@@ -29,6 +29,40 @@ _REPOSITORY = re.compile(r"^/v2/(?P<name>.+?)/(?:tags|manifests|blobs|_chainguar
 _PASSED_HEADERS = ("content-type", "docker-content-digest", "content-length", "location")
 
 
+class ReplyHandler(BaseHTTPRequestHandler):
+    """The request handler of every loopback stand-in: whole answers, passed-through ones."""
+
+    protocol_version = "HTTP/1.1"
+    # Buffer each answer into one write: headers and body sent apart meet Nagle's algorithm
+    # and delayed ACKs, a 40 ms stall per keep-alive request.
+    wbufsize = -1
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Say nothing: the tests read what was asked from the stand-ins' own records."""
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if not any(name.lower() == "content-length" for name in headers):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _forward(self, client: httpx.Client, path: str) -> tuple[int, bytes, dict[str, str]]:
+        """The upstream registry's answer to this request (at ``path``), its useful headers."""
+        upstream = client.request(
+            self.command, path, headers={"Accept": self.headers.get("Accept", "*/*")}
+        )
+        headers = {
+            name: value
+            for name, value in upstream.headers.items()
+            if name.lower() in _PASSED_HEADERS
+        }
+        return upstream.status_code, upstream.content, headers
+
+
 def _stamp(record: dict[str, str]) -> str:
     return record.get("updateTimestamp") or record.get("UpdateTimestamp") or ""
 
@@ -173,25 +207,7 @@ class RegistryFront:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         front = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Buffer each answer into one write: headers and body sent apart meet Nagle's
-            # algorithm and delayed ACKs, a 40 ms stall per keep-alive request.
-            wbufsize = -1
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                if not any(name.lower() == "content-length" for name in headers):
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
+        class Handler(ReplyHandler):
             def _handle(self) -> None:  # noqa: PLR0911 (one return per kind of answer)
                 split = urlsplit(self.path)
                 with front._lock:
@@ -248,23 +264,14 @@ class RegistryFront:
                 if listing and (front.page_size or front.phantom_tags):
                     self._page(listing.group("name"), parse_qs(split.query))
                     return
-                upstream = front._client.request(
-                    self.command,
-                    path,
-                    headers={"Accept": self.headers.get("Accept", "*/*")},
-                )
-                headers = {
-                    name: value
-                    for name, value in upstream.headers.items()
-                    if name.lower() in _PASSED_HEADERS
-                }
+                status, body, headers = self._forward(front._client, path)
                 if front.hide_head_digest:
                     headers = {
                         name: value
                         for name, value in headers.items()
                         if name.lower() != "docker-content-digest"
                     }
-                self._reply(upstream.status_code, upstream.content, headers)
+                self._reply(status, body, headers)
 
             def _token(self, query: dict[str, list[str]]) -> None:
                 if self.command == "POST":

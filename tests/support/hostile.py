@@ -15,11 +15,11 @@ import threading
 import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 
-_PASSED = ("content-type", "docker-content-digest", "content-length")
+from tests.support.front import ReplyHandler
+
 LOGIN_PAGE = b"<!doctype html><title>Sign in to the guest network</title><form>...</form>"
 
 
@@ -91,23 +91,7 @@ class HostileFront:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         front = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            wbufsize = -1
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                if not any(name.lower() == "content-length" for name in headers):
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
+        class Handler(ReplyHandler):
             def _handle(self) -> None:  # noqa: PLR0911 (one branch per fault)
                 with front._lock:
                     front.requests += 1
@@ -169,17 +153,7 @@ class HostileFront:
                         },
                     )
                     return
-                upstream = front._client.request(
-                    self.command,
-                    self.path,
-                    headers={"Accept": self.headers.get("Accept", "*/*")},
-                )
-                headers = {
-                    name: value
-                    for name, value in upstream.headers.items()
-                    if name.lower() in _PASSED
-                }
-                self._reply(upstream.status_code, upstream.content, headers)
+                self._reply(*self._forward(front._client, self.path))
 
             do_GET = _handle  # noqa: N815
             do_HEAD = _handle  # noqa: N815
@@ -187,18 +161,10 @@ class HostileFront:
         return Handler
 
 
-class _PortalPage(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _PortalPage(ReplyHandler):
+    """A captive portal's login host: a web page for everything."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        self._reply(200, LOGIN_PAGE, {"Content-Type": "text/html"})
 
-    def do_HEAD(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(LOGIN_PAGE)))
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        self.do_HEAD()
-        self.wfile.write(LOGIN_PAGE)
+    do_HEAD = do_GET  # noqa: N815
