@@ -15,7 +15,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tests.support.site import Build, copy_example, mkdocs_build, table_rows
+from tests.support.site import copy_example, mkdocs_build, table_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "example_site"
@@ -157,26 +157,9 @@ def test_example_site_builds_with_properdocs(tmp_path: Path) -> None:
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     config["theme"] = {"name": "mkdocs"}
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    site_dir = tmp_path / "properdocs-site"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "properdocs",
-            "build",
-            "--strict",
-            "-f",
-            str(config_path),
-            "-d",
-            str(site_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert_reproduces_the_seed(Build(0, "", site_dir).page("rust"))
+    build = mkdocs_build(config_path, "--strict", generator="properdocs")
+    assert build.returncode == 0, build.output
+    assert_reproduces_the_seed(build.page("rust"))
 
 
 def test_extension_alone_works_under_zensical(tmp_path: Path) -> None:

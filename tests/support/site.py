@@ -52,8 +52,10 @@ def mkdocs_build(
     *extra: str,
     env: Mapping[str, str] | None = None,
     prefix: tuple[str, ...] = (),
+    generator: str = "mkdocs",
 ) -> Build:
-    """Run a real `mkdocs build` in a child process and return its outcome."""
+    """Run a real `mkdocs build` (or ``generator``'s, as ProperDocs') in a child process and
+    return its outcome."""
     site_dir = config_path.parent / "site"
     # The tests decide whether a build is offline, not the shell they were started from.
     environment = {k: v for k, v in os.environ.items() if k != "TAGHISTORY_OFFLINE"}
@@ -63,7 +65,7 @@ def mkdocs_build(
             *prefix,
             sys.executable,
             "-m",
-            "mkdocs",
+            generator,
             "build",
             "-f",
             str(config_path),
