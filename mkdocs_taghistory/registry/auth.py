@@ -176,19 +176,12 @@ class Authenticator:
         """One call on the registry's own origin, with its token or credentials."""
         token_key = f"{reference.api_host}/{reference.repository}"
         credentials = self._credentials_for(reference.host)
-        fetched_here: list[str] = []
-
-        def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
-            token, lifetime = self._fetch_token(
-                reference,
-                challenge,
-                credentials,
-                f"repository:{reference.repository}:pull",
-                over_tls=self._speaks_tls(reference),
-            )
-            fetched_here.append(token)
-            return token, lifetime
-
+        fetch_token, fetched_here = self._token_fetcher(
+            reference,
+            credentials,
+            f"repository:{reference.repository}:pull",
+            over_tls=self._speaks_tls(reference),
+        )
         token = self._tokens.token(token_key, fetch_token)
         authorization = self._authorization(reference, token, credentials)
         for _ in range(_MAX_AUTH_ROUNDS):
@@ -241,15 +234,9 @@ class Authenticator:
         repository = _REPOSITORY_IN_PATH.match(target.path)
         default_scope = f"repository:{repository.group(1)}:pull" if repository else ""
         token_key = f"{target.scheme}://{target.netloc.decode()} {default_scope}"
-        fetched_here: list[str] = []
-
-        def fetch_token(challenge: BearerChallenge) -> tuple[str, float]:
-            token, lifetime = self._fetch_token(
-                reference, challenge, None, default_scope, over_tls=target.scheme == "https"
-            )
-            fetched_here.append(token)
-            return token, lifetime
-
+        fetch_token, fetched_here = self._token_fetcher(
+            reference, None, default_scope, over_tls=target.scheme == "https"
+        )
         token = self._tokens.token(token_key, fetch_token)
         for _ in range(_MAX_AUTH_ROUNDS):
             response, body = self._exchange.send(
@@ -265,6 +252,27 @@ class Authenticator:
                 return response, body
             token = self._tokens.renew(token_key, token, challenge, fetch_token)
         return response, body
+
+    def _token_fetcher(
+        self,
+        reference: ImageReference,
+        credentials: Credentials | None,
+        default_scope: str,
+        *,
+        over_tls: bool,
+    ) -> tuple[TokenFetcher, list[str]]:
+        """A fetcher for the token store, and the tokens it fetches for this one call (a
+        token fetched for the very call it is refused in is not asked for again)."""
+        fetched: list[str] = []
+
+        def fetch(challenge: BearerChallenge) -> tuple[str, float]:
+            token, lifetime = self._fetch_token(
+                reference, challenge, credentials, default_scope, over_tls=over_tls
+            )
+            fetched.append(token)
+            return token, lifetime
+
+        return fetch, fetched
 
     def refused(self, reference: ImageReference) -> RegistryError:
         """The error for a registry that will not let us in, saying what would help."""
