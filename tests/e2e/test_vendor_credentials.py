@@ -44,7 +44,20 @@ def write_docker_config(folder: Path) -> None:
     (folder / "config.json").write_text(json.dumps(config))
 
 
-def everything_sent(recorder: Recorder) -> str:
+def sent_to_a_foreign_host(vendor: str, own: Credentials | None) -> str:
+    """Everything a loopback host set up as ``vendor`` received in one fetch of an image of
+    it, with ``own`` as its own credentials."""
+    with Recorder() as recorder:
+        host = recorder.url.removeprefix("http://")
+        settings = ClientSettings(
+            credentials=CredentialSource({host: own} if own else None),
+            vendors={host: VendorSetting(type=vendor)},
+            retries=0,
+        )
+        reference = parse_reference(f"{host}/acme/widget")
+        with RegistryClient(settings) as client:
+            client.fetch_many([reference])
+    assert recorder.requests, "the foreign host was asked"
     return "\n".join(
         f"{request.method} {request.path} {request.headers} {request.body!r}"
         for request in recorder.requests
@@ -56,18 +69,7 @@ def test_a_vendor_type_on_another_host_gets_none_of_the_vendors_own_credentials(
     docker_config: Path, vendor: str
 ) -> None:
     write_docker_config(docker_config)
-    with Recorder() as recorder:
-        host = recorder.url.removeprefix("http://")
-        settings = ClientSettings(
-            credentials=CredentialSource(),
-            vendors={host: VendorSetting(type=vendor)},
-            retries=0,
-        )
-        reference = parse_reference(f"{host}/acme/widget")
-        with RegistryClient(settings) as client:
-            client.fetch_many([reference])
-    sent = everything_sent(recorder)
-    assert recorder.requests, "the foreign host was asked"
+    sent = sent_to_a_foreign_host(vendor, None)
     for secret in (
         HUB_PASSWORD,
         GHCR_TOKEN,
@@ -81,16 +83,6 @@ def test_a_vendor_type_on_another_host_may_use_that_hosts_own_credentials(
     docker_config: Path, vendor: str
 ) -> None:
     write_docker_config(docker_config)
-    with Recorder() as recorder:
-        host = recorder.url.removeprefix("http://")
-        settings = ClientSettings(
-            credentials=CredentialSource({host: Credentials("builder", OWN_PASSWORD)}),
-            vendors={host: VendorSetting(type=vendor)},
-            retries=0,
-        )
-        reference = parse_reference(f"{host}/acme/widget")
-        with RegistryClient(settings) as client:
-            client.fetch_many([reference])
-    sent = everything_sent(recorder)
+    sent = sent_to_a_foreign_host(vendor, Credentials("builder", OWN_PASSWORD))
     assert OWN_PASSWORD in sent
     assert HUB_PASSWORD not in sent and GHCR_TOKEN not in sent
