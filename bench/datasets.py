@@ -16,7 +16,7 @@ from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.history import group_by_digest
 from mkdocs_taghistory.registry.client import ClientSettings
 from mkdocs_taghistory.registry.tls import HostTls, TlsSettings
-from mkdocs_taghistory.render import markdown_table
+from mkdocs_taghistory.render import render_markdown, table_view
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage, seed_image
 from tests.support.tls import CertificateAuthority
@@ -128,7 +128,7 @@ def write_plain_pages(docs: Path, cache: Path, host: str, pages: int) -> None:
         snapshot = snapshots.load(image)
         if snapshot is None:
             raise SystemExit(f"no cached snapshot of {image} to write the plain site from")
-        table = markdown_table(image, group_by_digest(snapshot))
+        table = render_markdown(table_view(image, group_by_digest(snapshot)))
         (docs / page_name(number)).write_text(f"# Image {number:03d}\n\n{table}\n", "utf-8")
 
 

@@ -34,7 +34,7 @@ from mkdocs_taghistory.reference import (
     parse_reference,
     parse_registry,
 )
-from mkdocs_taghistory.render import markdown_table
+from mkdocs_taghistory.render import render_markdown, table_view
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, settings_from_options
 from mkdocs_taghistory.site import page_label, plan_site
@@ -299,13 +299,15 @@ def _print_tables(
         if result.snapshot is None:
             _say(settings.empty_message.format(title=title, image=reference.name) + "\n")
             continue
-        table = markdown_table(
-            reference.name,
-            rows,
-            date_format=settings.date_format,
-            zone=settings.zone,
-            year=result.snapshot.fetched_at.year,
-            labels=settings.labels,
+        table = render_markdown(
+            table_view(
+                reference.name,
+                rows,
+                date_format=settings.date_format,
+                zone=settings.zone,
+                year=result.snapshot.fetched_at.year,
+                labels=settings.labels,
+            )
         )
         _say(table + ("\n" if title is not None else ""))
         if result.as_of is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,18 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-from mkdocs_taghistory.directive import PlacedDirective, Target
-from mkdocs_taghistory.durations import in_words
+from mkdocs_taghistory.directive import PlacedDirective
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
-from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
-from mkdocs_taghistory.patterns import PatternTooSlowError
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.render import AsOf, render_table, render_tag_history, section_lines
+from mkdocs_taghistory.render import placeholder_html, render_html, section_lines
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import (
     DEFAULT_OPTIONS,
     SITE_OPTIONS,
-    Settings,
     settings_from_options,
 )
 from mkdocs_taghistory.site import SitePlan, plan_site
+from mkdocs_taghistory.tables import directive_table
 
 logger = logging.getLogger(__name__)
 
@@ -43,71 +39,6 @@ _EXTENSION_DEFAULTS = {option.name: "" for option in SITE_OPTIONS if option.kind
 # After whitespace normalisation (30), before fenced code (25) stashes code blocks: the scanner
 # skips code itself, and seeing the source as written keeps line numbers true.
 PREPROCESSOR_PRIORITY = 27
-
-
-def table_html(
-    settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
-) -> str:
-    """The HTML of one table: the site's filters and format, narrowed by the directive's."""
-    options = placed.options
-    name = target.reference.name
-    date_format = options.date_format or settings.date_format
-    as_of = _as_of(settings, result)
-    year = result.snapshot.fetched_at.year if result.snapshot is not None else None
-    if options.tag is not None:
-        ledger = result.snapshot.ledger if result.snapshot is not None else {}
-        return render_tag_history(
-            name,
-            options.tag,
-            ledger.get(options.tag, ()),
-            as_of=as_of,
-            date_format=date_format,
-            zone=settings.zone,
-            year=year,
-        )
-    rows: list[DigestGroup] = []
-    if result.snapshot is not None:
-        tag_filter = settings.tag_filter.narrowed(options.include, options.exclude)
-        rows = arrange(
-            group_by_digest(result.snapshot, tag_filter),
-            sort=options.sort,
-            max_age=options.max_age,
-            limit=options.limit,
-            now=result.snapshot.fetched_at,
-        )
-    empty = (
-        settings.empty_message.format(title=target.section.title, image=name)
-        if target.section is not None
-        else None
-    )
-    hidden = None
-    if result.snapshot is not None and result.snapshot.tags and not rows:
-        hidden = (
-            f"No tag changed in the last {in_words(options.max_age)}."
-            if options.max_age is not None
-            else "No tag matches this table's filters."
-        )
-    return render_table(
-        name,
-        rows,
-        as_of=as_of,
-        columns=options.columns,
-        date_format=date_format,
-        zone=settings.zone,
-        empty=empty,
-        hidden=hidden,
-        year=year,
-        labels=settings.labels,
-        short_digests=settings.short_digests,
-    )
-
-
-def _as_of(settings: Settings, result: ImageResult) -> AsOf | None:
-    """The note under a table from an earlier fetch, as the ``as_of_note`` option has it."""
-    if result.as_of is None or settings.as_of_note is False:
-        return None
-    wording = settings.as_of_note if isinstance(settings.as_of_note, str) else None
-    return AsOf(result.as_of, offline=result.offline, wording=wording)
 
 
 class TagHistoryPreprocessor(Preprocessor):
@@ -149,11 +80,8 @@ class TagHistoryPreprocessor(Preprocessor):
             if target.section is not None:
                 # Markdown, not stashed HTML, so the heading joins the table of contents.
                 block += section_lines(target.section, settings.heading_level)
-            try:
-                html = table_html(settings, placed, target, results[target.reference])
-            except PatternTooSlowError as error:
-                raise DirectiveError(placed.directive.line, str(error)) from None
-            block += [self.md.htmlStash.store(html), ""]
+            view = directive_table(settings, placed, target, results[target.reference])
+            block += [self.md.htmlStash.store(render_html(view)), ""]
         return block
 
     def _placeholders(self, placed: PlacedDirective) -> list[str]:
@@ -192,14 +120,6 @@ def _in_place(block: list[str], prefix: str, lines: list[str], index: int) -> li
     if index + 1 < len(lines) and lines[index + 1].strip(" \t>"):
         placed.append(blank)
     return placed
-
-
-def placeholder_html(image: str) -> str:
-    """What a table becomes in a build with the plugin switched off (``enabled: false``)."""
-    return (
-        f'<p class="taghistory-disabled"><em>Tag history of <code>{escape(image)}</code>: '
-        "not built (taghistory is switched off for this build).</em></p>"
-    )
 
 
 class TagHistoryExtension(Extension):

@@ -8,7 +8,7 @@ Everything that came from a registry is escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from html import escape
@@ -64,6 +64,12 @@ class Piece:
     text: str
     moment: datetime | None = None
     full: str | None = None
+
+
+Run = tuple[Piece, ...]
+"""Inline content written as it stands: a heading, a sentence, the note under a table."""
+Cell = tuple[Piece, ...]
+"""The values of one cell (tags, a date, a digest and its copy button), set apart by spaces."""
 
 
 SHORT_DIGEST_HEX = 12
@@ -149,14 +155,136 @@ def cell(
     return _digest_pieces(f"{image}@{group.digest}", group.digest, short=short_digests)
 
 
-def headings(
-    columns: Sequence[str], labels: Mapping[str, str] | None, written: Callable[[str], str]
-) -> list[str]:
-    """The columns' headings, a site's ``labels`` in place of the defaults, as ``written``."""
-    return [written((labels or {}).get(column, COLUMNS[column])) for column in columns]
+def headings(columns: Sequence[str], labels: Mapping[str, str] | None) -> tuple[Run, ...]:
+    """The columns' headings, a site's ``labels`` in place of the defaults."""
+    return tuple(
+        (Piece("text", (labels or {}).get(column, COLUMNS[column])),) for column in columns
+    )
 
 
-def _html(pieces: Sequence[Piece]) -> str:
+@dataclass(frozen=True)
+class TableView:
+    """One table as the reader sees it, before any markup: HTML, Markdown and the Sphinx
+    extension's docutils nodes each write it their way, so what a table says is decided once.
+
+    Attributes:
+        image: the full image reference the table is of.
+        headings: the column headings, in order.
+        rows: the cells of each row, in the order to show.
+        sentence: said instead of a table when there are no rows.
+        note: said under the table when it shows an earlier fetch; empty otherwise.
+    """
+
+    image: str
+    headings: tuple[Run, ...] = ()
+    rows: tuple[tuple[Cell, ...], ...] = ()
+    sentence: Run = ()
+    note: Run = ()
+
+
+def table_view(
+    image: str,
+    groups: Sequence[DigestGroup],
+    *,
+    as_of: AsOf | None = None,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    zone: tzinfo = timezone.utc,
+    empty: str | None = None,
+    hidden: str | None = None,
+    year: int | None = None,
+    labels: Mapping[str, str] | None = None,
+    short_digests: bool = False,
+) -> TableView:
+    """What one image's tag table shows.
+
+    Args:
+        image: the full image reference, for the pull column and the empty sentence.
+        groups: the rows, in the order to show.
+        as_of: when the table comes from an earlier fetch, the time of that fetch, stated in a
+            note under the table.
+        columns: which columns, in order (see :data:`COLUMNS`).
+        date_format: how "Last Changed" is written.
+        zone: the time zone the dates are written in; tooltips always show UTC.
+        empty: the sentence shown instead of a table of an image with no tags.
+        hidden: the sentence shown when the image has tags but the directive's filters hide
+            every row, as "No tag changed in the last 30 days".
+        year: the fetch's year; the default date format adds the year to other years' dates.
+        labels: headings that replace the columns' own.
+        short_digests: show digests shortened, the full value in the title and the copy
+            button.
+    """
+    note = as_of.run(zone) if as_of is not None else ()
+    if not groups:
+        if hidden or empty:
+            sentence: Run = (Piece("text", hidden or empty or ""),)
+        else:
+            sentence = (
+                Piece("text", "There are no tags of "),
+                Piece("code", image),
+                Piece("text", "."),
+            )
+        return TableView(image, headings(columns, labels), sentence=sentence, note=note)
+    rows = tuple(
+        tuple(
+            tuple(
+                cell(
+                    column, group, image, date_format, zone, year=year, short_digests=short_digests
+                )
+            )
+            for column in columns
+        )
+        for group in groups
+    )
+    return TableView(image, headings(columns, labels), rows, note=note)
+
+
+def tag_history_view(
+    image: str,
+    tag: str,
+    sightings: Sequence[Sighting],
+    *,
+    as_of: AsOf | None = None,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    zone: tzinfo = timezone.utc,
+    year: int | None = None,
+) -> TableView:
+    """What one tag's history shows: each digest it was seen on, newest first."""
+    note = as_of.run(zone) if as_of is not None else ()
+    if not sightings:
+        sentence = f"No history of tag {tag} of {image} has been recorded yet."
+        return TableView(image, sentence=(Piece("text", sentence),), note=note)
+    rows = tuple(
+        (
+            (Piece("code", sighting.digest),),
+            (
+                Piece(
+                    "time",
+                    shown_date(sighting.first_seen, date_format, zone, year),
+                    sighting.first_seen,
+                ),
+            ),
+        )
+        for sighting in reversed(sightings)
+    )
+    # When this site first saw the tag there, which is not when it was pushed.
+    heads = (
+        (Piece("text", "Digest of "), Piece("code", tag)),
+        (Piece("text", "First Seen by This Site"),),
+    )
+    return TableView(image, heads, rows, note=note)
+
+
+def placeholder_run(image: str) -> Run:
+    """What a table becomes in a build with the plugin switched off (``enabled: false``)."""
+    return (
+        Piece("text", "Tag history of "),
+        Piece("code", image),
+        Piece("text", ": not built (taghistory is switched off for this build)."),
+    )
+
+
+def _html_cell(pieces: Sequence[Piece]) -> str:
     parts: list[str] = []
     for piece in pieces:
         if piece.kind == "copy" and parts:
@@ -166,6 +294,10 @@ def _html(pieces: Sequence[Piece]) -> str:
         else:
             parts.append(_html_piece(piece))
     return " ".join(parts)
+
+
+def _html_run(run: Run) -> str:
+    return "".join(map(_html_piece, run))
 
 
 def _html_piece(piece: Piece) -> str:
@@ -183,113 +315,47 @@ def _html_piece(piece: Piece) -> str:
     return escape(piece.text)
 
 
-def _markdown(pieces: Sequence[Piece]) -> str:
-    return " ".join(
-        f"`{piece.full or piece.text}`" if piece.kind == "code" else piece.text
-        for piece in pieces
-        if piece.kind != "copy"
-    )
-
-
 def time_element(moment: datetime, text: str) -> str:
     """A ``<time>`` element that shows ``text`` and holds the full UTC time."""
-    utc = moment.astimezone(timezone.utc)
     return (
-        f'<time datetime="{utc.strftime("%Y-%m-%dT%H:%M:%SZ")}" '
-        f'title="{utc.strftime("%Y-%m-%d %H:%M:%S")} UTC">{escape(text)}</time>'
+        f'<time datetime="{utc_datetime(moment)}" title="{utc_title(moment)}">{escape(text)}</time>'
     )
 
 
-def render_table(
-    image: str,
-    groups: Sequence[DigestGroup],
-    *,
-    as_of: AsOf | None = None,
-    columns: Sequence[str] = DEFAULT_COLUMNS,
-    date_format: str = DEFAULT_DATE_FORMAT,
-    zone: tzinfo = timezone.utc,
-    empty: str | None = None,
-    hidden: str | None = None,
-    year: int | None = None,
-    labels: Mapping[str, str] | None = None,
-    short_digests: bool = False,
-) -> str:
-    """The HTML for one image's tag table.
-
-    Args:
-        image: the full image reference, for the pull column and the empty sentence.
-        groups: the rows, in the order to show.
-        as_of: when the table comes from an earlier fetch, the time of that fetch, stated in a
-            note under the table.
-        columns: which columns, in order (see :data:`COLUMNS`).
-        date_format: how "Last Changed" is written.
-        zone: the time zone the dates are written in; tooltips always show UTC.
-        empty: the sentence shown instead of a table of an image with no tags (escaped here).
-        hidden: the sentence shown when the image has tags but the directive's filters hide
-            every row (escaped here), as "No tag changed in the last 30 days".
-        year: the fetch's year; the default date format adds the year to other years' dates.
-        labels: headings that replace the columns' own (escaped here).
-        short_digests: show digests shortened, the full value in the title and the copy
-            button.
-    """
-    if not groups:
-        if hidden:
-            sentence = escape(hidden)
-        else:
-            sentence = (
-                escape(empty) if empty else f"There are no tags of <code>{escape(image)}</code>."
-            )
-        return _block(image, f"<p>{sentence}</p>", as_of, zone)
-    rows = [
-        [
-            _html(
-                cell(
-                    column, group, image, date_format, zone, year=year, short_digests=short_digests
-                )
-            )
-            for column in columns
-        ]
-        for group in groups
-    ]
-    return _block(image, _table(headings(columns, labels, escape), rows), as_of, zone)
+def utc_datetime(moment: datetime) -> str:
+    """``moment`` in UTC, as a ``<time>`` element's ``datetime`` holds it."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def render_tag_history(
-    image: str,
-    tag: str,
-    sightings: Sequence[Sighting],
-    *,
-    as_of: AsOf | None = None,
-    date_format: str = DEFAULT_DATE_FORMAT,
-    zone: tzinfo = timezone.utc,
-    year: int | None = None,
-) -> str:
-    """The HTML for one tag's history: each digest it was seen on, newest first."""
-    if not sightings:
-        sentence = f"No history of tag {tag} of {image} has been recorded yet."
-        return _block(image, f"<p>{escape(sentence)}</p>", as_of, zone)
-    rows = [
-        [
-            f"<code>{escape(sighting.digest)}</code>",
-            time_element(
-                sighting.first_seen,
-                shown_date(sighting.first_seen, date_format, zone, year),
-            ),
-        ]
-        for sighting in reversed(sightings)
-    ]
-    # When this site first saw the tag there, which is not when it was pushed.
-    headings = [f"Digest of <code>{escape(tag)}</code>", "First Seen by This Site"]
-    return _block(image, _table(headings, rows), as_of, zone)
+def utc_title(moment: datetime) -> str:
+    """``moment`` in UTC, as a date's tooltip shows it."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") + " UTC"
 
 
-def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A table of ready (escaped) cells, laid out as Python-Markdown's tables are."""
-    head = "\n".join(f"<th>{heading}</th>" for heading in headings)
-    body = "\n".join(
-        "<tr>\n" + "\n".join(f"<td>{cell}</td>" for cell in row) + "\n</tr>" for row in rows
-    )
-    return f"<table>\n<thead>\n<tr>\n{head}\n</tr>\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+def render_html(view: TableView) -> str:
+    """The HTML of one table: Python-Markdown's table markup in the wrapper every table is in,
+    with the note of a table from an earlier fetch."""
+    if view.rows:
+        head = "\n".join(f"<th>{_html_run(heading)}</th>" for heading in view.headings)
+        body = "\n".join(
+            "<tr>\n" + "\n".join(f"<td>{_html_cell(cell)}</td>" for cell in row) + "\n</tr>"
+            for row in view.rows
+        )
+        content = (
+            f"<table>\n<thead>\n<tr>\n{head}\n</tr>\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+        )
+    else:
+        content = f"<p>{_html_run(view.sentence)}</p>"
+    parts = [f'<div class="taghistory" data-image="{escape(view.image)}">', content]
+    if view.note:
+        parts.append(f'<p class="taghistory-as-of"><em>{_html_run(view.note)}</em></p>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def placeholder_html(image: str) -> str:
+    """The HTML of a table in a build with the plugin switched off."""
+    return f'<p class="taghistory-disabled"><em>{_html_run(placeholder_run(image))}</em></p>'
 
 
 @dataclass(frozen=True)
@@ -306,26 +372,22 @@ class AsOf:
     offline: bool = False
     wording: str | None = None
 
-    def note(self, zone: tzinfo) -> str:
-        """The note's HTML: a true sentence, its date a ``<time>`` with the UTC time."""
-        local = self.moment.astimezone(zone)
-        date = time_element(self.moment, format_date(local, "%B %O, %Y"))
+    def run(self, zone: tzinfo) -> Run:
+        """The note: a true sentence, its date with the UTC time."""
+        date = Piece("time", format_date(self.moment.astimezone(zone), "%B %O, %Y"), self.moment)
         if self.wording is not None:
-            sentence = escape(self.wording).replace("{date}", date)
-        elif self.offline:
-            sentence = f"Tags as of {date}."
-        else:
-            sentence = f"The registry could not be reached; tags as of {date}."
-        return f'<p class="taghistory-as-of"><em>{sentence}</em></p>'
-
-
-def _block(image: str, content: str, as_of: AsOf | None, zone: tzinfo = timezone.utc) -> str:
-    """The wrapper every table is in, with the note of a table from an earlier fetch."""
-    parts = [f'<div class="taghistory" data-image="{escape(image)}">', content]
-    if as_of is not None:
-        parts.append(as_of.note(zone))
-    parts.append("</div>")
-    return "\n".join(parts)
+            words = self.wording.split("{date}")
+            run: list[Piece] = [Piece("text", words[0])]
+            for after in words[1:]:
+                run += [date, Piece("text", after)]
+            return tuple(piece for piece in run if piece.text)
+        if self.offline:
+            return (Piece("text", "Tags as of "), date, Piece("text", "."))
+        return (
+            Piece("text", "The registry could not be reached; tags as of "),
+            date,
+            Piece("text", "."),
+        )
 
 
 def section_lines(section: RegistrySection, level: int) -> list[str]:
@@ -336,27 +398,22 @@ def section_lines(section: RegistrySection, level: int) -> list[str]:
     return lines
 
 
-def markdown_table(
-    image: str,
-    groups: Sequence[DigestGroup],
-    *,
-    columns: Sequence[str] = DEFAULT_COLUMNS,
-    date_format: str = DEFAULT_DATE_FORMAT,
-    zone: tzinfo = timezone.utc,
-    year: int | None = None,
-    labels: Mapping[str, str] | None = None,
-) -> str:
+def render_markdown(view: TableView) -> str:
     """The table as Markdown, in the layout of the hand-written pages this replaces."""
-
-    rows = [headings(columns, labels, str)]
-    rows += [
-        [_markdown(cell(column, group, image, date_format, zone, year=year)) for column in columns]
-        for group in groups
-    ]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]
+    rows = [[_markdown(heading) for heading in view.headings]]
+    rows += [[_markdown(values, " ") for values in row] for row in view.rows]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(view.headings))]
     lines = [
         "| " + " | ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)) + " |"
         for row in rows
     ]
     lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(lines)
+
+
+def _markdown(pieces: Sequence[Piece], between: str = "") -> str:
+    return between.join(
+        f"`{piece.full or piece.text}`" if piece.kind == "code" else piece.text
+        for piece in pieces
+        if piece.kind != "copy"
+    )

@@ -13,8 +13,9 @@ from mkdocs_taghistory.render import (
     AsOf,
     format_date,
     ordinal_day,
-    render_table,
+    render_html,
     shown_date,
+    table_view,
 )
 
 A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
@@ -88,7 +89,9 @@ def test_days_are_written_with_ordinals() -> None:
 
 
 def test_table_has_the_seed_columns_and_code_spans() -> None:
-    html = render_table("h.io/x", group_by_digest(snapshot({"latest": TagState(A, at(18, 9))})))
+    html = render_html(
+        table_view("h.io/x", group_by_digest(snapshot({"latest": TagState(A, at(18, 9))})))
+    )
     soup = BeautifulSoup(html, "html.parser")
     assert [th.get_text() for th in soup.select("th")] == ["Tag (s)", "Last Changed", "Digest"]
     cells = soup.select("tbody td")
@@ -110,7 +113,7 @@ def test_table_has_the_seed_columns_and_code_spans() -> None:
 def test_short_digests_keep_the_full_value_in_the_title_and_the_copy_button() -> None:
     groups = group_by_digest(snapshot({"latest": TagState(A, at(18, 9))}))
     soup = BeautifulSoup(
-        render_table("h.io/x", groups, columns=("digest", "pull"), short_digests=True),
+        render_html(table_view("h.io/x", groups, columns=("digest", "pull"), short_digests=True)),
         "html.parser",
     )
     digest, pull = soup.select("tbody td")
@@ -124,13 +127,15 @@ def test_short_digests_keep_the_full_value_in_the_title_and_the_copy_button() ->
     assert code["title"] == A and button["data-copy"] == A
     assert pull_button["data-copy"] == f"h.io/x@{A}"
     # The Markdown of taghistory show stays whole.
-    assert A in render.markdown_table("h.io/x", groups)
+    assert A in render.render_markdown(table_view("h.io/x", groups))
 
 
 def test_nothing_from_a_registry_reaches_the_page_unescaped() -> None:
-    html = render_table(
-        'h.io/x"><script>',
-        group_by_digest(snapshot({"<img src=x onerror=alert(1)>": TagState(A, None)})),
+    html = render_html(
+        table_view(
+            'h.io/x"><script>',
+            group_by_digest(snapshot({"<img src=x onerror=alert(1)>": TagState(A, None)})),
+        )
     )
     soup = BeautifulSoup(html, "html.parser")
     assert soup.find("script") is None and soup.find("img") is None
@@ -145,7 +150,7 @@ def test_the_as_of_note_says_what_happened() -> None:
         "offline": AsOf(moment, offline=True),
         "own": AsOf(moment, wording="Snapshot of {date} <b>"),
     }.items():
-        soup = BeautifulSoup(render_table("h.io/x", [], as_of=as_of), "html.parser")
+        soup = BeautifulSoup(render_html(table_view("h.io/x", [], as_of=as_of)), "html.parser")
         note = soup.select_one(".taghistory-as-of")
         assert note is not None
         notes[name] = note.get_text()
@@ -167,7 +172,7 @@ def test_the_default_date_shows_the_year_only_when_it_is_not_the_fetchs() -> Non
 def test_labels_replace_column_headings_escaped() -> None:
     groups = group_by_digest(snapshot({"latest": TagState(A, None)}))
     soup = BeautifulSoup(
-        render_table("h.io/x", groups, labels={"tags": "Tags <b>", "digest": "SHA"}),
+        render_html(table_view("h.io/x", groups, labels={"tags": "Tags <b>", "digest": "SHA"})),
         "html.parser",
     )
     assert [th.get_text() for th in soup.select("th")] == ["Tags <b>", "Last Changed", "SHA"]

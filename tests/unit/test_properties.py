@@ -20,7 +20,7 @@ from mkdocs_taghistory.cache import CacheFormatError, snapshot_from_json
 from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import group_by_digest
-from mkdocs_taghistory.render import AsOf, render_table, render_tag_history
+from mkdocs_taghistory.render import AsOf, render_html, table_view, tag_history_view
 
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -160,11 +160,13 @@ def test_any_cache_file_is_a_snapshot_or_a_format_error_and_renders_only_our_mar
     except CacheFormatError:
         return
     zone = timezone.utc if zone_name == "UTC" else ZoneInfo(zone_name)
-    html = render_table(
-        snapshot.image, group_by_digest(snapshot), as_of=AsOf(snapshot.fetched_at), zone=zone
+    html = render_html(
+        table_view(
+            snapshot.image, group_by_digest(snapshot), as_of=AsOf(snapshot.fetched_at), zone=zone
+        )
     )
     for tag, sightings in snapshot.ledger.items():
-        html += render_tag_history(snapshot.image, tag, sightings, as_of=None, zone=zone)
+        html += render_html(tag_history_view(snapshot.image, tag, sightings, as_of=None, zone=zone))
     assert "\x02" not in html and "\x03" not in html and "\x1b" not in html
     soup = BeautifulSoup(html, "html.parser")
     assert {element.name for element in soup.find_all(True)} <= ELEMENTS

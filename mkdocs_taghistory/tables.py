@@ -1,0 +1,93 @@
+"""What each directive's table shows: the site's filters and format, narrowed by the
+directive's own, applied to what the service found. No markup and no I/O: every front end
+(the Markdown extension's HTML, the Sphinx extension's docutils nodes) writes the same view.
+"""
+
+from __future__ import annotations
+
+from mkdocs_taghistory.directive import PlacedDirective, Target
+from mkdocs_taghistory.durations import in_words
+from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
+from mkdocs_taghistory.patterns import PatternTooSlowError
+from mkdocs_taghistory.render import AsOf, TableView, table_view, tag_history_view
+from mkdocs_taghistory.service import ImageResult
+from mkdocs_taghistory.settings import Settings
+
+
+def directive_table(
+    settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
+) -> TableView:
+    """The table ``placed`` shows for ``target``, from ``result``.
+
+    Raises:
+        DirectiveError: at the directive's line, when one of its patterns runs too long.
+    """
+    try:
+        return _view(settings, placed, target, result)
+    except PatternTooSlowError as error:
+        raise DirectiveError(placed.directive.line, str(error)) from None
+
+
+def _view(
+    settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
+) -> TableView:
+    options = placed.options
+    name = target.reference.name
+    date_format = options.date_format or settings.date_format
+    as_of = _as_of(settings, result)
+    year = result.snapshot.fetched_at.year if result.snapshot is not None else None
+    if options.tag is not None:
+        ledger = result.snapshot.ledger if result.snapshot is not None else {}
+        return tag_history_view(
+            name,
+            options.tag,
+            ledger.get(options.tag, ()),
+            as_of=as_of,
+            date_format=date_format,
+            zone=settings.zone,
+            year=year,
+        )
+    rows: list[DigestGroup] = []
+    if result.snapshot is not None:
+        tag_filter = settings.tag_filter.narrowed(options.include, options.exclude)
+        rows = arrange(
+            group_by_digest(result.snapshot, tag_filter),
+            sort=options.sort,
+            max_age=options.max_age,
+            limit=options.limit,
+            now=result.snapshot.fetched_at,
+        )
+    empty = (
+        settings.empty_message.format(title=target.section.title, image=name)
+        if target.section is not None
+        else None
+    )
+    hidden = None
+    if result.snapshot is not None and result.snapshot.tags and not rows:
+        hidden = (
+            f"No tag changed in the last {in_words(options.max_age)}."
+            if options.max_age is not None
+            else "No tag matches this table's filters."
+        )
+    return table_view(
+        name,
+        rows,
+        as_of=as_of,
+        columns=options.columns,
+        date_format=date_format,
+        zone=settings.zone,
+        empty=empty,
+        hidden=hidden,
+        year=year,
+        labels=settings.labels,
+        short_digests=settings.short_digests,
+    )
+
+
+def _as_of(settings: Settings, result: ImageResult) -> AsOf | None:
+    """The note under a table from an earlier fetch, as the ``as_of_note`` option has it."""
+    if result.as_of is None or settings.as_of_note is False:
+        return None
+    wording = settings.as_of_note if isinstance(settings.as_of_note, str) else None
+    return AsOf(result.as_of, offline=result.offline, wording=wording)
