@@ -25,16 +25,8 @@ def config_option(option: SiteOption) -> BaseConfigOption[Any]:
     elif option.kind == "pattern":
         made = opt.Optional(opt.Type(str))
     else:
-        types: Any = {
-            "str": str,
-            "int": int,
-            "number": (int, float),
-            "bool": bool,
-            "list": list,
-            "mapping": dict,
-            "duration": (int, str),
-            "note": (bool, str),
-        }[option.kind]
+        # One type alone, so that MkDocs' message names it rather than a tuple of one.
+        types = option.types[0] if len(option.types) == 1 else option.types
         made = opt.Type(types, default=default)
     return made
 

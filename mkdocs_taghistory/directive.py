@@ -354,34 +354,46 @@ class PlacedDirective:
 def read_directives(
     text: str, default_registry: str, sections: Sequence[RegistrySection] = ()
 ) -> list[PlacedDirective]:
-    """Find every directive in ``text``, check its options and resolve its image.
+    """Find every directive in Markdown ``text``, check its options and resolve its image.
+
+    Raises:
+        DirectiveError: for the first directive that is malformed, has an unknown option or a
+            bad value, or names an invalid image.
+    """
+    return [
+        place_directive(directive, default_registry, sections)
+        for directive in find_directives(text)
+    ]
+
+
+def place_directive(
+    directive: Directive, default_registry: str, sections: Sequence[RegistrySection] = ()
+) -> PlacedDirective:
+    """Check a directive's options and resolve its image, whatever markup it was written in.
 
     A bare image name resolves against the directive's ``registry=`` option, else, when
     ``sections`` are given, against each section's registry (one table each), else against
     ``default_registry``.
 
     Raises:
-        DirectiveError: for the first directive that is malformed, has an unknown option or a
-            bad value, or names an invalid image.
+        DirectiveError: at the directive's line, for an unknown option or a bad value, or an
+            invalid image.
     """
-    placed = []
-    for directive in find_directives(text):
-        try:
-            options = parse_options(directive.options)
-            if options.registry is not None and has_registry_host(directive.image):
-                raise OptionError(
-                    f"registry={options.registry!r} is for a bare image name, but "
-                    f"{directive.image!r} names its registry already"
-                )
-            if sections and options.registry is None and not has_registry_host(directive.image):
-                targets = tuple(
-                    Target(parse_reference(directive.image, section.registry), section)
-                    for section in sections
-                )
-            else:
-                registry = options.registry or default_registry
-                targets = (Target(parse_reference(directive.image, registry)),)
-        except (OptionError, InvalidReferenceError) as error:
-            raise DirectiveError(directive.line, str(error)) from None
-        placed.append(PlacedDirective(directive, options, targets))
-    return placed
+    try:
+        options = parse_options(directive.options)
+        if options.registry is not None and has_registry_host(directive.image):
+            raise OptionError(
+                f"registry={options.registry!r} is for a bare image name, but "
+                f"{directive.image!r} names its registry already"
+            )
+        if sections and options.registry is None and not has_registry_host(directive.image):
+            targets = tuple(
+                Target(parse_reference(directive.image, section.registry), section)
+                for section in sections
+            )
+        else:
+            registry = options.registry or default_registry
+            targets = (Target(parse_reference(directive.image, registry)),)
+    except (OptionError, InvalidReferenceError) as error:
+        raise DirectiveError(directive.line, str(error)) from None
+    return PlacedDirective(directive, options, targets)

@@ -63,6 +63,26 @@ class SiteOption:
     help: str
     group: str
 
+    @property
+    def types(self) -> tuple[type, ...]:
+        """The Python types a value of this option may have, as a front end's schema checks
+        them (what the value means is checked by :func:`settings_from_options`)."""
+        return _KIND_TYPES[self.kind]
+
+
+_KIND_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "number": (int, float),
+    "bool": (bool,),
+    "strings": (list,),
+    "list": (list,),
+    "mapping": (dict,),
+    "pattern": (str, type(None)),
+    "duration": (int, str),
+    "note": (bool, str),
+}
+
 
 _WHERE, _HOW, _TLS, _ACCESS, _WHICH, _CACHE, _LAYOUT = (
     "Where images come from",

@@ -1,6 +1,6 @@
 """One scan of a site's pages into a plan, for every front end.
 
-The MkDocs plugin, the ``taghistory refresh`` command (and the Sphinx extension to come) all
+The MkDocs plugin, the ``taghistory refresh`` command and the Sphinx extension all
 need the same three things of a site: where its directives stand (``PAGE:LINE``), which images
 they name (each once, fetched together), and whether a fetched result can be shown where it is
 asked for. They get them here. No I/O: front ends read the pages and hand over their text.
@@ -9,11 +9,17 @@ asked for. They get them here. No I/O: front ends read the pages and hand over t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mkdocs_taghistory.directive import PlacedDirective, Target, read_directives
+from mkdocs_taghistory.directive import (
+    Directive,
+    PlacedDirective,
+    Target,
+    find_directives,
+    place_directive,
+)
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.service import ImageResult
@@ -116,8 +122,25 @@ class SitePlan:
         return found
 
 
-def plan_site(pages: Iterable[tuple[str, str]], settings: Settings) -> SitePlan:
+Finder = Callable[[str], Sequence[Directive]]
+"""What finds the directives in a page's text, in the page's markup."""
+
+
+def plan_site(
+    pages: Iterable[tuple[str, str]],
+    settings: Settings,
+    *,
+    find: Finder = find_directives,
+    skip_damaged: bool = False,
+) -> SitePlan:
     """The plan of a site from its pages, given as ``(label, text)``.
+
+    Args:
+        pages: each page's label and text.
+        settings: the site's registry and sections, which bare names resolve against.
+        find: finds the directives of one page (Markdown's by default).
+        skip_damaged: leave out a directive that cannot be placed instead of raising, for a
+            front end whose markup parser reports it itself, at its true place (Sphinx).
 
     Raises:
         DirectiveError: for the first damaged directive, located on its page.
@@ -125,10 +148,16 @@ def plan_site(pages: Iterable[tuple[str, str]], settings: Settings) -> SitePlan:
     placements = []
     for page, text in pages:
         try:
-            placed = read_directives(text, settings.registry, settings.registries)
+            for directive in find(text):
+                try:
+                    placed = place_directive(directive, settings.registry, settings.registries)
+                except DirectiveError:
+                    if skip_damaged:
+                        continue
+                    raise
+                placements.append(Placement(page, placed))
         except DirectiveError as error:
             raise error.on_page(page) from None
-        placements += [Placement(page, item) for item in placed]
     return SitePlan(tuple(placements))
 
 
