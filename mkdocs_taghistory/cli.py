@@ -48,6 +48,13 @@ CONFIG_OPTION = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The site's MkDocs configuration.",
 )
+SPHINX_OPTION = click.option(
+    "-c",
+    "--sphinx-conf",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="A Sphinx project instead: its conf.py, or the source folder that holds it.",
+)
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,16 @@ def load_settings(config_file: Path) -> Settings:
     return _mkdocs_config(config_file)[1]
 
 
-def load_site(config_file: Path) -> Site:
-    """Read a site's taghistory options and the images its pages name.
+def load_site(config_file: Path, sphinx_conf: Path | None = None) -> Site:
+    """Read a site's taghistory options and the images its pages name: a MkDocs site's, or a
+    Sphinx project's when ``sphinx_conf`` is given.
 
     Raises:
         CommandError: when the site cannot be read, does not use the plugin, or a
             page holds a damaged directive.
     """
+    if sphinx_conf is not None:
+        return _sphinx_site(sphinx_conf)
     from mkdocs.structure.files import get_files  # noqa: PLC0415
 
     config, settings = _mkdocs_config(config_file)
@@ -125,6 +135,27 @@ def load_site(config_file: Path) -> Site:
     return Site(settings, plan.references, plan.optional)
 
 
+def _sphinx_site(conf: Path) -> Site:
+    """A Sphinx project's settings and the images its sources name, as a build reads them."""
+    try:
+        # Only a Sphinx project needs Sphinx, an optional extra.
+        from sphinx.errors import SphinxError  # noqa: PLC0415
+
+        from mkdocs_taghistory.sphinx.project import load_project  # noqa: PLC0415
+    except ImportError:
+        raise CommandError(
+            "a Sphinx project needs Sphinx: pip install 'mkdocs-taghistory[sphinx]'"
+        ) from None
+    with one_line_errors():
+        try:
+            settings, plan, warnings = load_project(conf)
+        except SphinxError as error:
+            raise CommandError(f"{conf}: {error}") from None
+    for warning in warnings:
+        _say(warning, err=True)
+    return Site(settings, plan.references, plan.optional)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Container image tag tables: fill a site's cache, inspect it, show one image."""
@@ -132,15 +163,16 @@ def main() -> None:
 
 @main.command()
 @CONFIG_OPTION
-def refresh(config_file: Path) -> None:
+@SPHINX_OPTION
+def refresh(config_file: Path, sphinx_conf: Path | None) -> None:
     """Fetch every image the site's directives name into its cache.
 
     Run this in a CI step with network; a later build with TAGHISTORY_OFFLINE=1 (or
-    `offline: true`) then needs none.
+    `offline: true`, or `taghistory_offline = True` in a Sphinx project) then needs none.
     """
-    site = load_site(config_file)
+    site = load_site(config_file, sphinx_conf)
     if site.settings.cache_dir is None:
-        raise CommandError(f"{config_file}: the taghistory cache is switched off")
+        raise CommandError(f"{sphinx_conf or config_file}: the taghistory cache is switched off")
     if not site.images:
         click.echo("No tag_history directives in this site; nothing to fetch.")
         return
@@ -340,12 +372,13 @@ def _json_table(
 
 @main.command(name="cache")
 @CONFIG_OPTION
-def cache_command(config_file: Path) -> None:
+@SPHINX_OPTION
+def cache_command(config_file: Path, sphinx_conf: Path | None) -> None:
     """List the site's cached images: age, tag count, fresh or stale."""
-    site = load_site(config_file)
+    site = load_site(config_file, sphinx_conf)
     settings = site.settings
     if settings.cache_dir is None:
-        raise CommandError(f"{config_file}: the taghistory cache is switched off")
+        raise CommandError(f"{sphinx_conf or config_file}: the taghistory cache is switched off")
     files = sorted(settings.cache_dir.glob("*.json")) if settings.cache_dir.is_dir() else []
     if not files:
         click.echo(f"No cached images in {settings.cache_dir}.")

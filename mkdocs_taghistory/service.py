@@ -108,6 +108,19 @@ class TagHistoryService:
         if self.settings.client.credentials is not None:
             self.settings.client.credentials.forget()
 
+    def last_fetched(self, image: str) -> datetime | None:
+        """When ``image`` was last fetched into the cache, by any build that shares it; None
+        when the cache has no fetch of it."""
+        cached = self._cache.load(image, warn=False) if self._cache else None
+        return cached.fetched_at if cached is not None else None
+
+    def would_ask(self, fetched_at: datetime | None) -> bool:
+        """True when a build would ask the registry for an image last fetched at
+        ``fetched_at`` (None: never), rather than show that fetch."""
+        if self.settings.offline:
+            return False
+        return fetched_at is None or utc_now() - fetched_at >= self.settings.ttl
+
     def resolve(self, references: Iterable[ImageReference]) -> dict[ImageReference, ImageResult]:
         """The result for each image, fetching in one concurrent pass those not known yet."""
         wanted = list(dict.fromkeys(references))

@@ -1,0 +1,149 @@
+"""The Sphinx extension: ``extensions = ["mkdocs_taghistory.sphinx"]`` in ``conf.py``.
+
+The same tables as the MkDocs plugin, from the same core (site plan, service, cache, rows): the
+``tag-history`` directive in reStructuredText and MyST, ``taghistory_<option>`` configuration
+values, one concurrent fetch of every image before documents are read, and incremental builds
+that read again only the documents whose tables are no longer current. This module wires Sphinx's
+events to that core and delegates everything else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
+from sphinx.util.fileutil import copy_asset_file
+
+from mkdocs_taghistory.sphinx.build import (
+    build_of,
+    outdated_documents,
+    page_tables,
+    start_build,
+)
+from mkdocs_taghistory.sphinx.directive import HeadingsInBodies, TagHistoryDirective
+from mkdocs_taghistory.sphinx.doctree import (
+    short_literal,
+    tag_time,
+    visit_short_literal_html,
+    visit_tag_time_html,
+)
+from mkdocs_taghistory.sphinx.logs import forward_to_sphinx
+from mkdocs_taghistory.sphinx.options import add_config_values
+from mkdocs_taghistory.sphinx.project import plan_documents
+from mkdocs_taghistory.sphinx.sources import NAME
+
+__all__ = ["setup"]
+
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "taghistory"
+ASSETS = ("taghistory.css", "taghistory.js")
+STATIC_FOLDER = "taghistory"
+"""Where the stylesheet and the script go under the HTML output's ``_static``."""
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the directive, its configuration values and the build's events."""
+    add_config_values(app)
+    app.add_directive(NAME, TagHistoryDirective)
+    app.add_node(tag_time, html=(visit_tag_time_html, _depart_nothing))
+    app.add_node(short_literal, html=(visit_short_literal_html, _depart_nothing))
+    app.add_transform(HeadingsInBodies)
+    app.connect("config-inited", _config_inited)
+    app.connect("env-get-outdated", _env_get_outdated)
+    app.connect("env-before-read-docs", _env_before_read_docs)
+    app.connect("env-purge-doc", _env_purge_doc)
+    app.connect("env-merge-info", _env_merge_info)
+    app.connect("html-page-context", _html_page_context)
+    app.connect("build-finished", _build_finished)
+    forward_to_sphinx()
+    return {
+        "version": _version(),
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("mkdocs-taghistory")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _depart_nothing(translator: Any, node: nodes.Node) -> None:
+    """The visitors write the whole node and skip its children; nothing is left to close."""
+
+
+def _config_inited(app: Sphinx, config: Config) -> None:
+    start_build(config, Path(app.confdir))
+
+
+def _env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Read again the documents whose tables are no longer what this build would show."""
+    build = build_of(app.config)
+    if not build.settings.enabled:
+        return []
+    return [
+        docname
+        for docname in outdated_documents(env, build.service)
+        if docname not in added | changed | removed
+    ]
+
+
+# Before any document is read, so that all images are fetched in one concurrent pass; in the
+# main process, so that parallel readers (-j) find every result in the memory they inherit.
+def _env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    build = build_of(app.config)
+    if not build.settings.enabled or not docnames:
+        return
+    plan = plan_documents(env, docnames, build.settings)
+    if plan.references:
+        build.service.resolve(plan.references)
+
+
+def _env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    page_tables(env).pop(docname, None)
+
+
+def _env_merge_info(
+    app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
+) -> None:
+    """Take what a parallel reader learned of the documents it read."""
+    theirs = page_tables(other)
+    page_tables(env).update({docname: theirs[docname] for docname in docnames if docname in theirs})
+
+
+def _html_page_context(
+    app: Sphinx,
+    pagename: str,
+    templatename: str,
+    context: dict[str, Any],
+    doctree: nodes.document | None,
+) -> None:
+    """Link the stylesheet and the copy buttons' script into the pages that have tables."""
+    if doctree is None or next(doctree.findall(_is_table), None) is None:
+        return
+    app.add_css_file(f"{STATIC_FOLDER}/{ASSETS[0]}")
+    app.add_js_file(f"{STATIC_FOLDER}/{ASSETS[1]}", defer="defer")
+
+
+def _is_table(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.container) and "taghistory" in node["classes"]
+
+
+def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
+    """Copy the stylesheet and the script into an HTML build that has tables."""
+    if exception is not None or app.builder.format != "html" or not page_tables(app.env):
+        return
+    target = Path(app.builder.outdir) / "_static" / STATIC_FOLDER
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ASSETS:
+        copy_asset_file(ASSETS_DIR / name, target)

@@ -1,0 +1,126 @@
+"""What the Sphinx extension keeps for a build: its settings and service, and per document
+which images it shows and since when (for incremental builds).
+
+The service holds the settings, credentials among them, so it lives in memory beside the
+configuration, never in Sphinx's environment, which is pickled to disk. The environment keeps
+only what a later build needs to tell a document that shows an old fetch: when it was read and
+the names of its images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import SphinxError
+
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.settings import Settings
+from mkdocs_taghistory.sphinx.options import forget_credentials, settings_from_config
+
+_ENVIRONMENT_ATTRIBUTE = "taghistory_pages"
+
+
+@dataclass(frozen=True)
+class SphinxBuild:
+    """A build's settings and the service that fetches and remembers its images."""
+
+    settings: Settings
+    service: TagHistoryService
+
+
+# Keyed by the configuration, which every directive reaches (self.config) and which forked
+# parallel readers share with the main process.
+_BUILDS: WeakKeyDictionary[Config, SphinxBuild] = WeakKeyDictionary()
+
+
+def start_build(config: Config, confdir: Path) -> SphinxBuild:
+    """Check the configuration, make the build's service, and take the credentials out of
+    the configuration that Sphinx will pickle.
+
+    Raises:
+        ConfigError: naming the configuration value that cannot be used.
+    """
+    settings = settings_from_config(config, confdir)
+    forget_credentials(config)
+    build = SphinxBuild(settings, TagHistoryService(settings))
+    _BUILDS[config] = build
+    return build
+
+
+def build_of(config: Config) -> SphinxBuild:
+    """The build that ``config`` belongs to.
+
+    Raises:
+        SphinxError: when the extension's set-up never ran for it.
+    """
+    try:
+        return _BUILDS[config]
+    except KeyError:
+        raise SphinxError(
+            "taghistory: the tag-history directive ran before the extension was set up; list "
+            "'mkdocs_taghistory.sphinx' in the extensions of conf.py"
+        ) from None
+
+
+@dataclass(frozen=True)
+class PageTables:
+    """What a document's tables show: its images, and when it was read.
+
+    Attributes:
+        read_at: when the document was read, so no table in it shows a fetch made later.
+        images: the full names of the images its tables show.
+    """
+
+    read_at: datetime
+    images: tuple[str, ...]
+
+
+def page_tables(env: BuildEnvironment) -> MutableMapping[str, PageTables]:
+    """Each document's tables, kept in the environment across builds (and merged from
+    parallel readers)."""
+    found: Any = getattr(env, _ENVIRONMENT_ATTRIBUTE, None)
+    if isinstance(found, dict):
+        return found
+    made: dict[str, PageTables] = {}
+    setattr(env, _ENVIRONMENT_ATTRIBUTE, made)
+    return made
+
+
+def note_tables(
+    env: BuildEnvironment, docname: str, read_at: datetime, images: Iterable[str]
+) -> None:
+    """Remember that ``docname`` shows ``images`` as read at ``read_at``."""
+    pages = page_tables(env)
+    known = pages.get(docname)
+    if known is not None:
+        read_at = min(read_at, known.read_at)
+    pages[docname] = PageTables(
+        read_at, tuple(dict.fromkeys((*(known.images if known else ()), *images)))
+    )
+
+
+def outdated_documents(env: BuildEnvironment, service: TagHistoryService) -> list[str]:
+    """Documents whose tables may show less than a build would show now: the cache holds a
+    later fetch of one of their images (``taghistory refresh``, another build), or one is no
+    longer fresh and the build may ask its registry again."""
+    pages = page_tables(env)
+    images = {image for page in pages.values() for image in page.images}
+    latest = {image: service.last_fetched(image) for image in images}
+    return sorted(
+        docname
+        for docname, page in pages.items()
+        if any(_behind(page.read_at, latest[image], service) for image in page.images)
+    )
+
+
+def _behind(read_at: datetime, fetched_at: datetime | None, service: TagHistoryService) -> bool:
+    if service.would_ask(fetched_at):
+        return True
+    return fetched_at is not None and fetched_at > read_at

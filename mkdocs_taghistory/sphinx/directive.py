@@ -1,0 +1,137 @@
+"""The ``tag-history`` directive: reStructuredText's ``.. tag-history:: IMAGE`` and MyST's
+```` ```{tag-history} IMAGE ````, with the options of the Markdown directive.
+
+It places the directive as the Markdown one is placed (same options, same checks, same
+messages), asks the build's service (which fetched the whole build's images before any
+document was read, and fetches what that pass missed), and writes the same table views as
+docutils nodes. Problems are logged at ``FILE:LINE`` through Sphinx, so ``-W`` fails on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from mkdocs_taghistory.directive import Directive, PlacedDirective, Target, place_directive
+from mkdocs_taghistory.directive_options import OPTION_NAMES
+from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.render import RegistrySection, placeholder_run
+from mkdocs_taghistory.service import ImageResult
+from mkdocs_taghistory.site import Placement, SitePlan
+from mkdocs_taghistory.sphinx.build import build_of, note_tables
+from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
+from mkdocs_taghistory.tables import directive_table
+from mkdocs_taghistory.timestamps import utc_now
+
+logger = logging.getLogger(__name__)
+
+SECTION_CLASS = "taghistory-section"
+
+
+class _EveryOption(dict[str, Any]):
+    """An option spec that lets every option through as text.
+
+    The options are checked by :func:`~mkdocs_taghistory.directive_options.parse_options`, as
+    the Markdown directive's are, so that a misspelt one gets the same "did you mean" (docutils
+    would only say "unknown option").
+    """
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
+
+    def __missing__(self, key: str) -> Any:
+        return directives.unchanged
+
+
+class TagHistoryDirective(SphinxDirective):
+    """``.. tag-history:: IMAGE`` with the options of ``<< tag_history "IMAGE" ... >>``."""
+
+    required_arguments = 1
+    optional_arguments = 0
+    final_argument_whitespace = False
+    has_content = False
+    # Never empty: docutils and MyST read no options at all for an empty spec.
+    option_spec: ClassVar[dict[str, Any]] = _EveryOption(
+        dict.fromkeys(OPTION_NAMES, directives.unchanged)
+    )
+
+    def run(self) -> list[nodes.Node]:
+        """The directive's tables, each in its registry's section; nothing and an error at
+        the directive's place when they cannot be shown."""
+        build = build_of(self.config)
+        settings = build.settings
+        written = Directive(self.arguments[0], self.lineno, dict(self.options))
+        try:
+            placed = place_directive(written, settings.registry, settings.registries)
+            if not settings.enabled:
+                names = dict.fromkeys(target.reference.name for target in placed.targets)
+                return [placeholder_nodes(placeholder_run(name)) for name in names]
+            plan = SitePlan((Placement(self.env.docname, placed),))
+            read_at = utc_now()
+            results = build.service.resolve(plan.references)
+            plan.check(results)
+            for doubt in plan.doubts(results):
+                logger.warning(doubt.reason, location=self.get_location(), type="taghistory")
+            made: list[nodes.Node] = [
+                self._target_nodes(placed, target, results[target.reference])
+                for target in placed.targets
+            ]
+        except DirectiveError as error:
+            logger.error(error.reason, location=self.get_location(), type="taghistory")
+            return []
+        note_tables(self.env, self.env.docname, read_at, (ref.name for ref in plan.references))
+        return made
+
+    def _target_nodes(
+        self, placed: PlacedDirective, target: Target, result: ImageResult
+    ) -> nodes.Element:
+        settings = build_of(self.config).settings
+        table = table_nodes(directive_table(settings, placed, target, result))
+        if target.section is None:
+            return table
+        return self._section(target.section, table)
+
+    def _section(self, section: RegistrySection, table: nodes.Element) -> nodes.section:
+        """A registry's section: a real section (in the table of contents), its description
+        read in the document's own markup (reStructuredText or MyST), then the table."""
+        made = nodes.section("", classes=[SECTION_CLASS])
+        made += nodes.title(section.title, section.title)
+        made["names"].append(nodes.fully_normalize_name(section.title))
+        self.state.document.note_implicit_target(made, made)
+        if section.description.strip():
+            made += self.parse_text_to_nodes(section.description.strip())
+        made += table
+        return made
+
+
+class HeadingsInBodies(SphinxTransform):
+    """A registry's section where no section may stand (in an admonition, a list item, a tab)
+    becomes a rubric: a heading that is not in the table of contents, as docutils allows."""
+
+    # Before the table of contents is collected (doctree-read, after every transform).
+    default_priority = 200
+
+    def apply(self, **kwargs: Any) -> None:
+        """Turn each misplaced registry section into a rubric followed by its content."""
+        for section in list(self.document.findall(nodes.section)):
+            if SECTION_CLASS not in section["classes"] or isinstance(
+                section.parent, (nodes.section, nodes.document)
+            ):
+                continue
+            title = section[0]
+            rubric = nodes.rubric(
+                title.astext(),
+                "",
+                *title.children,
+                ids=section["ids"],
+                names=section["names"],
+                classes=[SECTION_CLASS],
+            )
+            for identifier in section["ids"]:
+                self.document.ids[identifier] = rubric
+            section.replace_self([rubric, *section.children[1:]])

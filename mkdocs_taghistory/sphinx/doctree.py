@@ -1,0 +1,138 @@
+"""A table view as docutils nodes, which every Sphinx builder writes.
+
+The content is :class:`~mkdocs_taghistory.render.TableView`, decided once for every front end;
+here it becomes a real docutils table (tags and digests as ``literal``), so HTML, LaTeX/PDF,
+text, man pages, Texinfo and EPUB all have it. Two small node types carry what only HTML can
+show, and fall back to their base type in every other builder (Sphinx's translators look a
+visitor up along the node's classes): a date's ``<time>`` with the full UTC time, and a short
+digest whose full value is in its tooltip. Copy buttons are raw HTML, which other builders
+leave out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from docutils import nodes
+from sphinx.writers.html5 import HTML5Translator
+
+from mkdocs_taghistory.render import Piece, Run, TableView, utc_datetime, utc_title
+
+
+class tag_time(nodes.inline):  # noqa: N801 (docutils names node classes in lower case)
+    """A date: text in every builder, a ``<time>`` with the full UTC time in HTML."""
+
+
+class short_literal(nodes.literal):  # noqa: N801
+    """A digest shortened in HTML (the full one in its tooltip); whole in every other builder,
+    where there is no tooltip to hold it."""
+
+
+def visit_tag_time_html(translator: HTML5Translator, node: tag_time) -> None:
+    """Write a date as ``<time datetime=... title=...>``."""
+    translator.body.append(
+        f'<time datetime="{escape(node["datetime"])}" title="{escape(node["title"])}">'
+        f"{escape(node.astext())}</time>"
+    )
+    raise nodes.SkipNode
+
+
+def visit_short_literal_html(translator: HTML5Translator, node: short_literal) -> None:
+    """Write a short digest, its full value in the tooltip."""
+    translator.body.append(
+        f'<code class="docutils literal notranslate" title="{escape(node.astext())}">'
+        f"{escape(node['shown'])}</code>"
+    )
+    raise nodes.SkipNode
+
+
+def _piece(piece: Piece) -> nodes.Node:
+    if piece.kind == "time" and piece.moment is not None:
+        return tag_time(
+            "", piece.text, datetime=utc_datetime(piece.moment), title=utc_title(piece.moment)
+        )
+    if piece.kind == "code" and piece.full is not None:
+        return short_literal(piece.full, piece.full, shown=piece.text)
+    if piece.kind == "code":
+        return nodes.literal(piece.text, piece.text)
+    if piece.kind == "copy":
+        return nodes.raw(
+            "",
+            f'<button type="button" class="taghistory-copy" data-copy="{escape(piece.text)}" '
+            'title="Copy" aria-label="Copy"></button>',
+            format="html",
+        )
+    return nodes.Text(piece.text)
+
+
+def run_nodes(run: Run) -> list[nodes.Node]:
+    """Inline content as it stands: a heading, a sentence, a note."""
+    return [_piece(piece) for piece in run]
+
+
+def _cell(pieces: Sequence[Piece]) -> list[nodes.Node]:
+    """A cell's values, set apart by spaces; a copy button stays with the value before it."""
+    made: list[nodes.Node] = []
+    for piece in pieces:
+        if piece.kind == "copy" and made:
+            made[-1] = nodes.inline("", "", made[-1], _piece(piece), classes=["taghistory-value"])
+            continue
+        if made:
+            made.append(nodes.Text(" "))
+        made.append(_piece(piece))
+    return made
+
+
+def _entry(content: list[nodes.Node]) -> nodes.entry:
+    return nodes.entry("", nodes.paragraph("", "", *content))
+
+
+def table_nodes(view: TableView) -> nodes.container:
+    """One table, with the sentence said in its place or the note under it."""
+    box = nodes.container(classes=["taghistory"])
+    if view.rows:
+        group = nodes.tgroup(cols=len(view.headings))
+        for width in _widths(view):
+            group += nodes.colspec(colwidth=width)
+        group += nodes.thead(
+            "", nodes.row("", *(_entry(run_nodes(heading)) for heading in view.headings))
+        )
+        group += nodes.tbody(
+            "", *(nodes.row("", *(_entry(_cell(cell)) for cell in row)) for row in view.rows)
+        )
+        box += nodes.table("", group, classes=["taghistory-table"])
+    else:
+        box += nodes.paragraph("", "", *run_nodes(view.sentence))
+    if view.note:
+        box += nodes.paragraph(
+            "", "", nodes.emphasis("", "", *run_nodes(view.note)), classes=["taghistory-as-of"]
+        )
+    return box
+
+
+def _widths(view: TableView) -> list[int]:
+    """Each column's share of the width, by its longest text: what LaTeX lays tables out by
+    (a digest needs far more room than a date)."""
+    widths = [_length(heading) for heading in view.headings]
+    for row in view.rows:
+        for column, values in enumerate(row):
+            widths[column] = max(widths[column], _length(values) + len(values) - 1)
+    return [max(1, width) for width in widths]
+
+
+def _length(pieces: Sequence[Piece]) -> int:
+    """How long ``pieces`` are as text; a literal's two more for the quotes the text builder
+    writes around it."""
+    return sum(
+        len(piece.full or piece.text) + (2 if piece.kind == "code" else 0)
+        for piece in pieces
+        if piece.kind != "copy"
+    )
+
+
+def placeholder_nodes(run: Run) -> nodes.paragraph:
+    """A table's placeholder in a build with the extension switched off."""
+    return nodes.paragraph(
+        "", "", nodes.emphasis("", "", *run_nodes(run)), classes=["taghistory-disabled"]
+    )

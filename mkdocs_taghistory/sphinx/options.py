@@ -1,0 +1,89 @@
+"""The Sphinx configuration values, made from ``SITE_OPTIONS``: ``taghistory_<option>``.
+
+Every site option of the MkDocs plugin is a configuration value of the same meaning and
+default (the cache folder aside, which sits beside ``conf.py``), checked by the same
+:func:`~mkdocs_taghistory.settings.settings_from_options`, with its messages naming the
+configuration value.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ConfigError
+
+from mkdocs_taghistory.settings import (
+    SITE_OPTIONS,
+    ConfigurationError,
+    Settings,
+    settings_from_options,
+)
+
+PREFIX = "taghistory_"
+DEFAULT_CACHE_DIR = ".cache/taghistory"
+"""Where the cache is kept, relative to the folder of ``conf.py``."""
+SPHINX_DEFAULTS = {"cache_dir": DEFAULT_CACHE_DIR}
+
+# What only says how registries are reached changes no document: Sphinx need not read them all
+# again when it changes. Credentials are among them, and so never decide a rebuild.
+_TRANSPORT_OPTIONS = frozenset(
+    {
+        "auth",
+        "concurrency",
+        "timeout",
+        "retries",
+        "fetch_timeout",
+        "http2",
+        "tls",
+        "certs_dirs",
+        "insecure_registries",
+    }
+)
+_REDACTED = "(given in conf.py; not kept)"
+_OPTION_IN_MESSAGE = re.compile(r"option '(?P<name>\w+)'")
+
+
+def add_config_values(app: Sphinx) -> None:
+    """Declare ``taghistory_<option>`` for every site option."""
+    for option in SITE_OPTIONS:
+        app.add_config_value(
+            PREFIX + option.name,
+            SPHINX_DEFAULTS.get(option.name, option.default),
+            "" if option.name in _TRANSPORT_OPTIONS else "env",
+            types=frozenset(option.types),
+            description=option.help,
+        )
+
+
+def settings_from_config(config: Config, confdir: Path) -> Settings:
+    """Check the configuration values and turn them into settings; relative paths
+    (``taghistory_cache_dir``, ``taghistory_tls``) are relative to the folder of ``conf.py``,
+    as Sphinx's own paths are.
+
+    Raises:
+        ConfigError: naming the configuration value that cannot be used.
+    """
+    values = {option.name: getattr(config, PREFIX + option.name) for option in SITE_OPTIONS}
+    try:
+        return settings_from_options(values, confdir)
+    except ConfigurationError as error:
+        message = _OPTION_IN_MESSAGE.sub(
+            lambda match: f"configuration value '{PREFIX}{match.group('name')}'", str(error)
+        )
+        raise ConfigError(f"taghistory: {message}") from None
+
+
+def forget_credentials(config: Config) -> None:
+    """Replace the credentials in ``config`` by a note, once they are in the settings.
+
+    Sphinx pickles the configuration into its environment (``.doctrees``, which CI jobs cache
+    and upload): a password left there would be on disk, outside the user's control.
+    """
+    given: Any = getattr(config, PREFIX + "auth")
+    if isinstance(given, dict) and given:
+        redacted = {host: {"username": _REDACTED, "password": _REDACTED} for host in given}
+        setattr(config, PREFIX + "auth", redacted)

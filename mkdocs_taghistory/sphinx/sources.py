@@ -1,0 +1,215 @@
+"""Find ``tag-history`` directives in reStructuredText and MyST sources, before Sphinx reads them.
+
+The Sphinx extension fetches every image of a build in one concurrent pass before any
+document is read, as the MkDocs plugin does; for that it needs to know which images the
+sources name. Docutils and MyST parse a document only when its turn comes, so this is a scan of
+the raw text: each directive's first line, its image, and the options that decide where the
+image comes from. Its line numbers are only for the plan; the directive itself reports its
+problems when Sphinx parses it, at its true place. What the scan misses (a directive that
+another directive generates, an ``include``) is fetched when it is parsed; what it finds in
+code (an example of the syntax) it skips, so that no request is made for it. No I/O, and no
+docutils: a pure function of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from mkdocs_taghistory.directive import Directive
+
+NAME = "tag-history"
+
+# reStructuredText: ".. tag-history:: IMAGE" at any indentation (inside another directive's
+# content, a list item, a block quote); directive names are not case-sensitive.
+_RST_DIRECTIVE = re.compile(
+    r"^(?P<indent>[ \t]*)\.\.[ \t]+(?P<name>[\w:.+-]+)[ \t]*::(?:[ \t]+(?P<argument>.*))?$",
+)
+_RST_OPTION = re.compile(r"^[ \t]+:(?P<key>[^:\s][^:]*):(?:[ \t]+(?P<value>.*))?$")
+# "..", then anything that is not a directive, a target, a substitution or a footnote: a
+# comment, whose indented block is comment too.
+_RST_EXPLICIT = re.compile(r"^(?P<indent>[ \t]*)\.\.(?:[ \t]|$)")
+# Directives whose content is not reStructuredText: a directive there is an example.
+_RST_LITERAL_DIRECTIVES = frozenset(
+    {
+        "code",
+        "code-block",
+        "sourcecode",
+        "literalinclude",
+        "parsed-literal",
+        "raw",
+        "math",
+        "csv-table",
+        "doctest",
+        "testcode",
+        "testoutput",
+        "testsetup",
+        "testcleanup",
+        "highlight",
+        "graphviz",
+        "digraph",
+        "graph",
+        "mermaid",
+        "plantuml",
+        "jupyter-execute",
+        "ipython",
+    }
+)
+
+# MyST: a fence of three or more backticks or tildes (or colons, with the colon_fence
+# extension), then {tag-history} and the image.
+_MYST_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,}|:{3,})[ \t]*(?P<info>.*?)[ \t]*$",
+)
+_MYST_DIRECTIVE_INFO = re.compile(r"^\{(?P<name>[\w:.+-]+)\}(?:[ \t]+(?P<argument>.*))?$")
+_MYST_OPTION = re.compile(r"^[ \t]*:(?P<key>[^:\s][^:]*):(?:[ \t]+(?P<value>.*))?$")
+_YAML_OPTION = re.compile(r"^[ \t]*(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?$")
+# MyST directives whose body is not MyST: a directive there is an example. "eval-rst" holds
+# reStructuredText, which is read when it is parsed.
+_MYST_LITERAL_DIRECTIVES = _RST_LITERAL_DIRECTIVES | {"eval-rst"}
+_HTML_COMMENT_OPEN = re.compile(r"^[ \t]{0,3}<!--")
+
+
+def _width(indent: str) -> int:
+    return len(indent.expandtabs(8))
+
+
+def _argument(text: str | None) -> str:
+    """A directive's argument as docutils takes it: the first word (more is an error that
+    docutils reports)."""
+    words = (text or "").split()
+    return words[0] if words else ""
+
+
+def find_rst_directives(text: str) -> list[Directive]:
+    """Every ``.. tag-history::`` directive of a reStructuredText source, outside literal
+    blocks, code and comments."""
+    lines = text.split("\n")
+    found: list[Directive] = []
+    literal_deeper_than: int | None = None  # the indentation of what opened a literal block
+    for index, line in enumerate(lines):
+        blank = not line.strip()
+        indent = _width(line[: len(line) - len(line.lstrip())])
+        if literal_deeper_than is not None:
+            if blank or indent > literal_deeper_than:
+                continue
+            literal_deeper_than = None
+        directive = _RST_DIRECTIVE.match(line)
+        if directive is not None:
+            name = directive.group("name").lower()
+            if name == NAME:
+                options = dict(_rst_options(lines, index + 1, _width(directive.group("indent"))))
+                found.append(Directive(_argument(directive.group("argument")), index + 1, options))
+            elif name in _RST_LITERAL_DIRECTIVES:
+                literal_deeper_than = _width(directive.group("indent"))
+        elif explicit := _RST_EXPLICIT.match(line):
+            rest = line[explicit.end() :].lstrip()
+            if not rest.startswith(("_", "|", "[")):
+                literal_deeper_than = _width(explicit.group("indent"))  # a comment
+        elif line.rstrip().endswith("::"):
+            # "Text::" or "::" ends a paragraph that a literal block follows, indented under
+            # the paragraph (which may have begun lines further up).
+            literal_deeper_than = _paragraph_indent(lines, index)
+    return found
+
+
+def _paragraph_indent(lines: list[str], index: int) -> int:
+    """The indentation of the paragraph whose line ``index`` is."""
+    start = index
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    first = lines[start]
+    return _width(first[: len(first) - len(first.lstrip())])
+
+
+def _rst_options(lines: list[str], start: int, indent: int) -> Iterator[tuple[str, str]]:
+    """The field list of options right under a directive's first line."""
+    for line in lines[start:]:
+        option = _RST_OPTION.match(line)
+        if option is None or _width(line[: len(line) - len(line.lstrip())]) <= indent:
+            return
+        yield option.group("key").strip().lower(), (option.group("value") or "").strip()
+
+
+def find_myst_directives(text: str) -> list[Directive]:
+    """Every ```` ```{tag-history} ```` directive of a MyST Markdown source, outside code
+    and HTML comments."""
+    lines = text.split("\n")
+    found: list[Directive] = []
+    closing: list[tuple[str, int]] = []  # the fences open around this line, innermost last
+    in_comment = False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if in_comment:
+            in_comment = "-->" not in line
+            index += 1
+            continue
+        fence = _MYST_FENCE.match(line)
+        if fence is not None and closing and _closes(fence, closing[-1]):
+            closing.pop()
+            index += 1
+            continue
+        if fence is not None and fence.group("info"):
+            directive = _MYST_DIRECTIVE_INFO.match(fence.group("info"))
+            name = directive.group("name").lower() if directive else None
+            if directive is not None and name == NAME:
+                options, body_start = _myst_options(lines, index + 1)
+                argument = _argument(directive.group("argument"))
+                found.append(Directive(argument, index + 1, dict(options)))
+                closing.append((fence.group("fence"), index))
+                index = body_start
+                continue
+            if name is None or name in _MYST_LITERAL_DIRECTIVES:
+                # Code (```python, ```{code-block}): nothing in it is a directive.
+                index = _fence_end(lines, index + 1, fence.group("fence"))
+                continue
+            closing.append((fence.group("fence"), index))  # a directive of MyST content
+        elif fence is not None and fence.group("fence")[0] != ":":
+            index = _fence_end(lines, index + 1, fence.group("fence"))  # a bare ``` fence
+            continue
+        elif _HTML_COMMENT_OPEN.match(line):
+            in_comment = "-->" not in line[line.index("<!--") :]
+        index += 1
+    return found
+
+
+def _closes(fence: re.Match[str], opened: tuple[str, int]) -> bool:
+    """True when ``fence`` (with no info string) closes the fence ``opened``."""
+    mark = fence.group("fence")
+    return not fence.group("info") and mark[0] == opened[0][0] and len(mark) >= len(opened[0])
+
+
+def _fence_end(lines: list[str], start: int, mark: str) -> int:
+    """The index after the line that closes a code fence opened with ``mark``."""
+    for index in range(start, len(lines)):
+        stripped = lines[index].strip()
+        if stripped.startswith(mark[0] * len(mark)) and not stripped.strip(mark[0]):
+            return index + 1
+    return len(lines)  # never closed: code to the end, as CommonMark has it
+
+
+def _myst_options(lines: list[str], start: int) -> tuple[list[tuple[str, str]], int]:
+    """A MyST directive's options, as ``:key: value`` lines or a ``---`` YAML block at the top
+    of its body, and where the rest of the body starts."""
+    options: list[tuple[str, str]] = []
+    if start < len(lines) and lines[start].strip() == "---":
+        for index in range(start + 1, len(lines)):
+            if lines[index].strip() == "---":
+                return options, index + 1
+            if option := _YAML_OPTION.match(lines[index]):
+                options.append((option.group("key"), _unquoted(option.group("value") or "")))
+        return options, len(lines)
+    index = start
+    while index < len(lines) and (option := _MYST_OPTION.match(lines[index])):
+        options.append((option.group("key").strip(), (option.group("value") or "").strip()))
+        index += 1
+    return options, index
+
+
+def _unquoted(value: str) -> str:
+    """A YAML scalar as text: its quotes off (the scan needs names, not YAML's types)."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
