@@ -16,6 +16,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
 from sphinx.util.fileutil import copy_asset_file
 
 from mkdocs_taghistory.sphinx.build import (
@@ -26,8 +27,11 @@ from mkdocs_taghistory.sphinx.build import (
 )
 from mkdocs_taghistory.sphinx.directive import HeadingsInBodies, TagHistoryDirective
 from mkdocs_taghistory.sphinx.doctree import (
+    cell_paragraph,
+    depart_cell_paragraph_text,
     short_literal,
     tag_time,
+    visit_cell_paragraph_text,
     visit_short_literal_html,
     visit_tag_time_html,
 )
@@ -37,6 +41,8 @@ from mkdocs_taghistory.sphinx.project import plan_documents
 from mkdocs_taghistory.sphinx.sources import NAME
 
 __all__ = ["setup"]
+
+logger = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "taghistory"
 ASSETS = ("taghistory.css", "taghistory.js")
@@ -50,8 +56,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive(NAME, TagHistoryDirective)
     app.add_node(tag_time, html=(visit_tag_time_html, _depart_nothing))
     app.add_node(short_literal, html=(visit_short_literal_html, _depart_nothing))
+    app.add_node(cell_paragraph, text=(visit_cell_paragraph_text, depart_cell_paragraph_text))
     app.add_transform(HeadingsInBodies)
     app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", _builder_inited)
     app.connect("env-get-outdated", _env_get_outdated)
     app.connect("env-before-read-docs", _env_before_read_docs)
     app.connect("env-purge-doc", _env_purge_doc)
@@ -82,6 +90,13 @@ def _depart_nothing(translator: Any, node: nodes.Node) -> None:
 
 def _config_inited(app: Sphinx, config: Config) -> None:
     start_build(config, Path(app.confdir))
+
+
+def _builder_inited(app: Sphinx) -> None:
+    """Report a configuration value that cannot be used (named, as Sphinx names its own)."""
+    problem = build_of(app.config).misconfigured
+    if problem is not None:
+        logger.error(problem, type="taghistory")
 
 
 def _env_get_outdated(

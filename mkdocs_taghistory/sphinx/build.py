@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
-from sphinx.errors import SphinxError
+from sphinx.errors import ConfigError, SphinxError
 
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings
@@ -29,10 +29,18 @@ _ENVIRONMENT_ATTRIBUTE = "taghistory_pages"
 
 @dataclass(frozen=True)
 class SphinxBuild:
-    """A build's settings and the service that fetches and remembers its images."""
+    """A build's settings and the service that fetches and remembers its images.
+
+    Attributes:
+        settings: what the configuration asks for.
+        service: fetches and remembers the build's images.
+        misconfigured: why a configuration value cannot be used, when one cannot: the build
+            reports it once and makes no table and no request.
+    """
 
     settings: Settings
     service: TagHistoryService
+    misconfigured: str | None = None
 
 
 # Keyed by the configuration, which every directive reaches (self.config) and which forked
@@ -44,12 +52,17 @@ def start_build(config: Config, confdir: Path) -> SphinxBuild:
     """Check the configuration, make the build's service, and take the credentials out of
     the configuration that Sphinx will pickle.
 
-    Raises:
-        ConfigError: naming the configuration value that cannot be used.
+    A value that cannot be used is kept in ``misconfigured``, to be logged as an error once
+    Sphinx's logging is ready (as Sphinx reports its own values, and so that ``-W`` fails on
+    it); not raised, as Sphinx prints a traceback for every exception.
     """
-    settings = settings_from_config(config, confdir)
+    try:
+        settings = settings_from_config(config, confdir)
+        misconfigured = None
+    except ConfigError as error:
+        settings, misconfigured = Settings(enabled=False, cache_dir=None), str(error)
     forget_credentials(config)
-    build = SphinxBuild(settings, TagHistoryService(settings))
+    build = SphinxBuild(settings, TagHistoryService(settings), misconfigured)
     _BUILDS[config] = build
     return build
 

@@ -64,6 +64,8 @@ class TagHistoryDirective(SphinxDirective):
         """The directive's tables, each in its registry's section; nothing and an error at
         the directive's place when they cannot be shown."""
         build = build_of(self.config)
+        if build.misconfigured is not None:
+            return []  # the configuration error was reported once, at conf.py
         settings = build.settings
         written = Directive(self.arguments[0], self.lineno, dict(self.options))
         try:

@@ -16,6 +16,7 @@ from html import escape
 
 from docutils import nodes
 from sphinx.writers.html5 import HTML5Translator
+from sphinx.writers.text import TextTranslator
 
 from mkdocs_taghistory.render import Piece, Run, TableView, utc_datetime, utc_title
 
@@ -27,6 +28,21 @@ class tag_time(nodes.inline):  # noqa: N801 (docutils names node classes in lowe
 class short_literal(nodes.literal):  # noqa: N801
     """A digest shortened in HTML (the full one in its tooltip); whole in every other builder,
     where there is no tooltip to hold it."""
+
+
+class cell_paragraph(nodes.paragraph):  # noqa: N801
+    """A table cell's content. The text builder wraps paragraphs at 70 characters, breaking a
+    digest (71) in two; a cell is wrapped only at its column's width, between values."""
+
+
+def visit_cell_paragraph_text(translator: TextTranslator, node: cell_paragraph) -> None:
+    """Start the cell's text, as a paragraph's."""
+    translator.new_state(0)
+
+
+def depart_cell_paragraph_text(translator: TextTranslator, node: cell_paragraph) -> None:
+    """End the cell's text unwrapped: the table wraps it at the column's width."""
+    translator.end_state(wrap=False)
 
 
 def visit_tag_time_html(translator: HTML5Translator, node: tag_time) -> None:
@@ -85,7 +101,7 @@ def _cell(pieces: Sequence[Piece]) -> list[nodes.Node]:
 
 
 def _entry(content: list[nodes.Node]) -> nodes.entry:
-    return nodes.entry("", nodes.paragraph("", "", *content))
+    return nodes.entry("", cell_paragraph("", "", *content))
 
 
 def table_nodes(view: TableView) -> nodes.container:
@@ -117,8 +133,15 @@ def _widths(view: TableView) -> list[int]:
     widths = [_length(heading) for heading in view.headings]
     for row in view.rows:
         for column, values in enumerate(row):
-            widths[column] = max(widths[column], _length(values) + len(values) - 1)
+            # At least its longest value (which cannot be broken), at most a line's worth of
+            # the rest: a cell of forty tags wraps between them.
+            longest = max((_length((piece,)) for piece in values), default=0)
+            whole = _length(values) + len(values) - 1
+            widths[column] = max(widths[column], longest, min(whole, _MOST_WIDTH))
     return [max(1, width) for width in widths]
+
+
+_MOST_WIDTH = 60
 
 
 def _length(pieces: Sequence[Piece]) -> int:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
-from sphinx.errors import FiletypeNotFoundError
+from sphinx.errors import ConfigError, FiletypeNotFoundError
 from sphinx.util import get_filetype
+from sphinx.util.console import strip_colors
+from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import Finder, Placement, SitePlan, page_label, plan_site
@@ -67,7 +69,12 @@ def load_project(conf: Path) -> tuple[Settings, SitePlan, list[str]]:
     if not (confdir / "conf.py").is_file():
         raise FileNotFoundError(f"{page_label(confdir / 'conf.py', Path.cwd())}: no such file")
     warnings = io.StringIO()
-    with tempfile.TemporaryDirectory(prefix="taghistory-") as scratch:
+    # As sphinx-build runs an application: docutils' registries as they were, afterwards.
+    with (
+        tempfile.TemporaryDirectory(prefix="taghistory-") as scratch,
+        patch_docutils(confdir),
+        docutils_namespace(),
+    ):
         try:
             app = Sphinx(
                 str(confdir),
@@ -80,9 +87,13 @@ def load_project(conf: Path) -> tuple[Settings, SitePlan, list[str]]:
                 freshenv=True,
             )
             app.env.find_files(app.config, app.builder)
-            settings = build_of(app.config).settings
+            build = build_of(app.config)
+            if build.misconfigured is not None:
+                raise ConfigError(build.misconfigured)
+            settings = build.settings
             plan = plan_documents(app.env, sorted(app.env.found_docs), settings)
         finally:
             # The command reports for itself from here on, not into Sphinx's streams.
             stop_forwarding()
-    return settings, plan, [line for line in warnings.getvalue().splitlines() if line.strip()]
+    said = strip_colors(warnings.getvalue())
+    return settings, plan, [line for line in said.splitlines() if line.strip()]

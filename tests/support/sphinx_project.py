@@ -51,7 +51,11 @@ def write_project(
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
     if "index.rst" not in pages and "index.md" not in pages:
-        docs = "\n".join(f"   {Path(name).with_suffix('').as_posix()}" for name in sorted(pages))
+        docs = "\n".join(
+            f"   {Path(name).with_suffix('').as_posix()}"
+            for name in sorted(pages)
+            if name.endswith((".rst", ".md"))
+        )
         (root / "index.rst").write_text(f"Home\n====\n\n.. toctree::\n\n{docs}\n", encoding="utf-8")
     return root
 
