@@ -413,3 +413,62 @@ def test_example_sphinx_reproduces_the_seed_page_from_its_committed_cache(
     assert notes and all(text == note for text in notes)
     # The index documents the directive in code blocks: left as written.
     assert "tag-history:: rust" in build.page("index").get_text()
+
+
+def test_the_behaviour_table_offline_and_after_a_failed_fetch(
+    own_registry: RegistryServer, tmp_path: Path
+) -> None:
+    pushed = seed_image(own_registry.url, WIDGET, digests=3, tags_per_digest=2)
+    image = f"{own_registry.host}/{WIDGET}"
+    project = write_project(
+        tmp_path / "docs",
+        {"widget.md": f"# Widget\n\n```{{tag-history}} {image}\n```\n"},
+        # ttl 0: every build asks the registry, so the later ones meet it stopped.
+        {"taghistory_cache_dir": "cache", "taghistory_ttl": 0, "taghistory_retries": 0},
+    )
+    online = sphinx_build(project, "-W", "-E")
+    assert online.returncode == 0, online.output
+    assert sorted_rows(table_rows(online.page("widget"))) == expected_rows(pushed)
+    assert online.page("widget").select(".taghistory-as-of") == []
+    own_registry.stop()
+    # Stale and the registry fails: the cached table with its note, an info line...
+    failed = sphinx_build(project, "-W", "-E")
+    assert failed.returncode == 0, failed.output
+    assert sorted_rows(table_rows(failed.page("widget"))) == expected_rows(pushed)
+    note = failed.page("widget").select_one(".taghistory-as-of")
+    assert note is not None and "could not be reached; tags as of" in note.get_text()
+    # ... a warning with taghistory_strict, so that -W fails.
+    strict = sphinx_build(project, "-W", "-E", "-D", "taghistory_strict=1")
+    assert strict.returncode != 0
+    assert f"Tag history from the cache after a failed fetch, for 1 image: {image}" in (
+        strict.output
+    )
+    # Offline, at any age: the cached table, and a note that claims no failure.
+    offline = sphinx_build(project, "-W", "-E", env={"TAGHISTORY_OFFLINE": "1"})
+    assert offline.returncode == 0, offline.output
+    note = offline.page("widget").select_one(".taghistory-as-of")
+    assert note is not None and note.get_text().startswith("Tags as of")
+    # Offline with no cache: an error at the directive, saying how to fill the cache.
+    shutil.rmtree(project / "cache")
+    empty = sphinx_build(project, "-E", env={"TAGHISTORY_OFFLINE": "1"})
+    assert "widget.md:3: ERROR: cannot show the tag history" in empty.output
+    assert "taghistory refresh" in empty.output and TRACEBACK not in empty.output
+
+
+def test_a_switched_off_extension_leaves_placeholders_and_asks_nothing(tmp_path: Path) -> None:
+    # No cache and an address nothing listens on: any fetch would fail.
+    image = f"127.0.0.1:{free_port()}/acme/widget"
+    project = write_project(
+        tmp_path / "docs",
+        {"widget.rst": f"Widget\n======\n\n.. tag-history:: {image}\n"},
+        {"taghistory_enabled": False},
+    )
+    build = sphinx_build(project, "-W")
+    assert build.returncode == 0, build.output
+    placeholder = build.page("widget").select_one("p.taghistory-disabled")
+    assert placeholder is not None
+    assert placeholder.get_text() == (
+        f"Tag history of {image}: not built (taghistory is switched off for this build)."
+    )
+    assert "Tag history of " not in build.output
+    assert not (project / ".cache").exists()
