@@ -121,6 +121,12 @@ def load_site(config_file: Path, sphinx_conf: Path | None = None) -> Site:
             page holds a damaged directive.
     """
     if sphinx_conf is not None:
+        context = click.get_current_context(silent=True)
+        if context is not None and context.get_parameter_source("config_file") not in {
+            None,
+            click.core.ParameterSource.DEFAULT,
+        }:
+            raise click.UsageError("give -f (a MkDocs site) or -c (a Sphinx project), not both")
         return _sphinx_site(sphinx_conf)
     from mkdocs.structure.files import get_files  # noqa: PLC0415
 
@@ -153,6 +159,10 @@ def _sphinx_site(conf: Path) -> Site:
             raise CommandError(f"{conf}: {error}") from None
     for warning in warnings:
         _say(warning, err=True)
+    errors = sum(1 for warning in warnings if ": ERROR: " in warning)
+    if errors:
+        # As for a MkDocs site: a damaged directive is fixed before the cache is filled.
+        raise CommandError(f"{errors} tag-history directive{'s' * (errors > 1)} cannot be read")
     return Site(settings, plan.references, plan.optional)
 
 

@@ -217,8 +217,9 @@ class TagHistoryService:
                 None,
                 problem=(
                     f"the build is offline and there is {self._no_cached_copy()}; run "
-                    f"'taghistory refresh', or build once with network (without "
-                    f"{OFFLINE_ENVIRONMENT_VARIABLE} or 'offline'), to fill the cache"
+                    f"'taghistory refresh' on the site (-f mkdocs.yml, or -c conf.py for "
+                    f"Sphinx), or build once with network (without {OFFLINE_ENVIRONMENT_VARIABLE} "
+                    f"or the offline option), to fill the cache"
                 ),
             )
         logger.debug(

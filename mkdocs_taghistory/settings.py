@@ -416,7 +416,11 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         raise ConfigurationError(f"option 'registry': {error}") from None
     concurrency, timeout, retries = values["concurrency"], values["timeout"], values["retries"]
     _require(isinstance(concurrency, int) and concurrency >= 1, "concurrency", "must be at least 1")
-    _require(isinstance(timeout, (int, float)) and timeout > 0, "timeout", "must be more than 0")
+    _require(
+        isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0,
+        "timeout",
+        "must be seconds, more than 0",
+    )
     _require(isinstance(retries, int) and 0 <= retries <= 10, "retries", "must be 0 to 10")
     fetch_timeout = values["fetch_timeout"]
     _require(

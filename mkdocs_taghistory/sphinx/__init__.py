@@ -17,7 +17,6 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
-from sphinx.util.fileutil import copy_asset_file
 
 from mkdocs_taghistory.sphinx.build import (
     build_of,
@@ -25,7 +24,7 @@ from mkdocs_taghistory.sphinx.build import (
     page_tables,
     start_build,
 )
-from mkdocs_taghistory.sphinx.directive import HeadingsInBodies, TagHistoryDirective
+from mkdocs_taghistory.sphinx.directive import PlaceRegistrySections, TagHistoryDirective
 from mkdocs_taghistory.sphinx.doctree import (
     cell_paragraph,
     depart_cell_paragraph_text,
@@ -45,9 +44,7 @@ __all__ = ["setup"]
 logger = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "taghistory"
-ASSETS = ("taghistory.css", "taghistory.js")
-STATIC_FOLDER = "taghistory"
-"""Where the stylesheet and the script go under the HTML output's ``_static``."""
+"""The stylesheet and the copy buttons' script, which HTML builds copy into ``_static``."""
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -57,7 +54,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(tag_time, html=(visit_tag_time_html, _depart_nothing))
     app.add_node(short_literal, html=(visit_short_literal_html, _depart_nothing))
     app.add_node(cell_paragraph, text=(visit_cell_paragraph_text, depart_cell_paragraph_text))
-    app.add_transform(HeadingsInBodies)
+    app.add_transform(PlaceRegistrySections)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     app.connect("env-get-outdated", _env_get_outdated)
@@ -65,7 +62,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _env_purge_doc)
     app.connect("env-merge-info", _env_merge_info)
     app.connect("html-page-context", _html_page_context)
-    app.connect("build-finished", _build_finished)
     forward_to_sphinx()
     return {
         "version": _version(),
@@ -93,10 +89,14 @@ def _config_inited(app: Sphinx, config: Config) -> None:
 
 
 def _builder_inited(app: Sphinx) -> None:
-    """Report a configuration value that cannot be used (named, as Sphinx names its own)."""
+    """Report a configuration value that cannot be used (named, as Sphinx names its own);
+    give HTML builds the stylesheet and script, among the static files they copy before they
+    package the output (EPUB zips it before the build ends)."""
     problem = build_of(app.config).misconfigured
     if problem is not None:
         logger.error(problem, type="taghistory")
+    if app.builder.format == "html":
+        app.config.html_static_path.append(str(ASSETS_DIR))
 
 
 def _env_get_outdated(
@@ -117,7 +117,7 @@ def _env_get_outdated(
 # main process, so that parallel readers (-j) find every result in the memory they inherit.
 def _env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     build = build_of(app.config)
-    if not build.settings.enabled or not docnames:
+    if not build.settings.enabled or not docnames or build.collected is not None:
         return
     plan = plan_documents(env, docnames, build.settings)
     if plan.references:
@@ -146,19 +146,9 @@ def _html_page_context(
     """Link the stylesheet and the copy buttons' script into the pages that have tables."""
     if doctree is None or next(doctree.findall(_is_table), None) is None:
         return
-    app.add_css_file(f"{STATIC_FOLDER}/{ASSETS[0]}")
-    app.add_js_file(f"{STATIC_FOLDER}/{ASSETS[1]}", defer="defer")
+    app.add_css_file("taghistory.css")
+    app.add_js_file("taghistory.js", defer="defer")
 
 
 def _is_table(node: nodes.Node) -> bool:
     return isinstance(node, nodes.container) and "taghistory" in node["classes"]
-
-
-def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
-    """Copy the stylesheet and the script into an HTML build that has tables."""
-    if exception is not None or app.builder.format != "html" or not page_tables(app.env):
-        return
-    target = Path(app.builder.outdir) / "_static" / STATIC_FOLDER
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ASSETS:
-        copy_asset_file(ASSETS_DIR / name, target)

@@ -10,7 +10,7 @@ the names of its images.
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sphinx.errors import ConfigError, SphinxError
 
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings
+from mkdocs_taghistory.site import Placement
 from mkdocs_taghistory.sphinx.options import forget_credentials, settings_from_config
 
 _ENVIRONMENT_ATTRIBUTE = "taghistory_pages"
@@ -36,11 +37,15 @@ class SphinxBuild:
         service: fetches and remembers the build's images.
         misconfigured: why a configuration value cannot be used, when one cannot: the build
             reports it once and makes no table and no request.
+        collected: when set, directives are only collected here, placed, with no fetch and
+            no table (``taghistory refresh -c`` learns a project's images by reading it as
+            Sphinx reads it).
     """
 
     settings: Settings
     service: TagHistoryService
     misconfigured: str | None = None
+    collected: list[Placement] | None = None
 
 
 # Keyed by the configuration, which every directive reaches (self.config) and which forked
@@ -67,6 +72,14 @@ def start_build(config: Config, confdir: Path) -> SphinxBuild:
     return build
 
 
+def collect_directives(config: Config) -> list[Placement]:
+    """Make the build of ``config`` collect its directives instead of making tables; the
+    list fills as documents are read."""
+    collected: list[Placement] = []
+    _BUILDS[config] = replace(build_of(config), collected=collected)
+    return collected
+
+
 def build_of(config: Config) -> SphinxBuild:
     """The build that ``config`` belongs to.
 
@@ -89,10 +102,13 @@ class PageTables:
     Attributes:
         read_at: when the document was read, so no table in it shows a fetch made later.
         images: the full names of the images its tables show.
+        complete: every table could be shown; a document that lacks one is read again by
+            every build, until the table can be had.
     """
 
     read_at: datetime
     images: tuple[str, ...]
+    complete: bool = True
 
 
 def page_tables(env: BuildEnvironment) -> MutableMapping[str, PageTables]:
@@ -107,29 +123,36 @@ def page_tables(env: BuildEnvironment) -> MutableMapping[str, PageTables]:
 
 
 def note_tables(
-    env: BuildEnvironment, docname: str, read_at: datetime, images: Iterable[str]
+    env: BuildEnvironment,
+    docname: str,
+    read_at: datetime,
+    images: Iterable[str],
+    *,
+    complete: bool,
 ) -> None:
-    """Remember that ``docname`` shows ``images`` as read at ``read_at``."""
+    """Remember that ``docname`` shows ``images`` as read at ``read_at`` (or lacks a table
+    of them, when not ``complete``)."""
     pages = page_tables(env)
-    known = pages.get(docname)
-    if known is not None:
-        read_at = min(read_at, known.read_at)
+    known = pages.get(docname) or PageTables(read_at, ())
     pages[docname] = PageTables(
-        read_at, tuple(dict.fromkeys((*(known.images if known else ()), *images)))
+        min(read_at, known.read_at),
+        tuple(dict.fromkeys((*known.images, *images))),
+        known.complete and complete,
     )
 
 
 def outdated_documents(env: BuildEnvironment, service: TagHistoryService) -> list[str]:
-    """Documents whose tables may show less than a build would show now: the cache holds a
-    later fetch of one of their images (``taghistory refresh``, another build), or one is no
-    longer fresh and the build may ask its registry again."""
+    """Documents whose tables may show less than a build would show now: one could not be
+    shown, the cache holds a later fetch of one of their images (``taghistory refresh``,
+    another build), or one is no longer fresh and the build may ask its registry again."""
     pages = page_tables(env)
     images = {image for page in pages.values() for image in page.images}
     latest = {image: service.last_fetched(image) for image in images}
     return sorted(
         docname
         for docname, page in pages.items()
-        if any(_behind(page.read_at, latest[image], service) for image in page.images)
+        if not page.complete
+        or any(_behind(page.read_at, latest[image], service) for image in page.images)
     )
 
 

@@ -65,29 +65,42 @@ class TagHistoryDirective(SphinxDirective):
         the directive's place when they cannot be shown."""
         build = build_of(self.config)
         if build.misconfigured is not None:
-            return []  # the configuration error was reported once, at conf.py
+            return []  # the configuration error was reported once
         settings = build.settings
         written = Directive(self.arguments[0], self.lineno, dict(self.options))
+        docname = self.env.docname
         try:
             placed = place_directive(written, settings.registry, settings.registries)
-            if not settings.enabled:
-                names = dict.fromkeys(target.reference.name for target in placed.targets)
-                return [placeholder_nodes(placeholder_run(name)) for name in names]
-            plan = SitePlan((Placement(self.env.docname, placed),))
-            read_at = utc_now()
+        except DirectiveError as error:
+            return self._error(error)
+        if build.collected is not None:
+            build.collected.append(Placement(docname, placed))
+            return []
+        if not settings.enabled:
+            names = dict.fromkeys(target.reference.name for target in placed.targets)
+            return [placeholder_nodes(placeholder_run(name)) for name in names]
+        plan = SitePlan((Placement(docname, placed),))
+        read_at = utc_now()
+        images = [reference.name for reference in plan.references]
+        try:
             results = build.service.resolve(plan.references)
             plan.check(results)
-            for doubt in plan.doubts(results):
-                logger.warning(doubt.reason, location=self.get_location(), type="taghistory")
             made: list[nodes.Node] = [
                 self._target_nodes(placed, target, results[target.reference])
                 for target in placed.targets
             ]
         except DirectiveError as error:
-            logger.error(error.reason, location=self.get_location(), type="taghistory")
-            return []
-        note_tables(self.env, self.env.docname, read_at, (ref.name for ref in plan.references))
+            # Read again by the next build, which may have the table (a cache filled since).
+            note_tables(self.env, docname, read_at, images, complete=False)
+            return self._error(error)
+        for doubt in plan.doubts(results):
+            logger.warning(doubt.reason, location=self.get_location(), type="taghistory")
+        note_tables(self.env, docname, read_at, images, complete=True)
         return made
+
+    def _error(self, error: DirectiveError) -> list[nodes.Node]:
+        logger.error(error.reason, location=self.get_location(), type="taghistory")
+        return []
 
     def _target_nodes(
         self, placed: PlacedDirective, target: Target, result: ImageResult
@@ -111,29 +124,47 @@ class TagHistoryDirective(SphinxDirective):
         return made
 
 
-class HeadingsInBodies(SphinxTransform):
-    """A registry's section where no section may stand (in an admonition, a list item, a tab)
-    becomes a rubric: a heading that is not in the table of contents, as docutils allows."""
+class PlaceRegistrySections(SphinxTransform):
+    """Registry sections where docutils' structure wants them.
+
+    A section where no section may stand (in an admonition, a list item, a tab) becomes a
+    rubric: a heading that is not in the table of contents. Where sections may stand, what the
+    author wrote after the directive follows its last section, and so joins it, as the text
+    after any heading does (a section holds no text after its subsections).
+    """
 
     # Before the table of contents is collected (doctree-read, after every transform).
     default_priority = 200
 
     def apply(self, **kwargs: Any) -> None:
-        """Turn each misplaced registry section into a rubric followed by its content."""
+        """Turn misplaced registry sections into rubrics; give trailing text to the last."""
+        parents: dict[int, nodes.Element] = {}
         for section in list(self.document.findall(nodes.section)):
-            if SECTION_CLASS not in section["classes"] or isinstance(
-                section.parent, (nodes.section, nodes.document)
-            ):
+            if SECTION_CLASS not in section["classes"]:
                 continue
-            title = section[0]
-            rubric = nodes.rubric(
-                title.astext(),
-                "",
-                *title.children,
-                ids=section["ids"],
-                names=section["names"],
-                classes=[SECTION_CLASS],
-            )
-            for identifier in section["ids"]:
-                self.document.ids[identifier] = rubric
-            section.replace_self([rubric, *section.children[1:]])
+            if isinstance(section.parent, (nodes.section, nodes.document)):
+                parents[id(section.parent)] = section.parent
+            else:
+                self._as_rubric(section)
+        for parent in parents.values():
+            last: nodes.Element | None = None
+            for child in list(parent.children):
+                if isinstance(child, nodes.section):
+                    last = child if SECTION_CLASS in child["classes"] else None
+                elif last is not None:
+                    parent.remove(child)
+                    last += child
+
+    def _as_rubric(self, section: nodes.section) -> None:
+        title = section[0]
+        rubric = nodes.rubric(
+            title.astext(),
+            "",
+            *title.children,
+            ids=section["ids"],
+            names=section["names"],
+            classes=[SECTION_CLASS],
+        )
+        for identifier in section["ids"]:
+            self.document.ids[identifier] = rubric
+        section.replace_self([rubric, *section.children[1:]])

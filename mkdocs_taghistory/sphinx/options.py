@@ -84,6 +84,12 @@ def forget_credentials(config: Config) -> None:
     and upload): a password left there would be on disk, outside the user's control.
     """
     given: Any = getattr(config, PREFIX + "auth")
-    if isinstance(given, dict) and given:
-        redacted = {host: {"username": _REDACTED, "password": _REDACTED} for host in given}
-        setattr(config, PREFIX + "auth", redacted)
+    if not given:
+        return
+    # Whatever its shape (a wrong one too, which is an error, but may hold a password).
+    redacted: Any = (
+        {host: {"username": _REDACTED, "password": _REDACTED} for host in given}
+        if isinstance(given, dict)
+        else _REDACTED
+    )
+    setattr(config, PREFIX + "auth", redacted)

@@ -1,5 +1,5 @@
-"""A Sphinx project's sources as a site plan: for the fetch before reading, and for
-``taghistory refresh -c conf.py``.
+"""A Sphinx project's directives as a site plan: scanned from the sources, for the fetch
+before reading; read as Sphinx reads them, for ``taghistory refresh -c conf.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sphinx.util.console import strip_colors
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from mkdocs_taghistory.settings import Settings
-from mkdocs_taghistory.site import Finder, Placement, SitePlan, page_label, plan_site
-from mkdocs_taghistory.sphinx.build import build_of
+from mkdocs_taghistory.site import Finder, Placement, SitePlan, plan_site
+from mkdocs_taghistory.sphinx.build import build_of, collect_directives
 from mkdocs_taghistory.sphinx.logs import stop_forwarding
 from mkdocs_taghistory.sphinx.sources import find_myst_directives, find_rst_directives
 
@@ -50,24 +50,28 @@ def plan_documents(env: BuildEnvironment, docnames: Iterable[str], settings: Set
     return SitePlan(tuple(placements))
 
 
+EXTENSION = "mkdocs_taghistory.sphinx"
+
+
 def load_project(conf: Path) -> tuple[Settings, SitePlan, list[str]]:
-    """A Sphinx project's settings and the plan of its sources, as a build would see them.
+    """A Sphinx project's settings and every directive of its sources, read as a build reads
+    them (its configuration and extensions, MyST among them, on every document, includes too),
+    with no fetch: on a build of its own that writes only to a folder then deleted.
 
     ``conf`` is ``conf.py`` or the folder that holds it, which is taken as the source folder.
-    The project's configuration runs (with its extensions, MyST among them), on a build that
-    writes only to a folder of its own, then deleted.
 
     Returns:
-        the settings, the plan, and what Sphinx warned of while loading the project.
+        the settings, the plan, and what the extension reported while reading (one line each).
 
     Raises:
         FileNotFoundError: when there is no ``conf.py`` there.
         SphinxError: when the configuration cannot be loaded (an error in ``conf.py``, an
-            extension that cannot be imported, a configuration value that cannot be used).
+            extension that cannot be imported, a configuration value that cannot be used), or
+            does not use this extension.
     """
     confdir = (conf if conf.is_dir() else conf.parent).resolve()
     if not (confdir / "conf.py").is_file():
-        raise FileNotFoundError(f"{page_label(confdir / 'conf.py', Path.cwd())}: no such file")
+        raise FileNotFoundError(f"{conf}: no conf.py there")
     warnings = io.StringIO()
     # As sphinx-build runs an application: docutils' registries as they were, afterwards.
     with (
@@ -86,14 +90,20 @@ def load_project(conf: Path) -> tuple[Settings, SitePlan, list[str]]:
                 warning=warnings,
                 freshenv=True,
             )
-            app.env.find_files(app.config, app.builder)
+            if EXTENSION not in app.extensions:
+                raise ConfigError(
+                    f"{confdir / 'conf.py'} does not use the extension: add {EXTENSION!r} "
+                    "to its extensions"
+                )
             build = build_of(app.config)
             if build.misconfigured is not None:
                 raise ConfigError(build.misconfigured)
-            settings = build.settings
-            plan = plan_documents(app.env, sorted(app.env.found_docs), settings)
+            collected = collect_directives(app.config)
+            app.build(force_all=True)
         finally:
             # The command reports for itself from here on, not into Sphinx's streams.
             stop_forwarding()
-    said = strip_colors(warnings.getvalue())
-    return settings, plan, [line for line in said.splitlines() if line.strip()]
+    said = strip_colors(warnings.getvalue()).splitlines()
+    # Only what this extension said (a damaged directive): the rest is the project's own.
+    ours = [line for line in said if line.rstrip().endswith("[taghistory]")]
+    return build.settings, SitePlan(tuple(collected)), ours

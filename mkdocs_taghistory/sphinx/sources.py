@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from mkdocs_taghistory.directive import Directive
 
@@ -64,10 +65,11 @@ _MYST_FENCE = re.compile(
 _MYST_DIRECTIVE_INFO = re.compile(r"^\{(?P<name>[\w:.+-]+)\}(?:[ \t]+(?P<argument>.*))?$")
 _MYST_OPTION = re.compile(r"^[ \t]*:(?P<key>[^:\s][^:]*):(?:[ \t]+(?P<value>.*))?$")
 _YAML_OPTION = re.compile(r"^[ \t]*(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?$")
-# MyST directives whose body is not MyST: a directive there is an example. "eval-rst" holds
-# reStructuredText, which is read when it is parsed.
-_MYST_LITERAL_DIRECTIVES = _RST_LITERAL_DIRECTIVES | {"eval-rst"}
+# MyST directives whose body is not MyST: a directive there is an example ("eval-rst" holds
+# reStructuredText, scanned as such).
+_MYST_LITERAL_DIRECTIVES = _RST_LITERAL_DIRECTIVES
 _HTML_COMMENT_OPEN = re.compile(r"^[ \t]{0,3}<!--")
+_QUOTE_MARKERS = re.compile(r"^(?:[ \t]{0,3}>[ \t]?)+")
 
 
 def _width(indent: str) -> int:
@@ -123,18 +125,33 @@ def _paragraph_indent(lines: list[str], index: int) -> int:
 
 
 def _rst_options(lines: list[str], start: int, indent: int) -> Iterator[tuple[str, str]]:
-    """The field list of options right under a directive's first line."""
+    """The field list of options right under a directive's first line; a value may go on
+    over lines indented under its field."""
+    key: str | None = None
+    value: list[str] = []
+    field_indent = 0
     for line in lines[start:]:
+        width = _width(line[: len(line) - len(line.lstrip())])
         option = _RST_OPTION.match(line)
-        if option is None or _width(line[: len(line) - len(line.lstrip())]) <= indent:
+        if key is not None and line.strip() and width > field_indent and option is None:
+            value.append(line.strip())  # the value goes on
+            continue
+        if key is not None:
+            yield key, " ".join(value)
+            key = None
+        if option is None or width <= indent:
             return
-        yield option.group("key").strip().lower(), (option.group("value") or "").strip()
+        key, field_indent = option.group("key").strip().lower(), width
+        value = [(option.group("value") or "").strip()] if option.group("value") else []
+    if key is not None:
+        yield key, " ".join(value)
 
 
 def find_myst_directives(text: str) -> list[Directive]:
     """Every ```` ```{tag-history} ```` directive of a MyST Markdown source, outside code
     and HTML comments."""
-    lines = text.split("\n")
+    # Blockquote markers off: a directive may stand in a quote, as in a list item.
+    lines = [_QUOTE_MARKERS.sub("", line) for line in text.split("\n")]
     found: list[Directive] = []
     closing: list[tuple[str, int]] = []  # the fences open around this line, innermost last
     in_comment = False
@@ -159,6 +176,16 @@ def find_myst_directives(text: str) -> list[Directive]:
                 found.append(Directive(argument, index + 1, dict(options)))
                 closing.append((fence.group("fence"), index))
                 index = body_start
+                continue
+            if name == "eval-rst":
+                # reStructuredText inside MyST: read as such, its lines counted in the page.
+                end = _fence_end(lines, index + 1, fence.group("fence"))
+                body = "\n".join(lines[index + 1 : end - 1])
+                found += [
+                    replace(directive, line=directive.line + index + 1)
+                    for directive in find_rst_directives(body)
+                ]
+                index = end
                 continue
             if name is None or name in _MYST_LITERAL_DIRECTIVES:
                 # Code (```python, ```{code-block}): nothing in it is a directive.
@@ -208,8 +235,9 @@ def _myst_options(lines: list[str], start: int) -> tuple[list[tuple[str, str]], 
 
 
 def _unquoted(value: str) -> str:
-    """A YAML scalar as text: its quotes off (the scan needs names, not YAML's types)."""
+    """A YAML scalar as text: its quotes, or its comment, off (the scan needs names, not
+    YAML's types)."""
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
-    return value
+    return re.split(r"\s+#", value, maxsplit=1)[0].strip()

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -63,10 +64,10 @@ def test_rst_and_myst_pages_show_the_tables_of_a_real_registry(
     assert build.output.count("Tag history of 2 images") == 1
     assert len(list((project / "cache").glob("*.json"))) == 2
     # The stylesheet and the copy buttons' script, linked from the pages that have tables.
-    assert (build.out_dir / "_static" / "taghistory" / "taghistory.css").is_file()
-    assert widget.select_one('link[href$="taghistory/taghistory.css"]') is not None
-    assert widget.select_one('script[src$="taghistory/taghistory.js"]') is not None
-    assert build.page("index").select_one('link[href$="taghistory.css"]') is None
+    assert (build.out_dir / "_static" / "taghistory.css").is_file()
+    assert widget.select_one('link[href*="_static/taghistory.css"]') is not None
+    assert widget.select_one('script[src*="_static/taghistory.js"]') is not None
+    assert build.page("index").select_one('link[href*="taghistory.css"]') is None
 
 
 def test_tables_are_docutils_tables_in_text_latex_and_man_pages(
@@ -99,6 +100,13 @@ def test_tables_are_docutils_tables_in_text_latex_and_man_pages(
     man = sphinx_build(project, "-W", builder="man")
     assert man.returncode == 0, man.output
     assert all(image.digest in man.text("gadget.1") for image in pushed)
+    # An EPUB is zipped before the build ends: the stylesheet must be in the first one.
+    epub = sphinx_build(project, "-W", "-D", "version=1", "-D", "copyright=x", builder="epub")
+    assert epub.returncode == 0, epub.output
+    with zipfile.ZipFile(next(epub.out_dir.glob("*.epub"))) as archive:
+        names = archive.namelist()
+        assert "_static/taghistory.css" in names
+        assert image.digest in archive.read("gadget.xhtml").decode()
     # In HTML the short digest keeps its full value in the tooltip and the copy button.
     html = sphinx_build(project, "-W")
     code = html.page("gadget").select_one("div.taghistory tbody td:nth-of-type(3) code")
@@ -113,7 +121,7 @@ def test_sections_are_real_sections_in_the_toctree_and_rubrics_where_sections_ca
     project = write_project(
         tmp_path / "docs",
         {
-            "gadget.rst": "Gadget\n======\n\n.. tag-history:: gadget\n\n"
+            "gadget.rst": "Gadget\n======\n\n.. tag-history:: gadget\n\nAfter the tables.\n\n"
             ".. note::\n\n   .. tag-history:: gadget\n",
             "gizmo.md": "# Gizmo\n\n:::{tip}\n```{tag-history} gadget\n```\n:::\n",
         },
@@ -144,6 +152,9 @@ def test_sections_are_real_sections_in_the_toctree_and_rubrics_where_sections_ca
     assert "Currently, there are no versions of this image available in the Elsewhere." in (
         elsewhere.get_text()
     )
+    # What follows the directive follows its last heading, as after any heading: docutils'
+    # sections hold no text after their subsections.
+    assert "After the tables." in elsewhere.get_text()
     # In the page's own table of contents and in the toctree of the index.
     local_toc = [link.get_text() for link in page.select(".sphinxsidebar a")]
     assert "Acme" in local_toc and "Elsewhere" in local_toc
@@ -316,6 +327,17 @@ def test_credentials_reach_neither_the_doctrees_nor_the_output_nor_the_cache(
     assert any(path.name == "environment.pickle" for path in written)
     for path in written:
         assert PASSWORD.encode() not in path.read_bytes(), path
+    # A value of the wrong shape is an error, and its password is not kept either.
+    wrong = write_project(
+        tmp_path / "wrong",
+        {"widget.rst": f"Widget\n======\n\n.. tag-history:: {image}\n"},
+        {"taghistory_auth": [{"host": private_registry.server.host, "password": PASSWORD}]},
+    )
+    refused = sphinx_build(wrong)
+    assert "configuration value 'taghistory_auth'" in refused.output
+    for path in (tmp_path / "wrong").rglob("*"):
+        if path.is_file() and path.name != "conf.py":
+            assert PASSWORD.encode() not in path.read_bytes(), path
 
 
 def test_a_tls_registry_with_the_project_s_ca(
@@ -351,8 +373,12 @@ def test_refresh_takes_a_sphinx_project_for_a_build_without_network(
     project = write_project(
         tmp_path / "docs",
         {
-            "widget.rst": f"Widget\n======\n\n.. tag-history:: {host}/{WIDGET}\n",
-            "gadget.md": f"# Gadget\n\n```{{tag-history}} {host}/{GADGET}\n```\n",
+            # Read as Sphinx reads them: in an included file, in MyST's embedded reST...
+            "widget.rst": "Widget\n======\n\n.. include:: snippet.txt\n",
+            "snippet.txt": f".. tag-history:: {host}/{WIDGET}\n",
+            "gadget.md": f"# Gadget\n\n```{{eval-rst}}\n.. tag-history:: {host}/{GADGET}\n```\n"
+            # ... and not in code, which shows the syntax.
+            "\n```rst\n.. tag-history:: 127.0.0.1:9/never/fetched\n```\n",
         },
         {},
     )
@@ -361,14 +387,37 @@ def test_refresh_takes_a_sphinx_project_for_a_build_without_network(
     assert result.output.startswith("Fetched 2 of 2 images into")
     assert str(project / ".cache" / "taghistory") in result.output
     listed = CliRunner().invoke(main, ["cache", "-c", str(project / "conf.py")])
-    assert listed.exit_code == 0 and f"{host}/{GADGET}" in listed.output
+    assert listed.exit_code == 0, listed.output
+    assert f"{host}/{GADGET}" in listed.output and "no page uses it" not in listed.output
     unshare = shutil.which("unshare")
     assert unshare is not None, "util-linux's unshare is needed for the no-network build test"
     build = sphinx_build(project, "-W", env={"TAGHISTORY_OFFLINE": "1"}, prefix=(unshare, "-rn"))
     assert build.returncode == 0, build.output
     assert sorted_rows(table_rows(build.page("gadget"))) == expected_rows(seeded_registry.gadget)
-    missing = CliRunner().invoke(main, ["refresh", "-c", str(tmp_path / "nowhere")])
-    assert missing.exit_code == 1 and "conf.py: no such file" in missing.output
+    assert sorted_rows(table_rows(build.page("widget"))) == expected_rows(seeded_registry.widget)
+
+
+def test_refresh_of_a_project_it_cannot_use_says_why(tmp_path: Path) -> None:
+    nowhere = CliRunner().invoke(main, ["refresh", "-c", str(tmp_path / "nowhere")])
+    assert nowhere.exit_code == 1
+    assert f"Error: {tmp_path / 'nowhere'}: no conf.py there" in nowhere.output
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "conf.py").write_text("extensions = []\n")
+    (plain / "index.rst").write_text("Home\n====\n")
+    unused = CliRunner().invoke(main, ["cache", "-c", str(plain)])
+    assert unused.exit_code == 1
+    assert "does not use the extension: add 'mkdocs_taghistory.sphinx'" in unused.output
+    both = CliRunner().invoke(main, ["refresh", "-c", str(plain), "-f", "mkdocs.yml"])
+    assert both.exit_code == 2 and "not both" in both.output
+    damaged = write_project(
+        tmp_path / "damaged", {"page.rst": "P\n=\n\n.. tag-history:: x\n   :limt: 2\n"}, {}
+    )
+    said = CliRunner().invoke(main, ["refresh", "-c", str(damaged)])
+    assert said.exit_code == 1
+    assert "page.rst:4: ERROR: unknown option 'limt'; did you mean 'limit'?" in said.output
+    assert "Error: 1 tag-history directive cannot be read" in said.output
+    assert TRACEBACK not in said.output
 
 
 def test_the_mkdocs_path_never_imports_sphinx_or_docutils(tmp_path: Path) -> None:
@@ -449,10 +498,17 @@ def test_the_behaviour_table_offline_and_after_a_failed_fetch(
     note = offline.page("widget").select_one(".taghistory-as-of")
     assert note is not None and note.get_text().startswith("Tags as of")
     # Offline with no cache: an error at the directive, saying how to fill the cache.
-    shutil.rmtree(project / "cache")
+    shutil.move(project / "cache", tmp_path / "saved-cache")
     empty = sphinx_build(project, "-E", env={"TAGHISTORY_OFFLINE": "1"})
     assert "widget.md:3: ERROR: cannot show the tag history" in empty.output
     assert "taghistory refresh" in empty.output and TRACEBACK not in empty.output
+    assert empty.page("widget").select("div.taghistory") == []
+    # Once the cache is there, the next (incremental) build reads that page again.
+    shutil.move(tmp_path / "saved-cache", project / "cache")
+    filled = sphinx_build(project, "-W", env={"TAGHISTORY_OFFLINE": "1"})
+    assert filled.returncode == 0, filled.output
+    assert "0 added, 1 changed, 0 removed" in filled.output
+    assert sorted_rows(table_rows(filled.page("widget"))) == expected_rows(pushed)
 
 
 def test_a_switched_off_extension_leaves_placeholders_and_asks_nothing(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def sphinx_build(
     prefix: tuple[str, ...] = (),
     out_dir: Path | None = None,
 ) -> SphinxBuild:
-    """Run a real `sphinx-build` in a child process (doctrees kept under the output, so a
+    """Run a real `sphinx-build` in a child process (doctrees kept beside the output, so a
     second run is incremental) and return its outcome."""
     out = out_dir or project / "_build" / builder
     # The tests decide whether a build is offline, not the shell they were started from.
@@ -83,7 +83,7 @@ def sphinx_build(
             "-b",
             builder,
             "-d",
-            str(out / ".doctrees"),
+            str(out.parent / f".doctrees-{out.name}"),
             *extra,
             str(project),
             str(out),

@@ -15,7 +15,8 @@ from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
     [
         ({"registry": "cgr.dev/Not Valid"}, "option 'registry'"),
         ({"concurrency": 0}, "option 'concurrency': must be at least 1"),
-        ({"timeout": 0}, "option 'timeout': must be more than 0"),
+        ({"timeout": 0}, "option 'timeout': must be seconds, more than 0"),
+        ({"timeout": "5"}, "option 'timeout': must be seconds, more than 0"),
         ({"retries": -1}, "option 'retries': must be 0 to 10"),
         ({"insecure_registries": ["http://r.io"]}, "write host or host:port, without http://"),
         ({"include_tags": "(unclosed"}, "option 'include_tags': not a regular expression"),

@@ -92,7 +92,8 @@ sort: tag
 ~~~
 
 ```{eval-rst}
-.. tag-history:: in-rst-read-when-parsed
+.. tag-history:: embedded-rst
+   :registry: ghcr.io/acme
 ```
 
 <!--
@@ -111,13 +112,22 @@ def test_myst_scan_finds_fenced_directives_with_field_and_yaml_options() -> None
         ("rust", 3, {"limit": "5", "registry": "ghcr.io/acme"}),
         ("cgr.dev/chainguard/go", 9, {"registry": "ignored-by-full-reference", "sort": "tag"}),
         ("colon-fenced", 17, {}),
-        ("last", 38, {}),
+        ("embedded-rst", 30, {"registry": "ghcr.io/acme"}),
+        ("last", 39, {}),
     ]
 
 
-def test_myst_scan_skips_code_fences_comments_and_embedded_rst() -> None:
+def test_myst_scan_skips_code_fences_and_comments() -> None:
     images = {directive.image for directive in find_myst_directives(MYST)}
     assert not any(image.startswith("in-") for image in images)
+
+
+def test_options_go_on_over_lines_and_directives_stand_in_quotes() -> None:
+    (rst,) = find_rst_directives(".. tag-history:: rust\n   :registry:\n      ghcr.io/acme\n")
+    assert rst.options == {"registry": "ghcr.io/acme"}
+    quoted = "> ```{tag-history} rust\n> ---\n> registry: ghcr.io/acme  # ours\n> ---\n> ```\n"
+    (myst,) = find_myst_directives(quoted)
+    assert (myst.image, myst.line, myst.options) == ("rust", 1, {"registry": "ghcr.io/acme"})
 
 
 def test_a_directive_without_its_image_is_found_for_the_parser_to_report() -> None:
