@@ -11,10 +11,12 @@ of hanging it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import regex
+from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.errors import TagHistoryError
+
+if TYPE_CHECKING:
+    import regex
 
 # Longer than any sane pattern needs for a 128-character tag; short enough that a table of
 # a few hundred tags stops within seconds when the pattern is pathological.
@@ -74,6 +76,9 @@ def compile_pattern(source: str, label: str) -> TagPattern:
     """
     if len(source) > MAX_PATTERN_LENGTH:
         raise PatternError(f"longer than {MAX_PATTERN_LENGTH} characters")
+    # Only a site or page with a pattern loads the engine.
+    import regex  # noqa: PLC0415
+
     try:
         compiled = regex.compile(source)
     except regex.error as error:

@@ -11,16 +11,19 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.client import Progress, RegistryClient
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mkdocs_taghistory.registry.client import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +158,10 @@ class TagHistoryService:
                 for reference, snapshot in cached.items()
                 if snapshot is not None
             }
+            # Only a fetch needs the HTTP code (httpx, every vendor): a build whose tables are
+            # all fresh never imports it, and costs no more than the page without the plugin.
+            from mkdocs_taghistory.registry.client import RegistryClient  # noqa: PLC0415
+
             with RegistryClient(self.settings.client, self._transport, self._progress) as client:
                 fetched = client.fetch_many(stale, known, platforms)
                 requests = client.requests_sent

@@ -19,15 +19,14 @@ from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import TagFilter
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
-from mkdocs_taghistory.registry.client import VENDOR_TYPES
+from mkdocs_taghistory.registry.catalog import VENDOR_NAMES
+from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from mkdocs_taghistory.registry.http import ClientSettings, VendorSetting
-from mkdocs_taghistory.registry.tls import (
+from mkdocs_taghistory.registry.tls_settings import (
     DEFAULT_CERTS_DIRS,
     HostTls,
     TlsSettings,
     TlsSetupError,
-    check_host_tls,
 )
 from mkdocs_taghistory.render import (
     COLUMNS,
@@ -40,7 +39,6 @@ from mkdocs_taghistory.render import (
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
 DEFAULT_EMPTY_MESSAGE = "Currently, there are no versions of this image available in the {title}."
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
-VENDOR_NAMES = tuple(VENDOR_TYPES)
 
 
 @dataclass(frozen=True)
@@ -389,6 +387,9 @@ def _tls(value: Any, certs_dirs: Any, base_dir: Path) -> TlsSettings:
         )
         paths = {key: _path(entry[key], base_dir, "tls") for key in entry}
         host_tls = HostTls(paths.get("ca_file"), paths.get("cert_file"), paths.get("key_file"))
+        # Only a site with a tls entry loads ssl to check it.
+        from mkdocs_taghistory.registry.tls import check_host_tls  # noqa: PLC0415
+
         try:
             check_host_tls(host_tls)
         except TlsSetupError as error:

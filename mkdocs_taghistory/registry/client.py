@@ -23,12 +23,10 @@ import httpx
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot, TagState
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.chainguard import ChainguardVendor
-from mkdocs_taghistory.registry.dockerhub import DockerHubVendor
-from mkdocs_taghistory.registry.ghcr import GhcrVendor
-from mkdocs_taghistory.registry.http import ClientSettings, RegistryHttp, VendorSetting
+from mkdocs_taghistory.registry.catalog import VENDOR_CLASSES, load_vendor
+from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
+from mkdocs_taghistory.registry.http import RegistryHttp
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.quay import QuayVendor
 from mkdocs_taghistory.registry.vendor import ImageFetch, Vendor, VendorUnavailable
 from mkdocs_taghistory.timestamps import utc_now
 
@@ -41,14 +39,9 @@ Progress = Callable[[str, int, int], None]
 
 logger = logging.getLogger(__name__)
 
-VENDORS: tuple[type[Vendor], ...] = (
-    OciVendor,
-    ChainguardVendor,
-    DockerHubVendor,
-    QuayVendor,
-    GhcrVendor,
-)
-"""Every vendor: a new one is its file under ``registry/`` and its entry here."""
+VENDORS: tuple[type[Vendor], ...] = tuple(map(load_vendor, VENDOR_CLASSES))
+"""Every vendor: a new one is its file under ``registry/`` and its entry in
+:data:`~mkdocs_taghistory.registry.catalog.VENDOR_CLASSES`."""
 
 VENDOR_TYPES: Mapping[str, type[Vendor]] = {vendor.name: vendor for vendor in VENDORS}
 """Vendor classes by the name the ``vendors`` option uses."""

@@ -28,10 +28,11 @@ from mkdocs_taghistory.registry.answers import (
     unix_time_seconds_from_now,
 )
 from mkdocs_taghistory.registry.body import drain, read_body
-from mkdocs_taghistory.registry.tls import TlsSetupError, describe_tls_failure
+from mkdocs_taghistory.registry.tls import describe_tls_failure
+from mkdocs_taghistory.registry.tls_settings import TlsSetupError
 
 if TYPE_CHECKING:
-    from mkdocs_taghistory.registry.http import ClientSettings
+    from mkdocs_taghistory.registry.client_settings import ClientSettings
 
 logger = logging.getLogger(__name__)
 

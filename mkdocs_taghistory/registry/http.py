@@ -17,7 +17,6 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
@@ -28,9 +27,10 @@ from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.answers import netloc, parse_json, status_error
 from mkdocs_taghistory.registry.auth import Authenticator
 from mkdocs_taghistory.registry.body import ACCEPT_ENCODING
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.client_settings import ClientSettings
+from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.exchange import Exchange
-from mkdocs_taghistory.registry.tls import TlsContexts, TlsSettings
+from mkdocs_taghistory.registry.tls import TlsContexts
 from mkdocs_taghistory.registry.transport import RoutingTransport
 
 logger = logging.getLogger(__name__)
@@ -51,53 +51,6 @@ def same_origin(url: str, base: str) -> bool:
 
 class VendorUnavailable(Exception):  # noqa: N818 (a signal, not an error a user sees)
     """A vendor API cannot serve this image (no token, no such API): use the OCI path."""
-
-
-@dataclass(frozen=True)
-class VendorSetting:
-    """How the tags of one registry host are read.
-
-    Attributes:
-        type: a vendor's name (``oci`` for the generic path; ``client.VENDORS`` lists all).
-        url: where the vendor's API answers, for tests, mirrors and self-hosted installs;
-            None for the vendor's public address.
-    """
-
-    type: str
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """How registries are reached.
-
-    Attributes:
-        concurrency: the most requests in flight at once, across all images.
-        timeout: seconds one request may take, from connecting to the last byte of its
-            answer.
-        insecure_registries: hosts (``host[:port]``) spoken to over plain HTTP; loopback hosts
-            always are.
-        retries: further attempts after a failure that may pass (connection errors, timeouts,
-            HTTP 429 and 5xx).
-        backoff: seconds before the first retry; each later one waits about twice as long.
-        credentials: where credentials come from; None for anonymous access only.
-        vendors: per registry host, the API that gives its tags and times.
-        fetch_timeout: seconds one fetch of a build's images may take in all; what is not
-            done by then fails as a registry that cannot be reached does.
-        http2: offer HTTP/2 to registries that speak TLS (off: see the module's docstring).
-        tls: trusted roots and client certificates per host.
-    """
-
-    concurrency: int = 16
-    timeout: float = 10.0
-    insecure_registries: frozenset[str] = field(default_factory=frozenset)
-    retries: int = 3
-    backoff: float = 0.5
-    credentials: CredentialSource | None = None
-    vendors: Mapping[str, VendorSetting] = field(default_factory=dict)
-    http2: bool = False
-    tls: TlsSettings = field(default_factory=TlsSettings)
-    fetch_timeout: float = 600.0
 
 
 class RegistryHttp:

@@ -16,7 +16,7 @@ from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from mkdocs_taghistory.registry.tls import HostTls, TlsSettings
+from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
 from tests.support.fixtures import GADGET, PASSWORD, USER, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.site import mkdocs_build, table_rows, write_site

@@ -118,3 +118,29 @@ def test_extension_alone_works_under_zensical(tmp_path: Path) -> None:
     soup = BeautifulSoup((site / "site" / "index.html").read_text(), "html.parser")
     rows = table_rows(soup)
     assert [digest[:15] for _, _, digest in rows] == ["sha256:72bc1c12", "sha256:086a9a3c"]
+
+
+def test_a_build_from_the_cache_imports_neither_the_http_code_nor_sphinx(tmp_path: Path) -> None:
+    """A build whose tables all come from the cache costs no more than its page without the
+    plugin: no httpx, no vendor, no TLS (the pattern engine only for the example's patterns);
+    and the MkDocs path never loads the Sphinx extension's dependencies."""
+    script = (
+        "import sys\n"
+        "from mkdocs.commands.build import build\n"
+        "from mkdocs.config import load_config\n"
+        f"config = load_config({str(EXAMPLE / 'mkdocs.yml')!r}, "
+        f"site_dir={str(tmp_path / 'site')!r})\n"
+        "build(config)\n"
+        "import mkdocs_taghistory.cli, mkdocs_taghistory.extension\n"
+        "loaded = sorted({name.split('.')[0] for name in sys.modules} & {'sphinx', 'docutils',"
+        " 'myst_parser', 'httpx', 'httpcore', 'h2', 'ssl'})\n"
+        "ours = sorted(name for name in sys.modules if name.startswith("
+        "('mkdocs_taghistory.registry.oci', 'mkdocs_taghistory.registry.http')))\n"
+        "print('loaded:', loaded, ours)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "loaded: [] []" in completed.stdout
+    assert (tmp_path / "site" / "rust" / "index.html").is_file()

@@ -19,7 +19,7 @@ from mkdocs_taghistory.history import (
 )
 from mkdocs_taghistory.patterns import compile_pattern
 from mkdocs_taghistory.reference import parse_reference
-from mkdocs_taghistory.registry.http import ClientSettings
+from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings
 from tests.support.fixtures import WIDGET

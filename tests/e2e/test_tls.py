@@ -18,8 +18,8 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import RegistryClient
-from mkdocs_taghistory.registry.http import ClientSettings
-from mkdocs_taghistory.registry.tls import HostTls, TlsSettings
+from mkdocs_taghistory.registry.client_settings import ClientSettings
+from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.registry_server import RegistryServer, free_port

@@ -1,0 +1,53 @@
+"""What the ``tls`` option and the ``certs.d`` folders say, as plain settings.
+
+Apart from :mod:`.tls`, which makes the TLS contexts (and imports ``ssl``): reading a site's
+options needs only these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mkdocs_taghistory.errors import TagHistoryError
+
+DEFAULT_CERTS_DIRS: tuple[str, ...] = (
+    "/etc/docker/certs.d",
+    "/etc/containers/certs.d",
+    "~/.config/containers/certs.d",
+)
+"""Where Docker (system-wide) and Podman (system-wide, then per user) keep per-host folders."""
+
+
+class TlsSetupError(TagHistoryError):
+    """TLS material that cannot be used: a missing or unreadable file, a key that does not fit."""
+
+
+@dataclass(frozen=True)
+class HostTls:
+    """What the ``tls`` option gives for one host.
+
+    Attributes:
+        ca_file: a PEM bundle added to the trusted roots for this host.
+        cert_file: the client certificate shown to this host (mutual TLS).
+        key_file: its private key; None when ``cert_file`` holds it too.
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """The ``tls`` option and the folders searched for per-host certificates.
+
+    Attributes:
+        hosts: per ``HOST[:PORT]``, the ``tls`` option's entry; a host with one is spoken to
+            over HTTPS, loopback or not.
+        certs_dirs: Docker-style folders holding a ``HOST[:PORT]`` folder per registry.
+    """
+
+    hosts: Mapping[str, HostTls] = field(default_factory=dict)
+    certs_dirs: tuple[Path, ...] = tuple(Path(folder).expanduser() for folder in DEFAULT_CERTS_DIRS)
