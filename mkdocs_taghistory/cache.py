@@ -101,6 +101,8 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
         "source": snapshot.source,
         "origin": snapshot.origin,
         "missing": snapshot.missing,
+        # Only when some were: a file without it is the same file as before.
+        **({"skipped": sorted(snapshot.skipped)} if snapshot.skipped else {}),
         "ledger": {
             tag: [
                 {"digest": sighting.digest, "first_seen": format_timestamp(sighting.first_seen)}
@@ -171,7 +173,16 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
         ledger=_ledger(document.get("ledger", {})),
         origin=origin,
         missing=document.get("missing") is True,
+        skipped=_skipped(document.get("skipped", [])),
     )
+
+
+def _skipped(entries: Any) -> tuple[str, ...]:
+    if not isinstance(entries, list) or not all(
+        isinstance(tag, str) and is_valid_tag(tag) for tag in entries
+    ):
+        raise CacheFormatError("'skipped' is not a list of tag names")
+    return tuple(entries)
 
 
 def _tag_states(entries: dict[Any, Any]) -> dict[str, TagState]:

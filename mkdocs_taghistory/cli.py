@@ -10,9 +10,9 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from mkdocs_taghistory.cache import (
 )
 from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
-from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
+from mkdocs_taghistory.history import DigestGroup, TagDemand, arrange, group_by_digest
 from mkdocs_taghistory.reference import (
     ImageReference,
     has_registry_host,
@@ -66,11 +66,13 @@ class Site:
         images: every image a directive names.
         optional: images named only as a registry section, where "no such image" is an
             answer (the section says so), not a failure.
+        demand: per image, the tags its tables show, which are all a fetch reads.
     """
 
     settings: Settings
     images: tuple[ImageReference, ...] = ()
     optional: frozenset[ImageReference] = frozenset()
+    demand: Mapping[ImageReference, TagDemand] = field(default_factory=dict)
 
 
 @contextmanager
@@ -138,7 +140,7 @@ def load_site(config_file: Path, sphinx_conf: Path | None = None) -> Site:
             for file in get_files(config).documentation_pages()
         )
         plan = plan_site(pages, settings)
-    return Site(settings, plan.references, plan.optional)
+    return Site(settings, plan.references, plan.optional, plan.demand(settings))
 
 
 def _sphinx_site(conf: Path) -> Site:
@@ -163,7 +165,7 @@ def _sphinx_site(conf: Path) -> Site:
     if errors:
         # As for a MkDocs site: a damaged directive is fixed before the cache is filled.
         raise CommandError(f"{errors} tag-history directive{'s' * (errors > 1)} cannot be read")
-    return Site(settings, plan.references, plan.optional)
+    return Site(settings, plan.references, plan.optional, plan.demand(settings))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -190,7 +192,7 @@ def refresh(config_file: Path, sphinx_conf: Path | None) -> None:
     settings = replace(site.settings, ttl=timedelta(0), offline=False)
     with _progress_bar() as progress, one_line_errors():
         service = TagHistoryService(settings, progress=progress)
-        results = service.resolve(site.images)
+        results = service.resolve(site.images, site.demand)
     failed = {
         image: result
         for image, result in results.items()
@@ -304,7 +306,9 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         except InvalidReferenceError as error:
             raise CommandError(str(error)) from None
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
-        results = TagHistoryService(settings).resolve(reference for _, reference in targets)
+        # Only what the table shows: the site's filters.
+        demand = {reference: TagDemand((settings.tag_filter,)) for _, reference in targets}
+        results = TagHistoryService(settings).resolve(demand, demand)
     shown: list[Shown] = []
     for title, reference in targets:
         result = results[reference]

@@ -60,7 +60,7 @@ class TagHistoryPreprocessor(Preprocessor):
                 return lines
             if not settings.enabled:
                 return self._replace(lines, plan, self._placeholders)
-            results = service.resolve(plan.references)
+            results = service.resolve(plan.references, plan.demand(settings))
             plan.check(results)
             if extension.report_doubts:
                 for doubt in plan.doubts(results):

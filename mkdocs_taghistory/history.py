@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from mkdocs_taghistory.patterns import TagPattern
+from mkdocs_taghistory.patterns import PatternTooSlowError, TagPattern
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 # A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
@@ -83,6 +83,8 @@ class TagSnapshot:
         missing: the registry said it has no such repository (``tags`` is then empty).
         digest_platforms: per digest, the platforms its index lists (``linux/arm64``), where
             they were read; content-addressed, so kept for good like creation times.
+        skipped: tags the registry listed that were not read, as no table showed them (a
+            later table that shows one of them has the image fetched again).
     """
 
     image: str
@@ -94,6 +96,7 @@ class TagSnapshot:
     digest_platforms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = ""
     missing: bool = False
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,40 @@ class TagFilter:
             self,
             include=self.include + ((include,) if include else ()),
             exclude=self.exclude + ((exclude,) if exclude else ()),
+        )
+
+
+@dataclass(frozen=True)
+class TagDemand:
+    """Which tags of an image some table shows: what a fetch must read, and may skip.
+
+    Attributes:
+        filters: the filter of each table of the image (the site's, narrowed by the
+            directive's own patterns); a tag one of them shows is wanted.
+        tags: tags whose history a table shows (``tag=``), wanted whatever the filters say.
+    """
+
+    filters: tuple[TagFilter, ...] = ()
+    tags: frozenset[str] = frozenset()
+
+    def wants(self, tag: str) -> bool:
+        """True when some table of the image shows ``tag``, or may: a pattern that runs too
+        long is read as showing it, so the table reports the pattern at its directive."""
+        if tag in self.tags:
+            return True
+        try:
+            return any(tag_filter.shows(tag) for tag_filter in self.filters)
+        except PatternTooSlowError:
+            return True
+
+    def covers(self, snapshot: TagSnapshot) -> bool:
+        """True when ``snapshot`` read every tag this demand wants."""
+        return not any(self.wants(tag) for tag in snapshot.skipped)
+
+    def joined(self, other: TagDemand) -> TagDemand:
+        """What this and ``other`` want together."""
+        return TagDemand(
+            tuple(dict.fromkeys((*self.filters, *other.filters))), self.tags | other.tags
         )
 
 

@@ -122,7 +122,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         try:
             plan = plan_site(pages, service.settings)
             if plan.placements and service.settings.enabled:
-                results = service.resolve(plan.references)
+                results = service.resolve(plan.references, plan.demand(service.settings))
                 plan.check(results)
                 for doubt in plan.doubts(results):
                     log.warning("%s", doubt)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import TagSnapshot, record_sightings
+from mkdocs_taghistory.history import TagDemand, TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
@@ -124,22 +124,46 @@ class TagHistoryService:
             return False
         return fetched_at is None or utc_now() - fetched_at >= self.settings.ttl
 
-    def resolve(self, references: Iterable[ImageReference]) -> dict[ImageReference, ImageResult]:
-        """The result for each image, fetching in one concurrent pass those not known yet."""
+    def resolve(
+        self,
+        references: Iterable[ImageReference],
+        demand: Mapping[ImageReference, TagDemand] | None = None,
+    ) -> dict[ImageReference, ImageResult]:
+        """The result for each image, fetching in one concurrent pass those not known yet.
+
+        Args:
+            references: the images.
+            demand: per image, the tags its tables show: a fetch reads only those, and a
+                known result that skipped one of them is fetched again. Without it, every tag
+                is read.
+        """
         wanted = list(dict.fromkeys(references))
-        missing = [reference for reference in wanted if reference not in self._results]
+        demand = demand or {}
+        missing = [
+            reference
+            for reference in wanted
+            if reference not in self._results
+            or not _covers(self._results[reference], demand.get(reference))
+        ]
         if missing:
-            self._results.update(self._load(missing))
+            self._results.update(self._load(missing, demand))
         return {reference: self._results[reference] for reference in wanted}
 
-    def _load(self, references: list[ImageReference]) -> dict[ImageReference, ImageResult]:
+    def _load(
+        self, references: list[ImageReference], demand: Mapping[ImageReference, TagDemand]
+    ) -> dict[ImageReference, ImageResult]:
         started = time.perf_counter()
         now = utc_now()
         cached = {reference: self._cached(reference) for reference in references}
         results: dict[ImageReference, ImageResult] = {}
         for reference, snapshot in cached.items():
-            # A cached fetch younger than the ttl is the answer: no request at all.
-            if snapshot is not None and now - snapshot.fetched_at < self.settings.ttl:
+            # A cached fetch younger than the ttl is the answer: no request at all (unless it
+            # skipped tags a table now shows).
+            if (
+                snapshot is not None
+                and now - snapshot.fetched_at < self.settings.ttl
+                and (reference not in demand or demand[reference].covers(snapshot))
+            ):
                 results[reference] = _from_cache(snapshot, as_of=None)
         stale = [reference for reference in references if reference not in results]
         requests = 0
@@ -163,7 +187,7 @@ class TagHistoryService:
             from mkdocs_taghistory.registry.client import RegistryClient  # noqa: PLC0415
 
             with RegistryClient(self.settings.client, self._transport, self._progress) as client:
-                fetched = client.fetch_many(stale, known, platforms)
+                fetched = client.fetch_many(stale, known, platforms, demand)
                 requests = client.requests_sent
             results.update(
                 {
@@ -325,6 +349,11 @@ class TagHistoryService:
                     "Cannot write the tag history cache in %s: %s", self.settings.cache_dir, error
                 )
             self._cache_write_failed = True
+
+
+def _covers(result: ImageResult, demand: TagDemand | None) -> bool:
+    """True when ``result`` read every tag ``demand`` wants."""
+    return demand is None or result.snapshot is None or demand.covers(result.snapshot)
 
 
 def _from_cache(

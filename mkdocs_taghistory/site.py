@@ -21,6 +21,7 @@ from mkdocs_taghistory.directive import (
     place_directive,
 )
 from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.history import TagDemand
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.service import ImageResult
 from mkdocs_taghistory.settings import Settings
@@ -73,6 +74,22 @@ class SitePlan:
             if target.section is None
         }
         return frozenset(self.references) - required
+
+    def demand(self, settings: Settings) -> dict[ImageReference, TagDemand]:
+        """Per image, the tags its tables show: the site's filter narrowed by each directive's
+        patterns, and the tags whose history a directive shows. A fetch reads no other."""
+        found: dict[ImageReference, TagDemand] = {}
+        for placement in self.placements:
+            options = placement.placed.options
+            wanted = (
+                TagDemand(tags=frozenset({options.tag}))
+                if options.tag is not None
+                else TagDemand((settings.tag_filter.narrowed(options.include, options.exclude),))
+            )
+            for target in placement.placed.targets:
+                known = found.get(target.reference)
+                found[target.reference] = wanted if known is None else known.joined(wanted)
+        return found
 
     def check(self, results: Mapping[ImageReference, ImageResult]) -> None:
         """Raise for the first directive whose table cannot be shown.

@@ -21,7 +21,7 @@ from typing import TypeVar
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import TagSnapshot, TagState
+from mkdocs_taghistory.history import TagDemand, TagSnapshot, TagState
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.catalog import VENDOR_CLASSES, load_vendor
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
@@ -122,6 +122,7 @@ class RegistryClient:
         references: Iterable[ImageReference],
         known_created: Mapping[ImageReference, Mapping[str, datetime | None]] | None = None,
         known_platforms: Mapping[ImageReference, Mapping[str, tuple[str, ...]]] | None = None,
+        demand: Mapping[ImageReference, TagDemand] | None = None,
     ) -> dict[ImageReference, TagSnapshot | RegistryError]:
         """Fetch the tags of every image concurrently.
 
@@ -131,6 +132,9 @@ class RegistryClient:
                 not fetched again, since a digest's content never changes.
             known_platforms: per image, digest platforms learned before; when given, a digest
                 is not fetched again only if its platforms are known too.
+            demand: per image, the tags some table shows; where a tag costs requests of its
+                own (the generic path, Chainguard's history), the others are listed as
+                skipped and never read. An image without one has every tag read.
 
         Returns:
             Per image, its snapshot or the error that stopped its fetch.
@@ -147,6 +151,13 @@ class RegistryClient:
         ]
         self.http.start_fetch()
         self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
+        for fetch in fetches:
+            wanted = (demand or {}).get(fetch.reference)
+            if wanted is not None and not fetch.complete and fetch.error is None:
+                # What no table shows is never asked for, tag by tag.
+                shown = {tag: wanted.wants(tag) for tag in fetch.tags}
+                fetch.tags = [tag for tag, wants in shown.items() if wants]
+                fetch.skipped = [tag for tag, wants in shown.items() if not wants]
         self._stage(
             "tags",
             fetches,
@@ -244,4 +255,5 @@ def _snapshot(fetch: ImageFetch, fetched_at: datetime, origin: str) -> TagSnapsh
             for digest in set(fetch.digests.values())
             if digest in fetch.platforms
         },
+        skipped=tuple(fetch.skipped),
     )

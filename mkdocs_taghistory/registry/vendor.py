@@ -58,6 +58,7 @@ class ImageFetch:
         created: per digest, when its image was created.
         platforms: per digest, the platforms its index lists.
         complete: the vendor gave digests and times with the list; no further stage runs.
+        skipped: tags listed but not read further, as no table shows them.
         error: the first error, which ends this image's fetch.
     """
 
@@ -71,6 +72,7 @@ class ImageFetch:
     created: dict[str, datetime | None] = field(default_factory=dict)
     platforms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     complete: bool = False
+    skipped: list[str] = field(default_factory=list)
     error: RegistryError | None = None
 
     def add_tag(self, tag: object, digest: object, changed: datetime | None) -> None:

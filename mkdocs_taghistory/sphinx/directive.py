@@ -83,7 +83,7 @@ class TagHistoryDirective(SphinxDirective):
         read_at = utc_now()
         images = [reference.name for reference in plan.references]
         try:
-            results = build.service.resolve(plan.references)
+            results = build.service.resolve(plan.references, plan.demand(settings))
             plan.check(results)
             made: list[nodes.Node] = [
                 self._target_nodes(placed, target, results[target.reference])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings
+from mkdocs_taghistory.site import plan_site
 from tests.support.fixtures import WIDGET
 from tests.support.registry_server import RegistryServer
 from tests.support.seeding import OCI_INDEX, Pusher, seed_image
@@ -142,3 +144,55 @@ def test_filter_options_apply_to_a_built_site(own_registry: RegistryServer, tmp_
     assert build.returncode == 0, build.output
     shown = sorted(tag for tags, _, _ in table_rows(build.page("w")) for tag in tags)
     assert shown == ["1.0", "1.0.0", "1.0.1", "1.1.0", "latest"]
+
+
+def tag_again(registry_url: str, repository: str, digest: str, tags: list[str]) -> None:
+    """Point more tags at an index already pushed."""
+    with httpx.Client(base_url=registry_url, timeout=30) as client:
+        body = client.get(
+            f"/v2/{repository}/manifests/{digest}", headers={"Accept": OCI_INDEX}
+        ).content
+        pusher = Pusher(client, repository)
+        for tag in tags:
+            pusher.manifest(tag, body, OCI_INDEX)
+
+
+def test_tags_no_table_shows_are_never_read(own_registry: RegistryServer, tmp_path: Path) -> None:
+    # 20 tags a table shows over 5 digests, and 40 per-build tags (-r<N>) beside them.
+    pushed = seed_image(own_registry.url, WIDGET, digests=5, tags_per_digest=4)
+    for index in pushed:
+        builds = [f"{tag}-r{number}" for tag in index.tags for number in (1, 2)]
+        tag_again(own_registry.url, WIDGET, index.digest, builds)
+    image = f"{own_registry.host}/{WIDGET}"
+    settings = Settings(
+        cache_dir=tmp_path / "cache",
+        tag_filter=TagFilter(hide_builds=True),
+        client=ClientSettings(),
+    )
+
+    def requests_for(page: str, service: TagHistoryService) -> tuple[int, TagSnapshot]:
+        plan = plan_site([("page.md", page)], service.settings)
+        result = service.resolve(plan.references, plan.demand(service.settings))[plan.references[0]]
+        assert result.snapshot is not None and service.last_summary is not None
+        return service.last_summary.requests, result.snapshot
+
+    directive = f'<< tag_history "{image}" >>\n'
+    filtered, snapshot = requests_for(directive, TagHistoryService(settings))
+    assert len(snapshot.tags) == 20 and len(snapshot.skipped) == 40
+    assert all(tag.endswith(("-r1", "-r2")) for tag in snapshot.skipped)
+    # Every tag read: the 40 HEADs more, and nothing else.
+    everything = TagHistoryService(replace(settings, cache_dir=None, tag_filter=TagFilter()))
+    unfiltered, whole = requests_for(directive, everything)
+    assert len(whole.tags) == 60 and unfiltered - filtered == 40
+    # The cache says what it skipped: a table that shows none of it is served from it, with
+    # the site's filter off and a directive's own pattern in its place...
+    shown = replace(settings, tag_filter=TagFilter())
+    narrowed, snapshot = requests_for(
+        f'<< tag_history "{image}" exclude="-r[0-9]+$" >>\n', TagHistoryService(shown)
+    )
+    assert len(snapshot.tags) == 20 and narrowed == 0
+    # ... and a table that shows a skipped tag has the image read again, fresh as it is.
+    refetched, snapshot = requests_for(directive, TagHistoryService(shown))
+    assert refetched > 0 and len(snapshot.tags) == 60 and snapshot.skipped == ()
+    again, _ = requests_for(directive, TagHistoryService(shown))
+    assert again == 0  # now fresh and whole: no request

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mkdocs_taghistory.cache import (
+    CacheFormatError,
     SnapshotCache,
     cache_file_name,
     snapshot_from_json,
@@ -132,3 +133,17 @@ def test_temporaries_abandoned_by_killed_writers_are_cleaned_up(tmp_path: Path) 
     os.utime(old, (0, 0))
     cache.store(snapshot())
     assert not old.exists() and young.exists()
+
+
+def test_skipped_tags_are_kept_and_checked_like_every_tag() -> None:
+    from dataclasses import replace  # noqa: PLC0415
+
+    skipping = replace(snapshot(), skipped=("1.0-r1", "1.0-r2"))
+    text = snapshot_to_json(skipping)
+    assert snapshot_from_json(text) == skipping
+    # A file that skipped nothing is written as before.
+    assert "skipped" not in snapshot_to_json(snapshot())
+    document = json.loads(text)
+    document["skipped"] = ["<script>"]
+    with pytest.raises(CacheFormatError, match="'skipped'"):
+        snapshot_from_json(json.dumps(document))
