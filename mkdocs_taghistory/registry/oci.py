@@ -36,6 +36,9 @@ MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 MAX_PAGES = 10_000
 # Pages in a row that add no tag: a listing that goes round, or pages on without end.
 MAX_PAGES_WITHOUT_NEW_TAGS = 10
+# Tags asked for a page: registries that page (GHCR, Quay, GitLab, ECR) give 100 or fewer by
+# default, and cap a larger n at what they allow; fewer pages is fewer round trips.
+TAGS_PER_PAGE = 1000
 
 
 class OciVendor(Vendor):
@@ -47,13 +50,19 @@ class OciVendor(Vendor):
     def list_tags(self, fetch: ImageFetch) -> None:
         """Read ``tags/list``, following ``Link: <...>; rel="next"`` to the last page."""
         reference = fetch.reference
-        url: str | None = f"{self.http.base_url(reference)}/tags/list"
+        first_page = f"{self.http.base_url(reference)}/tags/list"
+        url: str | None = f"{first_page}?n={TAGS_PER_PAGE}"
         trail = PageTrail(reference, "the tag list", MAX_PAGES)
         tags: dict[str, None] = {}
         idle_pages = 0
         while url is not None:
             trail.visit(url)
             response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
+            if response.status_code == 400 and url == f"{first_page}?n={TAGS_PER_PAGE}":
+                # The spec lets a registry refuse n: ask again for its own page size.
+                logger.debug("%s: the tag list refuses n=%d", reference.name, TAGS_PER_PAGE)
+                url = first_page
+                continue
             if response.status_code == 404:
                 raise RegistryError(
                     f"no such repository on {reference.host}",

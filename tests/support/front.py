@@ -97,9 +97,15 @@ class RegistryFront:
         moving_tag: tuple[str, list[str]] | None = None,
         list_delay: float = 0.0,
         realm: str | None = None,
+        reject_page_size: bool = False,
     ) -> None:
         self.upstream = upstream
+        # Tag lists come in pages of at most this many tags, whatever larger n a client asks
+        # for, as registries cap n (0: one page, or the n asked for).
         self.page_size = page_size
+        # Refuses n, as the spec allows a registry to (400 PAGINATION_NUMBER_INVALID).
+        self.reject_page_size = reject_page_size
+        self.list_queries: list[dict[str, list[str]]] = []
         self.require_token = require_token
         # Some registries answer HEAD without Docker-Content-Digest; the client must then GET
         # the manifest and hash it.
@@ -261,7 +267,7 @@ class RegistryFront:
                     self._history(history.group("tag"), parse_qs(split.query))
                     return
                 listing = _TAGS_LIST.match(split.path)
-                if listing and (front.page_size or front.phantom_tags):
+                if listing and (front.page_size or front.phantom_tags or front.reject_page_size):
                     self._page(listing.group("name"), parse_qs(split.query))
                     return
                 status, body, headers = self._forward(front._client, path)
@@ -313,9 +319,17 @@ class RegistryFront:
                 )
 
             def _page(self, name: str, query: dict[str, list[str]]) -> None:
+                with front._lock:
+                    front.list_queries.append(query)
+                if front.reject_page_size and "n" in query:
+                    error = {"code": "PAGINATION_NUMBER_INVALID", "message": "invalid number"}
+                    body = json.dumps({"errors": [error]}).encode()
+                    self._reply(400, body, {"Content-Type": "application/json"})
+                    return
                 upstream = front._client.get(f"/v2/{name}/tags/list")
                 tags = sorted([*(upstream.json().get("tags") or []), *front.phantom_tags])
-                size = int(query.get("n", [front.page_size or len(tags)])[0])
+                asked = int(query.get("n", [0])[0]) or len(tags)
+                size = min(asked, front.page_size) if front.page_size else asked
                 last = query.get("last", [None])[0]
                 start = tags.index(last) + 1 if last in tags else 0
                 page = tags[start : start + size]
