@@ -71,12 +71,14 @@ def test_tag_list_asks_for_large_pages_and_for_the_registry_s_own_when_refused(
     # A registry that allows up to 100 a page (as GHCR and Quay do) gives 3 pages, not 43.
     with RegistryFront(seeded_registry.server.url, page_size=100) as front:
         snapshot, _ = fetch(parse_reference(f"{front.host}/{WIDGET}"))
+        assert isinstance(snapshot, TagSnapshot), snapshot
         assert front.listed_pages == 3
         assert front.list_queries[0] == {"n": ["1000"]}
     assert_matches_pushed(snapshot, seeded_registry.widget)
     # One that refuses n (400 PAGINATION_NUMBER_INVALID) is asked again without it.
     with RegistryFront(seeded_registry.server.url, reject_page_size=True) as front:
         snapshot, _ = fetch(parse_reference(f"{front.host}/{WIDGET}"))
+        assert isinstance(snapshot, TagSnapshot), snapshot
         assert [query.get("n") for query in front.list_queries] == [["1000"], None]
     assert_matches_pushed(snapshot, seeded_registry.widget)
 
