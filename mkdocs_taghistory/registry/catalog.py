@@ -19,6 +19,10 @@ VENDOR_CLASSES: dict[str, str] = {
     "dockerhub": "mkdocs_taghistory.registry.dockerhub:DockerHubVendor",
     "quay": "mkdocs_taghistory.registry.quay:QuayVendor",
     "ghcr": "mkdocs_taghistory.registry.ghcr:GhcrVendor",
+    "google": "mkdocs_taghistory.registry.google:GoogleVendor",
+    "acr": "mkdocs_taghistory.registry.acr:AcrVendor",
+    "harbor": "mkdocs_taghistory.registry.harbor:HarborVendor",
+    "gitlab": "mkdocs_taghistory.registry.gitlab:GitLabVendor",
 }
 """Each vendor's name (the ``vendors`` option's ``type``) and its class, ``module:Class``."""
 

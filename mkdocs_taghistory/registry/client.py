@@ -46,10 +46,11 @@ VENDORS: tuple[type[Vendor], ...] = tuple(map(load_vendor, VENDOR_CLASSES))
 VENDOR_TYPES: Mapping[str, type[Vendor]] = {vendor.name: vendor for vendor in VENDORS}
 """Vendor classes by the name the ``vendors`` option uses."""
 
-DEFAULT_VENDORS: Mapping[str, str] = {
-    host: vendor.name for vendor in VENDORS for host in vendor.hosts
-}
-"""Which API gives the true "Last Changed" on the well-known hosts."""
+
+def default_vendor(host: str) -> type[Vendor]:
+    """The vendor whose API gives the true "Last Changed" on ``host``; the generic path where
+    none does."""
+    return next((vendor for vendor in VENDORS if vendor.serves(host)), OciVendor)
 
 
 class RegistryClient:
@@ -104,15 +105,14 @@ class RegistryClient:
         every image it reads.
         """
         setting = self.settings.vendors.get(reference.host)
-        name = setting.type if setting else DEFAULT_VENDORS.get(reference.host, OciVendor.name)
+        vendor = VENDOR_TYPES[setting.type] if setting else default_vendor(reference.host)
         url = setting.url if setting else None
-        vendor = VENDOR_TYPES[name]
-        if url is None and not vendor.api_on_registry and reference.host not in vendor.hosts:
+        if url is None and not vendor.api_on_registry and not vendor.serves(reference.host):
             # A vendor type on a host of its own (self-hosted Quay, a mirror) is asked at that
             # host, never at the vendor's public address, which knows nothing of it.
             scheme = "http" if self.http.is_plain_http(reference) else "https"
             url = f"{scheme}://{reference.host}"
-        key = (name, url)
+        key = (vendor.name, url)
         if key not in self._vendors:
             self._vendors[key] = vendor(self.http, url)
         return self._vendors[key]
@@ -155,13 +155,19 @@ class RegistryClient:
             wanted = (demand or {}).get(fetch.reference)
             if wanted is not None and not fetch.complete and fetch.error is None:
                 # What no table shows is never asked for, tag by tag.
-                shown = {tag: wanted.wants(tag) for tag in fetch.tags}
-                fetch.tags = [tag for tag, wants in shown.items() if wants]
-                fetch.skipped = [tag for tag, wants in shown.items() if not wants]
+                pending = [tag for tag in fetch.tags if tag not in fetch.digests]
+                fetch.skipped = [tag for tag in pending if not wanted.wants(tag)]
+                skipped = set(fetch.skipped)
+                fetch.tags = [tag for tag in fetch.tags if tag not in skipped]
         self._stage(
             "tags",
             fetches,
-            lambda fetch: [] if fetch.complete else [(fetch, tag) for tag in fetch.tags],
+            # Tags a vendor gave no digest for (all of them, on the generic path).
+            lambda fetch: (
+                []
+                if fetch.complete
+                else [(fetch, tag) for tag in fetch.tags if tag not in fetch.digests]
+            ),
             lambda job: job[0].vendor.resolve_tag(*job),
         )
         self._stage(

@@ -14,11 +14,8 @@ from urllib.parse import quote
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import OciVendor, next_page
-from mkdocs_taghistory.registry.vendor import (
-    ImageFetch,
-    VendorUnavailable,
-)
+from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.vendor import ImageFetch, VendorUnavailable, next_page
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 

@@ -126,8 +126,13 @@ class RegistryHttp:
 
     def base_url(self, reference: ImageReference) -> str:
         """The API root of ``reference``'s repository, over HTTP or HTTPS as configured."""
+        return f"{self.root_url(reference)}/v2/{reference.repository}"
+
+    def root_url(self, reference: ImageReference) -> str:
+        """The address of ``reference``'s registry, where its own APIs live too (ACR's
+        ``/acr/v1``, GitLab's ``/gitlab/v1``)."""
         scheme = "http" if self.is_plain_http(reference) else "https"
-        return f"{scheme}://{reference.api_host}/v2/{reference.repository}"
+        return f"{scheme}://{reference.api_host}"
 
     def credentials_for(self, host: str) -> Credentials | None:
         """The credentials known for a registry host, if any."""

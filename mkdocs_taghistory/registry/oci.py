@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import urljoin
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_platform, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.answers import PORTAL_HINT, parse_json, status_error
-from mkdocs_taghistory.registry.vendor import ImageFetch, PageTrail, Vendor, check_tag_count
+from mkdocs_taghistory.registry.vendor import (
+    ImageFetch,
+    PageTrail,
+    Vendor,
+    check_tag_count,
+    next_page,
+)
 from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -49,12 +54,14 @@ class OciVendor(Vendor):
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Read ``tags/list``, following ``Link: <...>; rel="next"`` to the last page."""
+        fetch.tags = list(self.tag_list(fetch, self.tag_list_pages(fetch)))
+
+    def tag_list_pages(self, fetch: ImageFetch) -> Iterator[dict[str, Any]]:
+        """Each page of ``tags/list``, checked, in order; its tags are read by :meth:`tag_list`."""
         reference = fetch.reference
         first_page = f"{self.http.base_url(reference)}/tags/list"
         url: str | None = f"{first_page}?n={TAGS_PER_PAGE}"
         trail = PageTrail(reference, "the tag list", MAX_PAGES)
-        tags: dict[str, None] = {}
-        idle_pages = 0
         while url is not None:
             trail.visit(url)
             response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
@@ -71,23 +78,31 @@ class OciVendor(Vendor):
             if response.status_code != 200:
                 raise status_error(response, "reading tag list")
             page = parse_json(body, "tag list")
-            page_tags = page.get("tags") if isinstance(page, dict) else None
-            known = len(tags)
-            if not isinstance(page_tags, list) and page_tags is not None:
+            if not isinstance(page, dict) or not isinstance(page.get("tags", []), list | None):
                 raise RegistryError("the tag list is not a list")
-            for tag in page_tags or []:
+            yield page
+            url = next_page(str(response.url), response.links.get("next", {}).get("url"))
+
+    @staticmethod
+    def tag_list(fetch: ImageFetch, pages: Iterable[dict[str, Any]]) -> dict[str, None]:
+        """The valid tags of the pages, once each, in order: a listing that runs away (too
+        many tags, or pages on without a new one) is stopped."""
+        tags: dict[str, None] = {}
+        idle_pages = 0
+        for page in pages:
+            known = len(tags)
+            for tag in page.get("tags") or []:
                 if isinstance(tag, str) and is_valid_tag(tag):
                     tags[tag] = None
                 else:
-                    logger.warning("%s: dropping invalid tag name %r", reference.name, tag)
+                    logger.warning("%s: dropping invalid tag name %r", fetch.reference.name, tag)
             check_tag_count(len(tags))
             idle_pages = idle_pages + 1 if len(tags) == known else 0
             if idle_pages > MAX_PAGES_WITHOUT_NEW_TAGS:
                 raise RegistryError(
                     f"the tag list gave {idle_pages} pages in a row without a new tag; not read on",
                 )
-            url = next_page(str(response.url), response.links.get("next", {}).get("url"))
-        fetch.tags = list(tags)
+        return tags
 
     def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
         """The tag's digest from ``HEAD`` of its manifest (or the hash of a ``GET``)."""
@@ -184,16 +199,6 @@ class OciVendor(Vendor):
         if response.status_code != 200:
             raise status_error(response, f"reading config {digest}")
         return _verified_object(digest, body, f"config {digest}")
-
-
-def next_page(url: str, link: str | None) -> str | None:
-    """The absolute address of a ``Link: rel="next"`` target, or None on the last page."""
-    if not link:
-        return None
-    try:
-        return urljoin(url, link)
-    except ValueError:
-        raise RegistryError(f"unusable next-page link {link!r}") from None
 
 
 def _refuse_web_page(response: Any, what: str) -> None:

@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.answers import parse_json, status_error
 from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable, same_origin
 
@@ -22,6 +24,7 @@ __all__ = [
     "Vendor",
     "VendorUnavailable",
     "check_tag_count",
+    "next_page",
     "same_origin",
 ]
 
@@ -99,6 +102,16 @@ class ImageFetch:
         check_tag_count(len(self.tags) + 1)
 
 
+def next_page(url: str, link: str | None) -> str | None:
+    """The absolute address of a ``Link: rel="next"`` target, or None on the last page."""
+    if not link:
+        return None
+    try:
+        return urljoin(url, link)
+    except ValueError:
+        raise RegistryError(f"unusable next-page link {link!r}") from None
+
+
 class PageTrail:
     """The pages of one paged listing read so far, to stop one that never ends.
 
@@ -142,6 +155,11 @@ class Vendor:
     fallback_statuses: ClassVar[frozenset[int]] = frozenset({401, 403, 404})
     """Answers of the vendor's API after which the registry is read the generic way: it does
     not know the repository, or will not tell this token about it."""
+
+    @classmethod
+    def serves(cls, host: str) -> bool:
+        """True for a registry host this vendor reads without a ``vendors`` entry."""
+        return host in cls.hosts
 
     def __init__(self, http: RegistryHttp, url: str | None = None) -> None:
         """Speak through ``http``; ``url`` replaces the vendor API's public address."""
@@ -195,6 +213,29 @@ class Vendor:
                 raise RegistryError(
                     f"{listing} pointed its next page at another host",
                 )
+
+    def registry_api_pages(self, fetch: ImageFetch, url: str, listing: str) -> Iterator[Any]:
+        """Each page of a paged listing of an API on the registry itself (with its token),
+        parsed, in order, following ``Link: <...>; rel="next"``.
+
+        Raises:
+            VendorUnavailable: on one of :attr:`fallback_statuses`.
+            RegistryError: on any other failure, or a listing that runs away.
+        """
+        reference = fetch.reference
+        trail = PageTrail(reference, listing, MAX_API_PAGES)
+        next_url: str | None = url
+        while next_url is not None:
+            trail.visit(next_url)
+            response, body = self.http.registry(
+                reference, "GET", next_url, max_bytes=MAX_API_PAGE_BYTES, origin=self.url or None
+            )
+            if response.status_code in self.fallback_statuses:
+                raise VendorUnavailable(f"HTTP {response.status_code} from {listing}")
+            if response.status_code != 200:
+                raise status_error(response, f"reading {listing}")
+            yield parse_json(body, listing)
+            next_url = next_page(str(response.url), response.links.get("next", {}).get("url"))
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""

@@ -10,12 +10,28 @@ import pytest
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
-from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
+from mkdocs_taghistory.registry.client import (
+    ClientSettings,
+    RegistryClient,
+    VendorSetting,
+    default_vendor,
+)
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.seeding import sha256
-from tests.support.vendor_apis import DockerHubApi, GitHubPackagesApi, QuayApi, VendorTag
+from tests.support.vendor_apis import (
+    AcrApi,
+    DockerHubApi,
+    GitHubPackagesApi,
+    GitLabApi,
+    GoogleRegistryApi,
+    HarborApi,
+    JsonApi,
+    QuayApi,
+    Recorded,
+    VendorTag,
+)
 
 BASE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
 
@@ -264,3 +280,108 @@ def test_a_chainguard_history_that_never_ends_is_an_error_after_a_bounded_read(
     assert isinstance(error, RegistryError)
     assert f"the history of tag {image.tags[0]} is longer than this plugin reads" in error.reason
     assert front.requests[f"GET /v2/{WIDGET}/_chainguard/history/{image.tags[0]}"] == 20
+
+
+# --- Bulk listings: Google, Azure, GitLab, Harbor ----------------------------------------
+
+
+def authorised(api: JsonApi, path: str) -> list[Recorded]:
+    return [
+        request
+        for request in api.requests
+        if request.path == path and request.headers.get("authorization")
+    ]
+
+
+def test_google_tag_list_gives_every_digest_and_push_time_in_one_request() -> None:
+    tags = vendor_tags(60)
+    with GoogleRegistryApi(tags=tags) as google:
+        host = google.url.removeprefix("http://")
+        snapshot, requests = fetch(f"{host}/proj/app", {host: VendorSetting("google")})
+        assert len(authorised(google, "/v2/proj/app/tags/list")) == 1
+        # The token exchange of any registry, then the one list: no HEAD, no manifest.
+        assert [request.path for request in google.requests] == [
+            "/v2/proj/app/tags/list",
+            "/token",
+            "/v2/proj/app/tags/list",
+        ]
+    assert_snapshot_is(snapshot, tags)  # "Last Changed" is timeUploadedMs
+    assert requests == 3
+    assert isinstance(snapshot, TagSnapshot) and snapshot.source == "google"
+
+
+def test_google_and_azure_hosts_are_known_by_their_names() -> None:
+    assert default_vendor("europe-docker.pkg.dev").name == "google"
+    assert default_vendor("us-central1-docker.pkg.dev").name == "google"
+    assert default_vendor("gcr.io").name == default_vendor("eu.gcr.io").name == "google"
+    assert default_vendor("contoso.azurecr.io").name == "acr"
+    assert default_vendor("registry.gitlab.com").name == "gitlab"
+    assert default_vendor("notgcr.io").name == default_vendor("pkg.dev.example").name == "oci"
+
+
+def test_google_type_on_a_registry_without_the_manifest_map_reads_it_the_generic_way(
+    seeded_registry: SeededRegistry,
+) -> None:
+    host = seeded_registry.server.host
+    snapshot, _ = fetch(f"{host}/{WIDGET}", {host: VendorSetting("google")})
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert len(snapshot.tags) == 300
+    assert {state.digest for state in snapshot.tags.values()} == {
+        image.digest for image in seeded_registry.widget
+    }
+
+
+def test_acr_tag_api_pages_newest_first_with_the_metadata_scope() -> None:
+    tags = vendor_tags(230)
+    with AcrApi(tags=tags) as acr:
+        host = acr.url.removeprefix("http://")
+        snapshot, _ = fetch(f"{host}/org/app", {host: VendorSetting("acr")})
+        pages = authorised(acr, "/acr/v1/org/app/_tags")
+        assert [page.query.get("last") is None for page in pages] == [True, False, False]
+        assert all(page.query["orderby"] == ["timedesc"] for page in pages)
+        (token,) = [request for request in acr.requests if request.path == "/token"]
+        assert token.query["scope"] == ["repository:org/app:metadata_read"]
+    assert_snapshot_is(snapshot, tags)
+    assert isinstance(snapshot, TagSnapshot) and snapshot.source == "acr"
+
+
+def test_gitlab_tag_api_gives_publication_times_in_pages_of_a_thousand() -> None:
+    tags = vendor_tags(1500)
+    with GitLabApi(tags=tags) as gitlab:
+        host = gitlab.url.removeprefix("http://")
+        snapshot, _ = fetch(f"{host}/group/project/app", {host: VendorSetting("gitlab")})
+        pages = authorised(gitlab, "/gitlab/v1/repositories/group/project/app/tags/list/")
+        assert [page.query["n"] for page in pages] == [["1000"], ["1000"]]
+    assert_snapshot_is(snapshot, tags)  # published_at, not created_at or updated_at
+
+
+def test_gitlab_without_its_metadata_database_is_read_the_generic_way(
+    seeded_registry: SeededRegistry,
+) -> None:
+    # Debian's registry has no /gitlab/v1: 404, as a self-managed GitLab without the database.
+    host = seeded_registry.server.host
+    snapshot, _ = fetch(f"{host}/{WIDGET}", {host: VendorSetting("gitlab")})
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    assert snapshot.source == "oci" and len(snapshot.tags) == 300
+
+
+def test_harbor_artifacts_give_tags_and_push_times_with_the_name_encoded_twice() -> None:
+    tags = vendor_tags(250, per_digest=2)  # 125 artifacts: two pages of 100
+    with HarborApi(tags=tags, login=("robot$docs", "harbor-secret")) as harbor:
+        host = harbor.url.removeprefix("http://")
+        image = f"{host}/library/team/app"
+        snapshot, requests = fetch(
+            image,
+            {host: VendorSetting("harbor")},
+            {host: Credentials("robot$docs", "harbor-secret")},
+        )
+        path = "/api/v2.0/projects/library/repositories/team%252Fapp/artifacts"
+        assert [request.path for request in harbor.requests] == [path, path]
+        assert [request.query["page"] for request in harbor.requests] == [["1"], ["2"]]
+        assert all(request.query["with_tag"] == ["true"] for request in harbor.requests)
+        assert requests == 2
+        # Without the private project's credentials: the registry itself, the generic way.
+        fallback, _ = fetch(image, {host: VendorSetting("harbor")})
+        assert "/v2/library/team/app/tags/list" in [r.path for r in harbor.requests]
+    assert_snapshot_is(snapshot, tags)
+    assert isinstance(fallback, RegistryError)  # the stand-in is no registry

@@ -6,14 +6,15 @@ every request (path, query and headers) so tests can assert what was asked and w
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 
 @dataclass(frozen=True)
@@ -255,4 +256,204 @@ class GitHubPackagesApi(JsonApi):
             headers["Link"] = (
                 f'<{self.url}{expected}?per_page={size}&page={number + 1}>; rel="next"'
             )
+        return 200, items, headers
+
+
+@dataclass
+class RegistryTokenGate:
+    """The token exchange of a registry's own APIs: a request without the token is answered
+    401 with a Bearer challenge naming ``/token`` here and the scope the API needs."""
+
+    token: str = "registry-api-secret-token"
+    service: str = "registry.example"
+
+    def refuse(
+        self, api: JsonApi, request: Recorded, scope: str
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        if request.path == "/token":
+            return 200, {"token": self.token, "access_token": self.token, "expires_in": 300}, {}
+        if request.headers.get("authorization") == f"Bearer {self.token}":
+            return None
+        challenge = f'Bearer realm="{api.url}/token",service="{self.service}",scope="{scope}"'
+        errors = [{"code": "UNAUTHORIZED", "message": "authentication required"}]
+        return 401, {"errors": errors}, {"WWW-Authenticate": challenge}
+
+
+def _grouped(tags: list[VendorTag]) -> dict[str, list[VendorTag]]:
+    by_digest: dict[str, list[VendorTag]] = {}
+    for tag in tags:
+        by_digest.setdefault(tag.digest, []).append(tag)
+    return by_digest
+
+
+def _milliseconds(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+@dataclass
+class GoogleRegistryApi(JsonApi):
+    """Artifact Registry's ``tags/list``: the standard ``tags`` and the ``manifest`` map."""
+
+    repository: str = "proj/app"
+    tags: list[VendorTag] = field(default_factory=list)
+    gate: RegistryTokenGate = field(default_factory=RegistryTokenGate)
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        refused = self.gate.refuse(self, request, f"repository:{self.repository}:pull")
+        if refused is not None:
+            return refused
+        if request.path != f"/v2/{self.repository}/tags/list":
+            return 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "unknown"}]}, {}
+        manifest = {
+            digest: {
+                "imageSizeBytes": "2048",
+                "layerId": "",
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "tag": [tag.name for tag in group],
+                "timeCreatedMs": _milliseconds(group[0].changed - timedelta(hours=1)),
+                "timeUploadedMs": _milliseconds(group[0].changed),
+            }
+            for digest, group in _grouped(self.tags).items()
+        }
+        # An untagged digest, as the map lists them too.
+        manifest["sha256:" + "0" * 64] = {"tag": [], "timeUploadedMs": "1700000000000"}
+        names = sorted(tag.name for tag in self.tags)
+        return 200, {"child": [], "manifest": manifest, "name": self.repository, "tags": names}, {}
+
+
+@dataclass
+class AcrApi(JsonApi):
+    """ACR's ``/acr/v1/{repository}/_tags`` with ``n``, ``last`` and ``orderby=timedesc``."""
+
+    repository: str = "org/app"
+    tags: list[VendorTag] = field(default_factory=list)
+    gate: RegistryTokenGate = field(default_factory=RegistryTokenGate)
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        scope = f"repository:{self.repository}:metadata_read"
+        refused = self.gate.refuse(self, request, scope)
+        if refused is not None:
+            return refused
+        path = f"/acr/v1/{self.repository}/_tags"
+        if request.path != path:
+            return 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}, {}
+        ordered = sorted(self.tags, key=lambda tag: tag.changed, reverse=True)
+        size = min(int(request.query.get("n", ["100"])[0]), 100)
+        last = request.query.get("last", [None])[0]
+        names = [tag.name for tag in ordered]
+        start = names.index(last) + 1 if last in names else 0
+        page = ordered[start : start + size]
+        headers = {}
+        if start + size < len(ordered):
+            headers["Link"] = f'<{path}?last={page[-1].name}&n={size}&orderby=timedesc>; rel="next"'
+        return (
+            200,
+            {
+                "registry": "example.azurecr.io",
+                "imageName": self.repository,
+                "tags": [
+                    {
+                        "name": tag.name,
+                        "digest": tag.digest,
+                        "createdTime": (tag.changed - timedelta(days=1)).strftime(
+                            "%Y-%m-%dT%H:%M:%S.%fZ"
+                        ),
+                        "lastUpdateTime": tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "signed": False,
+                        "changeableAttributes": {"deleteEnabled": True, "readEnabled": True},
+                    }
+                    for tag in page
+                ],
+            },
+            headers,
+        )
+
+
+@dataclass
+class GitLabApi(JsonApi):
+    """GitLab's ``/gitlab/v1/repositories/<path>/tags/list/`` with ``n`` and ``last``."""
+
+    repository: str = "group/project/app"
+    tags: list[VendorTag] = field(default_factory=list)
+    gate: RegistryTokenGate = field(default_factory=RegistryTokenGate)
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        refused = self.gate.refuse(self, request, f"repository:{self.repository}:pull")
+        if refused is not None:
+            return refused
+        path = f"/gitlab/v1/repositories/{self.repository}/tags/list/"
+        if request.path != path:
+            return 404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]}, {}
+        ordered = sorted(self.tags, key=lambda tag: tag.name)
+        size = min(int(request.query.get("n", ["100"])[0]), 1000)
+        last = request.query.get("last", [None])[0]
+        names = [tag.name for tag in ordered]
+        start = names.index(last) + 1 if last in names else 0
+        page = ordered[start : start + size]
+        headers = {}
+        if start + size < len(ordered):
+            headers["Link"] = f'<{path}?last={page[-1].name}&n={size}>; rel="next"'
+        stamp = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+        return (
+            200,
+            [
+                {
+                    "name": tag.name,
+                    "digest": tag.digest,
+                    "config_digest": "sha256:" + "c" * 64,
+                    "media_type": "application/vnd.oci.image.index.v1+json",
+                    "size_bytes": 2048,
+                    "created_at": (tag.changed - timedelta(days=7)).strftime(stamp),
+                    "updated_at": (tag.changed - timedelta(days=1)).strftime(stamp),
+                    "published_at": tag.changed.strftime(stamp),
+                }
+                for tag in page
+            ],
+            headers,
+        )
+
+
+@dataclass
+class HarborApi(JsonApi):
+    """Harbor's ``/api/v2.0/projects/{p}/repositories/{r}/artifacts`` (``r`` encoded twice)."""
+
+    project: str = "library"
+    repository: str = "team/app"
+    tags: list[VendorTag] = field(default_factory=list)
+    # A private project answers only these Basic credentials.
+    login: tuple[str, str] | None = None
+
+    def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        encoded = quote(quote(self.repository, safe=""), safe="")
+        path = f"/api/v2.0/projects/{self.project}/repositories/{encoded}/artifacts"
+        if request.path != path:
+            return 404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]}, {}
+        if self.login is not None:
+            pair = base64.b64encode(":".join(self.login).encode()).decode()
+            if request.headers.get("authorization") != f"Basic {pair}":
+                return 401, {"errors": [{"code": "UNAUTHORIZED", "message": "unauthorized"}]}, {}
+        artifacts = [
+            {
+                "digest": digest,
+                "media_type": "application/vnd.oci.image.index.v1+json",
+                "push_time": group[0].changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "tags": [
+                    {
+                        "name": tag.name,
+                        "push_time": tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "immutable": False,
+                    }
+                    for tag in group
+                ],
+                "type": "IMAGE",
+            }
+            for digest, group in _grouped(self.tags).items()
+        ]
+        size = int(request.query.get("page_size", ["10"])[0])
+        number = int(request.query.get("page", ["1"])[0])
+        items, more = _page(artifacts, number, size)
+        headers = {"X-Total-Count": str(len(artifacts))}
+        if more:
+            query = f"with_tag=true&page_size={size}&page={number + 1}"
+            headers["Link"] = f'<{path}?{query}>; rel="next"'
         return 200, items, headers

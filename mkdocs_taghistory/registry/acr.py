@@ -1,0 +1,50 @@
+"""Azure Container Registry: its metadata API lists tags with digest and time, newest first.
+
+``GET /acr/v1/{repository}/_tags?n=100&orderby=timedesc`` on the registry itself, with the
+registry's own token (the 401 challenge names the ``metadata_read`` scope it needs), answers
+``{"registry", "imageName", "tags": [{"name", "digest", "createdTime", "lastUpdateTime"}]}``
+and pages with ``Link: <...>; rel="next"``, as the Azure SDK's ``list_tag_properties`` reads
+it. "Last Changed" is ``lastUpdateTime``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from urllib.parse import quote
+
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.timestamps import optional_timestamp
+
+PAGE_SIZE = 100
+
+
+class AcrVendor(OciVendor):
+    """``*.azurecr.io`` through ACR's tag API; the registry itself where it will not tell."""
+
+    name: ClassVar[str] = "acr"
+    api_on_registry: ClassVar[bool] = True
+
+    @classmethod
+    def serves(cls, host: str) -> bool:
+        """Every registry under ``azurecr.io``."""
+        return host.rsplit(":", 1)[0].endswith(".azurecr.io")
+
+    def list_tags(self, fetch: ImageFetch) -> None:
+        """Every tag with its digest and last update, page by page."""
+        reference = fetch.reference
+        root = self.url or self.http.root_url(reference)
+        path = "/".join(quote(part) for part in reference.repository.split("/"))
+        url = f"{root}/acr/v1/{path}/_tags?n={PAGE_SIZE}&orderby=timedesc"
+        for page in self.registry_api_pages(fetch, url, "ACR's tag list"):
+            tags = page.get("tags") if isinstance(page, dict) else None
+            if not isinstance(tags, list):
+                raise RegistryError("the ACR answer has no 'tags'")
+            for entry in tags:
+                if isinstance(entry, dict):
+                    changed = optional_timestamp(
+                        entry.get("lastUpdateTime") or entry.get("createdTime")
+                    )
+                    fetch.add_tag(entry.get("name"), entry.get("digest"), changed)
+        fetch.complete = True
