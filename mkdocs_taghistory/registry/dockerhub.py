@@ -1,8 +1,16 @@
 """Docker Hub: its repository API lists every tag with digest and time, a page of 100 at once.
 
 ``GET https://hub.docker.com/v2/namespaces/{ns}/repositories/{repo}/tags?page_size=100``
-answers ``{"next": URL or null, "results": [{"name", "digest", "last_updated"}, ...]}``, so a
-whole repository costs a few calls and no per-tag HEAD.
+answers ``{"next": URL or null, "results": [{"name", "digest", "last_updated",
+"tag_last_pushed"}, ...]}``, so a whole repository costs a few calls. "Last Changed" is
+``tag_last_pushed`` (when the tag was last pushed) where Hub gives it, else ``last_updated``
+(which also moves when Hub rescans an image). A tag listed without a digest (Hub gives none for
+some old schema-1 tags) is read by HEAD on the registry, not dropped.
+
+Public repositories answer anyone. With docker.io credentials the API is sent a bearer token
+from ``POST /v2/auth/token`` (``identifier``/``secret``), which takes a password, a personal
+access token or an organisation access token; the older ``/v2/users/login`` is deprecated. A
+429 is waited out as ``X-Retry-After`` (a Unix time) asks, as for every request.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.registry.oci import OciVendor
 from mkdocs_taghistory.registry.vendor import (
     ImageFetch,
@@ -52,6 +61,7 @@ class DockerHubVendor(OciVendor):
             f"{self.url}/v2/namespaces/{quote(namespace)}/repositories/{quote(repository)}"
             "/tags?page_size=100"
         )
+        without_digest: list[str] = []
         for page in self.api_pages(
             fetch, url, "Docker Hub's tag list", _next_page, headers=self._headers(fetch)
         ):
@@ -59,10 +69,21 @@ class DockerHubVendor(OciVendor):
             if not isinstance(results, list):
                 raise RegistryError("the Docker Hub answer has no 'results'")
             for result in results:
-                if isinstance(result, dict):
-                    changed = optional_timestamp(result.get("last_updated"))
+                if not isinstance(result, dict):
+                    continue
+                changed = optional_timestamp(
+                    result.get("tag_last_pushed") or result.get("last_updated")
+                )
+                if result.get("digest") is None and isinstance(result.get("name"), str):
+                    without_digest.append(result["name"])
+                else:
                     fetch.add_tag(result.get("name"), result.get("digest"), changed)
-        fetch.complete = True
+        # Tags Hub gave no digest for: read by HEAD, with the image's creation as their time.
+        for tag in without_digest:
+            if is_valid_tag(tag) and tag not in fetch.digests:
+                fetch.check_room()
+                fetch.tags.append(tag)
+        fetch.complete = not without_digest
 
     def _headers(self, fetch: ImageFetch) -> dict[str, str]:
         """A Hub login token when docker.io credentials are known; public repos need none."""
@@ -73,14 +94,14 @@ class DockerHubVendor(OciVendor):
             if self._login_header is None:
                 _, answer = self.http.api_json(
                     fetch.reference,
-                    f"{self.url}/v2/users/login",
+                    f"{self.url}/v2/auth/token",
                     "Docker Hub login",
                     max_bytes=64 * 1024,
                     method="POST",
-                    json_body={"username": credentials.username, "password": credentials.password},
+                    json_body={"identifier": credentials.username, "secret": credentials.password},
                     fallback_statuses=self.fallback_statuses,
                 )
-                token = answer.get("token") if isinstance(answer, dict) else None
+                token = answer.get("access_token") if isinstance(answer, dict) else None
                 if not isinstance(token, str) or not token:
                     raise VendorUnavailable("Docker Hub login gave no token")
                 self._login_header = {"Authorization": f"Bearer {token}"}

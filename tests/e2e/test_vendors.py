@@ -3,6 +3,7 @@ real registry), Docker Hub, Quay and GitHub (loopback stand-ins with their docum
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -169,12 +170,49 @@ def test_docker_hub_login_token_is_used_and_kept_secret(
             {"docker.io": Credentials("hubuser", "hub-password-secret")},
         )
         assert [request.path for request in hub.requests] == [
-            "/v2/users/login",
+            "/v2/auth/token",
             "/v2/namespaces/library/repositories/python/tags",
         ]
+        assert json.loads(hub.requests[0].body) == {
+            "identifier": "hubuser",
+            "secret": "hub-password-secret",
+        }
         assert hub.requests[1].headers["authorization"] == f"Bearer {hub.token}"
     assert_snapshot_is(snapshot, tags)
     assert "hub-password-secret" not in caplog.text and hub.token not in caplog.text
+
+
+def test_docker_hub_public_repositories_need_no_login_and_tags_without_digest_get_a_head(
+    seeded_registry: SeededRegistry,
+) -> None:
+    host = seeded_registry.server.host
+    first, second = seeded_registry.widget[:2]
+    listed = [VendorTag(tag, first.digest, BASE) for tag in first.tags]
+    with DockerHubApi(
+        namespace="acme", repository="widget", tags=listed, without_digest=list(second.tags)
+    ) as hub:
+        snapshot, _ = fetch(f"{host}/{WIDGET}", {host: VendorSetting("dockerhub", hub.url)})
+        assert "authorization" not in hub.requests[0].headers
+    assert isinstance(snapshot, TagSnapshot), snapshot
+    # Hub's tags with its push times; the tags it gave no digest read from the registry.
+    assert {tag: state.digest for tag, state in snapshot.tags.items()} == {
+        **{tag: first.digest for tag in first.tags},
+        **{tag: second.digest for tag in second.tags},
+    }
+    assert {snapshot.tags[tag].changed for tag in first.tags} == {BASE}
+    assert {snapshot.tags[tag].changed for tag in second.tags} == {second.created}
+
+
+def test_docker_hub_rate_limit_is_waited_out_as_x_retry_after_asks() -> None:
+    tags = vendor_tags(5)
+    with DockerHubApi(tags=tags, rate_limited=1, retry_in=1) as hub:
+        settings = ClientSettings(vendors={"docker.io": VendorSetting("dockerhub", hub.url)})
+        with RegistryClient(settings) as client:
+            reference = parse_reference("docker.io/python")
+            snapshot = client.fetch_many([reference])[reference]
+            assert client.http.retries == 1
+        assert len(hub.requests) == 2
+    assert_snapshot_is(snapshot, tags)
 
 
 def test_docker_hub_unknown_repository_falls_back_to_the_registry(

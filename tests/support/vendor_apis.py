@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
@@ -112,20 +113,36 @@ def _page(items: list[Any], number: int, size: int) -> tuple[list[Any], bool]:
 
 @dataclass
 class DockerHubApi(JsonApi):
-    """``/v2/namespaces/{ns}/repositories/{repo}/tags`` and ``/v2/users/login``."""
+    """``/v2/namespaces/{ns}/repositories/{repo}/tags`` and ``POST /v2/auth/token``.
+
+    A public repository (no ``login``) answers anyone, as Hub does."""
 
     namespace: str = "library"
     repository: str = "python"
     tags: list[VendorTag] = field(default_factory=list)
     login: tuple[str, str] | None = None
     token: str = "hub-jwt-secret-token"
+    # Tags Hub lists with a null digest (old schema-1 pushes).
+    without_digest: list[str] = field(default_factory=list)
+    # The first tag-list requests answer 429 with X-Retry-After this many seconds ahead.
+    rate_limited: int = 0
+    retry_in: int = 1
+
+    def _login(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.path == "/v2/users/login":
+            return 404, {"message": "deprecated: use /v2/auth/token"}, {}
+        sent = json.loads(request.body or b"{}")
+        if self.login and (sent.get("identifier"), sent.get("secret")) == self.login:
+            return 200, {"access_token": self.token}, {}
+        return 401, {"detail": "Incorrect authentication credentials"}, {}
 
     def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
-        if request.path == "/v2/users/login":
-            sent = json.loads(request.body or b"{}")
-            if self.login and (sent.get("username"), sent.get("password")) == self.login:
-                return 200, {"token": self.token}, {}
-            return 401, {"detail": "Incorrect authentication credentials"}, {}
+        if request.path in {"/v2/auth/token", "/v2/users/login"}:
+            return self._login(request)
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            ahead = str(int(time.time()) + self.retry_in)
+            return 429, {"detail": "rate limited"}, {"X-Retry-After": ahead}
         expected = f"/v2/namespaces/{self.namespace}/repositories/{self.repository}/tags"
         if request.path != expected:
             return 404, {"message": "object not found", "errinfo": {}}, {}
@@ -154,7 +171,12 @@ class DockerHubApi(JsonApi):
                                 "status": "active",
                             }
                         ],
-                        "last_updated": tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        # Hub's rescans move last_updated; the push stays in tag_last_pushed.
+                        "last_updated": (tag.changed + timedelta(days=3)).strftime(
+                            "%Y-%m-%dT%H:%M:%S.%fZ"
+                        ),
+                        "tag_last_pushed": tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "tag_last_pulled": None,
                         "last_updater_username": "doi",
                         "name": tag.name,
                         "repository": 1,
@@ -166,6 +188,16 @@ class DockerHubApi(JsonApi):
                         "digest": tag.digest,
                     }
                     for index, tag in enumerate(items)
+                ]
+                + [
+                    {
+                        "name": name,
+                        "digest": None,
+                        "images": [],
+                        "last_updated": "2019-01-01T00:00:00.000000Z",
+                        "tag_last_pushed": None,
+                    }
+                    for name in (self.without_digest if number == 1 else [])
                 ],
             },
             {},
