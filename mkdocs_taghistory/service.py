@@ -187,7 +187,12 @@ class TagHistoryService:
             from mkdocs_taghistory.registry.client import RegistryClient  # noqa: PLC0415
 
             with RegistryClient(self.settings.client, self._transport, self._progress) as client:
-                fetched = client.fetch_many(stale, known, platforms, demand)
+                previous = {
+                    reference: snapshot
+                    for reference, snapshot in cached.items()
+                    if snapshot is not None
+                }
+                fetched = client.fetch_many(stale, known, platforms, demand, previous)
                 requests = client.requests_sent
             results.update(
                 {

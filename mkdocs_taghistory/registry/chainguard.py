@@ -4,6 +4,9 @@
 token, ``{"history": [{"updateTimestamp": ..., "digest": ...}, ...]}`` oldest first, at most
 1000 records at a time; a full answer is followed by another from the last timestamp on
 (``?start=``). The newest record is the tag's digest and its time, so no HEAD is needed.
+
+Once a tag's newest record is cached, a refresh asks only from that record's time on: a tag
+that did not move answers with that one record, not the whole history of every tag again.
 """
 
 from __future__ import annotations
@@ -49,11 +52,14 @@ class ChainguardVendor(OciVendor):
         )
         return f"{base}/_chainguard/history/{quote(tag, safe='')}"
 
-    def tag_history(self, fetch: ImageFetch, tag: str) -> list[tuple[datetime, str]]:
-        """Every valid record of ``tag``'s history, oldest first, without repeats."""
+    def tag_history(
+        self, fetch: ImageFetch, tag: str, since: datetime | None = None
+    ) -> list[tuple[datetime, str]] | None:
+        """Every valid record of ``tag``'s history (from ``since`` on, if given), oldest first,
+        without repeats; None when the API does not know the tag."""
         reference = fetch.reference
         records: dict[tuple[datetime, str], None] = {}
-        start: str | None = None
+        start: str | None = format_timestamp(since) if since is not None else None
         for _ in range(_MAX_PAGES):
             url = self.history_url(reference, tag)
             if start:
@@ -64,7 +70,7 @@ class ChainguardVendor(OciVendor):
             if response.status_code in {403, 404} and not records:
                 # A tag the history API does not know, or will not tell this token about:
                 # read it the generic way.
-                return []
+                return None
             if response.status_code != 200:
                 raise status_error(response, f"reading the history of tag {tag}")
             document = parse_json(body, f"history of tag {tag}")
@@ -101,7 +107,13 @@ class ChainguardVendor(OciVendor):
 
     def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
         """The tag's newest history record; a tag without history is read by HEAD."""
-        history = self.tag_history(fetch, tag)
+        known = fetch.known_tags.get(tag)
+        since = known.changed if known is not None else None
+        history = self.tag_history(fetch, tag, since)
+        if history == [] and known is not None and since is not None:
+            # Nothing from the cached record's time on: the tag has not moved since.
+            fetch.digests[tag], fetch.changed[tag] = known.digest, since
+            return
         if not history:
             super().resolve_tag(fetch, tag)
             return

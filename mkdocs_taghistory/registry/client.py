@@ -123,6 +123,7 @@ class RegistryClient:
         known_created: Mapping[ImageReference, Mapping[str, datetime | None]] | None = None,
         known_platforms: Mapping[ImageReference, Mapping[str, tuple[str, ...]]] | None = None,
         demand: Mapping[ImageReference, TagDemand] | None = None,
+        previous: Mapping[ImageReference, TagSnapshot] | None = None,
     ) -> dict[ImageReference, TagSnapshot | RegistryError]:
         """Fetch the tags of every image concurrently.
 
@@ -135,20 +136,26 @@ class RegistryClient:
             demand: per image, the tags some table shows; where a tag costs requests of its
                 own (the generic path, Chainguard's history), the others are listed as
                 skipped and never read. An image without one has every tag read.
+            previous: per image, its last fetch, which the vendor that made it may read on
+                from (Chainguard's history asks only for records since).
 
         Returns:
             Per image, its snapshot or the error that stopped its fetch.
         """
         known = known_created or {}
-        fetches = [
-            ImageFetch(
-                reference,
-                self.vendor_for(reference),
-                known.get(reference, {}),
-                None if known_platforms is None else known_platforms.get(reference, {}),
+        fetches = []
+        for reference in dict.fromkeys(references):
+            vendor = self.vendor_for(reference)
+            last = (previous or {}).get(reference)
+            fetches.append(
+                ImageFetch(
+                    reference,
+                    vendor,
+                    known.get(reference, {}),
+                    None if known_platforms is None else known_platforms.get(reference, {}),
+                    known_tags=last.tags if last is not None and last.source == vendor.name else {},
+                )
             )
-            for reference in dict.fromkeys(references)
-        ]
         self.http.start_fetch()
         self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
         for fetch in fetches:

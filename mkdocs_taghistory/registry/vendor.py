@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import is_digest, is_valid_tag
+from mkdocs_taghistory.history import TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.answers import parse_json, status_error
 from mkdocs_taghistory.registry.credentials import Credentials
@@ -55,6 +55,8 @@ class ImageFetch:
         known_created: digest creation times from an earlier fetch, not fetched again.
         known_platforms: digest platforms from an earlier fetch; when given, a digest is
             known only with both (caches from before platforms were kept are read again).
+        known_tags: each tag's state after an earlier fetch through this same vendor, which
+            a vendor may read on from (Chainguard's history, from its newest record).
         tags: the tags listed, in the order the registry gave them.
         digests: each tag's digest.
         changed: per tag, when the vendor says it last changed (not set by plain OCI).
@@ -69,6 +71,7 @@ class ImageFetch:
     vendor: Vendor
     known_created: Mapping[str, datetime | None] = field(default_factory=dict)
     known_platforms: Mapping[str, tuple[str, ...]] | None = None
+    known_tags: Mapping[str, TagState] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     changed: dict[str, datetime | None] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.history import TagSnapshot, TagState
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import (
     ClientSettings,
@@ -117,6 +117,41 @@ def test_chainguard_history_gives_digest_and_time_without_head_requests(
         assert history_calls == 3
         # The history API shares the registry's token: one token request in all.
         assert len(front.token_requests) == 1
+
+
+def test_chainguard_refresh_reads_only_the_records_since_the_cached_one(
+    seeded_registry: SeededRegistry,
+) -> None:
+    first, second = seeded_registry.widget[:2]
+    history = {
+        tag: [
+            {"updateTimestamp": stamp(BASE - timedelta(hours=2500 - n)), "digest": second.digest}
+            for n in range(2499)
+        ]
+        + [{"updateTimestamp": stamp(BASE), "digest": first.digest}]
+        for tag in first.tags
+    }
+    moved = first.tags[0]
+    with RegistryFront(seeded_registry.server.url, chainguard_history=history) as front:
+        reference = parse_reference(f"{front.host}/{WIDGET}")
+        settings = ClientSettings(vendors={front.host: VendorSetting("chainguard")}, retries=0)
+        with RegistryClient(settings) as client:
+            cold = client.fetch_many([reference])[reference]
+        assert isinstance(cold, TagSnapshot), cold
+        assert all(cold.tags[tag] == TagState(first.digest, BASE) for tag in first.tags)
+        assert len(front.history_starts) == 3 * len(first.tags)  # 2,500 records: 3 pages
+        # Then one tag moves, and the cache is refreshed from what it holds.
+        history[moved].append(
+            {"updateTimestamp": stamp(BASE + timedelta(days=1)), "digest": second.digest}
+        )
+        front.history_starts.clear()
+        with RegistryClient(settings) as client:
+            warm = client.fetch_many([reference], previous={reference: cold})[reference]
+        assert isinstance(warm, TagSnapshot), warm
+        # One request a tag, each from its newest cached record's time on.
+        assert sorted(front.history_starts) == sorted((tag, stamp(BASE)) for tag in first.tags)
+        assert warm.tags[moved] == TagState(second.digest, BASE + timedelta(days=1))
+        assert all(warm.tags[tag] == cold.tags[tag] for tag in first.tags[1:])
 
 
 def test_chainguard_invalid_history_records_are_dropped(

@@ -119,6 +119,8 @@ class RegistryFront:
         # Chainguard's tag history API: tag -> records, oldest first.
         self.chainguard_history = chainguard_history or {}
         self.history_page_limit = history_page_limit
+        # Each history request: the tag and the start= it asked from ("" for none).
+        self.history_starts: list[tuple[str, str]] = []
         # The first requests fail with fail_status (and Retry-After), as an overloaded
         # registry's do.
         self.fail_first = fail_first
@@ -310,6 +312,8 @@ class RegistryFront:
                     self._reply(404, b'{"errors":[{"code":"NOT_FOUND"}]}', {})
                     return
                 start = query.get("start", [""])[0]
+                with front._lock:
+                    front.history_starts.append((tag, start))
                 chosen = [r for r in records if not start or _stamp(r) >= start]
                 page = chosen[: front.history_page_limit]
                 self._reply(

@@ -214,9 +214,11 @@ class QuayApi(JsonApi):
     def answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
         if request.path != f"/api/v1/repository/{self.repository}/tag/":
             return 404, {"error_message": "Not Found"}, {}
-        size = int(request.query.get("limit", ["50"])[0])
+        # Quay caps limit at 100 and lists the newest first.
+        size = min(int(request.query.get("limit", ["50"])[0]), 100)
         number = int(request.query.get("page", ["1"])[0])
-        items, more = _page(self.tags, number, size)
+        newest_first = sorted(self.tags, key=lambda tag: tag.changed, reverse=True)
+        items, more = _page(newest_first, number, size)
         return (
             200,
             {
