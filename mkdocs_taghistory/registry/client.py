@@ -184,6 +184,19 @@ class RegistryClient:
             lambda job: job[0].vendor.inspect_digest(*job),
         )
         fetched_at = utc_now()
+        for fetch in fetches:
+            # Which path each image took, for --verbose: a vendor API that gave up (a GitHub
+            # token without read:packages, say) is otherwise only seen in the times shown.
+            path = fetch.vendor.name if fetch.vendor.name != "oci" else "the generic path"
+            why = f" (not {fetch.fallback})" if fetch.fallback else ""
+            logger.debug(
+                "%s: read by %s%s; %d tags, %d skipped",
+                fetch.reference.name,
+                path,
+                why,
+                len(fetch.digests),
+                len(fetch.skipped),
+            )
         return {
             fetch.reference: fetch.error
             or _snapshot(fetch, fetched_at, fetch.vendor.url or self.base_url(fetch.reference))
@@ -193,10 +206,11 @@ class RegistryClient:
     def _list_tags(self, fetch: ImageFetch) -> None:
         try:
             fetch.vendor.list_tags(fetch)
-        except VendorUnavailable:
+        except VendorUnavailable as unavailable:
             # The vendor's API cannot serve this image (no token for it, say); the registry
             # itself still can, with times from the image configs. Whatever the vendor gave
             # before it gave up goes: a table from two sources would be neither.
+            fetch.fallback = f"{fetch.vendor.name}: {unavailable}"
             fetch.tags.clear()
             fetch.digests.clear()
             fetch.changed.clear()

@@ -64,6 +64,8 @@ class ImageFetch:
         platforms: per digest, the platforms its index lists.
         complete: the vendor gave digests and times with the list; no further stage runs.
         skipped: tags listed but not read further, as no table shows them.
+        fallback: why the host's vendor API could not serve the image, when it could not and
+            the generic path read it instead.
         error: the first error, which ends this image's fetch.
     """
 
@@ -79,6 +81,7 @@ class ImageFetch:
     platforms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     complete: bool = False
     skipped: list[str] = field(default_factory=list)
+    fallback: str | None = None
     error: RegistryError | None = None
 
     def add_tag(self, tag: object, digest: object, changed: datetime | None) -> None:

@@ -4,6 +4,7 @@ real registry), Docker Hub, Quay and GitHub (loopback stand-ins with their docum
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -297,13 +298,21 @@ def test_ghcr_with_a_token_reads_the_packages_api_of_a_user_account() -> None:
     assert_snapshot_is(snapshot, tags)
 
 
-def test_ghcr_without_a_token_uses_the_generic_path(seeded_registry: SeededRegistry) -> None:
+def test_ghcr_without_a_token_uses_the_generic_path(
+    seeded_registry: SeededRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
     host = seeded_registry.server.host
+    caplog.set_level(logging.DEBUG, logger="mkdocs_taghistory")
     with GitHubPackagesApi() as github:
         snapshot, _ = fetch(f"{host}/{WIDGET}", {host: VendorSetting("ghcr", github.url)})
         assert github.requests == []
     assert isinstance(snapshot, TagSnapshot), snapshot
     assert snapshot.source == "oci" and len(snapshot.tags) == 300
+    # --verbose says which path the image took, and why.
+    assert (
+        f"{host}/{WIDGET}: read by the generic path (not ghcr: the GitHub API needs a token); "
+        "300 tags, 0 skipped"
+    ) in caplog.text
 
 
 def test_a_vendor_giving_up_half_way_leaves_nothing_behind(seeded_registry: SeededRegistry) -> None:
