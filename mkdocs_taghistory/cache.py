@@ -302,6 +302,7 @@ class SnapshotCache:
     def __init__(self, directory: Path) -> None:
         """Keep snapshots in ``directory``, which is created on the first write."""
         self.directory = directory
+        self._swept = False
 
     def path_for(self, image: str) -> Path:
         """The file that holds ``image``'s snapshot."""
@@ -359,17 +360,20 @@ class SnapshotCache:
         """Write ``snapshot`` atomically and return its path."""
         path = self.path_for(snapshot.image)
         write_atomically(path, snapshot_to_json(snapshot))
-        self._remove_abandoned_temporaries(path)
+        if not self._swept:
+            self._swept = True
+            self._remove_abandoned_temporaries()
         return path
 
-    @staticmethod
-    def _remove_abandoned_temporaries(path: Path) -> None:
-        """Delete temporary files that a killed writer left beside ``path``.
+    def _remove_abandoned_temporaries(self) -> None:
+        """Delete temporary files that a killed writer left in the folder, once a build:
+        looked for at the first write (not at each, which costs a listing of the folder
+        per image, quadratic on a site of a thousand).
 
         Only old ones: a young one may belong to a build writing right now.
         """
         cutoff = time.time() - _ABANDONED_AFTER_SECONDS
-        for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        for temporary in self.directory.glob(".*.json.*.tmp"):
             try:
                 if temporary.stat().st_mtime < cutoff:
                     temporary.unlink()

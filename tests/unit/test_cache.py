@@ -124,15 +124,17 @@ def test_failed_write_leaves_the_previous_file_and_no_temporary(
 
 
 def test_temporaries_abandoned_by_killed_writers_are_cleaned_up(tmp_path: Path) -> None:
-    cache = SnapshotCache(tmp_path)
-    path = cache.store(snapshot())
+    path = SnapshotCache(tmp_path).store(snapshot())
     old = path.with_name(f".{path.name}.999.abc.tmp")
     young = path.with_name(f".{path.name}.998.def.tmp")
-    old.write_text("{")
-    young.write_text("{")
+    other = path.with_name(f".{cache_file_name('h.io/other')}.997.ghi.tmp")
+    for temporary in (old, young, other):
+        temporary.write_text("{")
     os.utime(old, (0, 0))
-    cache.store(snapshot())
-    assert not old.exists() and young.exists()
+    os.utime(other, (0, 0))
+    # The next build's first write sweeps the folder once: old ones of any image go.
+    SnapshotCache(tmp_path).store(snapshot("h.io/third"))
+    assert not old.exists() and not other.exists() and young.exists()
 
 
 def test_skipped_tags_are_kept_and_checked_like_every_tag() -> None:

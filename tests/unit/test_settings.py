@@ -21,7 +21,7 @@ from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
         ({"insecure_registries": ["http://r.io"]}, "write host or host:port, without http://"),
         ({"include_tags": "(unclosed"}, "option 'include_tags': not a regular expression"),
         ({"auth": {"ghcr.io": {"username": "u"}}}, "option 'auth': ghcr.io: expected 'username'"),
-        ({"vendors": {"r.io": {"type": "harbor"}}}, "option 'vendors': r.io: 'type' must be"),
+        ({"vendors": {"r.io": {"type": "artifactory"}}}, "option 'vendors': r.io: 'type' must be"),
         ({"concurency": 4}, "concurency"),
         ({"labels": {"tag": "Tags"}}, "option 'labels': 'tag' is not a column"),
         ({"empty_message": "{title.nope}"}, "option 'empty_message'"),
