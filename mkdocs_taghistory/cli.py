@@ -308,7 +308,7 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
         # Only what the table shows: the site's filters.
         demand = {reference: TagDemand((settings.tag_filter,)) for _, reference in targets}
-        results = TagHistoryService(settings).resolve(demand, demand)
+        results = TagHistoryService(settings).resolve(list(demand), demand)
     shown: list[Shown] = []
     for title, reference in targets:
         result = results[reference]
