@@ -40,6 +40,8 @@ class ImageResult:
         not_found: the registry has no such repository (a section shows that as empty).
         offline: the snapshot is from the cache because the build is offline, not because
             the registry failed: the page must not claim a failure.
+        recorded_at: for a result without a snapshot, when the registry's "no such
+            repository" was recorded.
     """
 
     snapshot: TagSnapshot | None
@@ -47,6 +49,12 @@ class ImageResult:
     problem: str | None = None
     not_found: bool = False
     offline: bool = False
+    recorded_at: datetime | None = None
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        """When the fetch this result shows was made; None when it shows none."""
+        return self.snapshot.fetched_at if self.snapshot is not None else self.recorded_at
 
 
 @dataclass(frozen=True)
@@ -172,26 +180,20 @@ class TagHistoryService:
                 {reference: self._offline(reference, cached[reference], now) for reference in stale}
             )
         elif stale:
-            known = {
-                reference: snapshot.digest_created
+            previous = {
+                reference: snapshot
                 for reference, snapshot in cached.items()
                 if snapshot is not None
             }
+            known = {reference: snapshot.digest_created for reference, snapshot in previous.items()}
             platforms = {
-                reference: snapshot.digest_platforms
-                for reference, snapshot in cached.items()
-                if snapshot is not None
+                reference: snapshot.digest_platforms for reference, snapshot in previous.items()
             }
             # Only a fetch needs the HTTP code (httpx, every vendor): a build whose tables are
             # all fresh never imports it, and costs no more than the page without the plugin.
             from mkdocs_taghistory.registry.client import RegistryClient  # noqa: PLC0415
 
             with RegistryClient(self.settings.client, self._transport, self._progress) as client:
-                previous = {
-                    reference: snapshot
-                    for reference, snapshot in cached.items()
-                    if snapshot is not None
-                }
                 fetched = client.fetch_many(stale, known, platforms, demand, previous)
                 requests = client.requests_sent
             results.update(
@@ -303,7 +305,8 @@ class TagHistoryService:
                 ),
                 cached,
             )
-        return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
+            return ImageResult(None, problem=fetched.reason, not_found=True, recorded_at=now)
+        return ImageResult(None, problem=fetched.reason)
 
     def _record(self, fetched: TagSnapshot, cached: TagSnapshot | None) -> TagSnapshot:
         """Add this fetch's sightings to the ledger on disk and store the result."""
@@ -376,5 +379,6 @@ def _from_cache(
             problem=f"no such repository (as of {format_timestamp(snapshot.fetched_at)})",
             not_found=True,
             offline=offline,
+            recorded_at=snapshot.fetched_at,
         )
     return ImageResult(snapshot, as_of=as_of, problem=problem, offline=offline)

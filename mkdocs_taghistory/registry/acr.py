@@ -10,11 +10,10 @@ it. "Last Changed" is ``lastUpdateTime``.
 from __future__ import annotations
 
 from typing import ClassVar
-from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.registry.vendor import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 PAGE_SIZE = 100
@@ -35,7 +34,7 @@ class AcrVendor(OciVendor):
         """Every tag with its digest and last update, page by page."""
         reference = fetch.reference
         root = self.url or self.http.root_url(reference)
-        path = "/".join(quote(part) for part in reference.repository.split("/"))
+        path = quoted_path(reference.repository)
         url = f"{root}/acr/v1/{path}/_tags?n={PAGE_SIZE}&orderby=timedesc"
         for page in self.registry_api_pages(fetch, url, "ACR's tag list"):
             tags = page.get("tags") if isinstance(page, dict) else None

@@ -10,11 +10,10 @@ read the generic way. "Last Changed" is ``published_at``: when the tag last poin
 from __future__ import annotations
 
 from typing import ClassVar
-from urllib.parse import quote
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import TAGS_PER_PAGE, OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.registry.vendor import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 
@@ -29,7 +28,7 @@ class GitLabVendor(OciVendor):
         """Every tag with its digest and publication time, page by page."""
         reference = fetch.reference
         root = self.url or self.http.root_url(reference)
-        path = "/".join(quote(part) for part in reference.repository.split("/"))
+        path = quoted_path(reference.repository)
         url = f"{root}/gitlab/v1/repositories/{path}/tags/list/?n={TAGS_PER_PAGE}"
         for page in self.registry_api_pages(fetch, url, "GitLab's tag list"):
             if not isinstance(page, list):

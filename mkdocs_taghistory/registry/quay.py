@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.registry.vendor import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date
 
 logger = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ class QuayVendor(OciVendor):
     def list_tags(self, fetch: ImageFetch) -> None:
         """Every active tag, page by page while ``has_additional`` says there is more."""
         reference = fetch.reference
-        path = "/".join(quote(part) for part in reference.repository.split("/"))
+        path = quoted_path(reference.repository)
         base = f"{self.url}/api/v1/repository/{path}/tag/?onlyActiveTags=true&limit=100&page="
         known = 0
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import httpx
 
@@ -25,6 +25,7 @@ __all__ = [
     "VendorUnavailable",
     "check_tag_count",
     "next_page",
+    "quoted_path",
     "same_origin",
 ]
 
@@ -37,6 +38,11 @@ MAX_TAGS = 50_000
 # tag cap anyway.
 MAX_API_PAGES = MAX_TAGS // 100 + 1
 MAX_API_PAGE_BYTES = 16 * 1024 * 1024
+
+
+def quoted_path(repository: str) -> str:
+    """A repository's path in an API's address, each part quoted, the slashes kept."""
+    return "/".join(quote(part, safe="") for part in repository.split("/"))
 
 
 def check_tag_count(count: int) -> None:
@@ -201,24 +207,24 @@ class Vendor:
             RegistryError: on any other failure, or a listing that runs away.
         """
         reference = fetch.reference
-        trail = PageTrail(reference, listing, MAX_API_PAGES)
-        next_url: str | None = url
-        while next_url is not None:
-            trail.visit(next_url)
-            response, page = self.http.api_json(
+
+        def get(page_url: str) -> tuple[httpx.Response, Any]:
+            return self.http.api_json(
                 reference,
-                next_url,
+                page_url,
                 listing,
                 max_bytes=MAX_API_PAGE_BYTES,
                 headers=headers,
                 fallback_statuses=self.fallback_statuses,
             )
-            yield page
-            next_url = next_of(response, page, next_url)
-            if next_url is not None and not same_origin(next_url, self.url):
-                raise RegistryError(
-                    f"{listing} pointed its next page at another host",
-                )
+
+        def checked_next(response: httpx.Response, page: Any, current: str) -> str | None:
+            following = next_of(response, page, current)
+            if following is not None and not same_origin(following, self.url):
+                raise RegistryError(f"{listing} pointed its next page at another host")
+            return following
+
+        yield from self._paged(fetch, url, listing, get, checked_next)
 
     def registry_api_pages(self, fetch: ImageFetch, url: str, listing: str) -> Iterator[Any]:
         """Each page of a paged listing of an API on the registry itself (with its token),
@@ -229,19 +235,40 @@ class Vendor:
             RegistryError: on any other failure, or a listing that runs away.
         """
         reference = fetch.reference
-        trail = PageTrail(reference, listing, MAX_API_PAGES)
-        next_url: str | None = url
-        while next_url is not None:
-            trail.visit(next_url)
+
+        def get(page_url: str) -> tuple[httpx.Response, Any]:
+            # The registry's own origin only, as for its tag list (http.registry checks it).
             response, body = self.http.registry(
-                reference, "GET", next_url, max_bytes=MAX_API_PAGE_BYTES, origin=self.url or None
+                reference, "GET", page_url, max_bytes=MAX_API_PAGE_BYTES, origin=self.url or None
             )
             if response.status_code in self.fallback_statuses:
                 raise VendorUnavailable(f"HTTP {response.status_code} from {listing}")
             if response.status_code != 200:
                 raise status_error(response, f"reading {listing}")
-            yield parse_json(body, listing)
-            next_url = next_page(str(response.url), response.links.get("next", {}).get("url"))
+            return response, parse_json(body, listing)
+
+        def link_next(response: httpx.Response, page: Any, current: str) -> str | None:
+            return next_page(str(response.url), response.links.get("next", {}).get("url"))
+
+        yield from self._paged(fetch, url, listing, get, link_next)
+
+    @staticmethod
+    def _paged(
+        fetch: ImageFetch,
+        url: str,
+        listing: str,
+        get: Callable[[str], tuple[httpx.Response, Any]],
+        next_of: Callable[[httpx.Response, Any, str], str | None],
+    ) -> Iterator[Any]:
+        """Each page ``get`` reads, from ``url`` on as ``next_of`` leads: at most
+        :data:`MAX_API_PAGES` pages, none twice."""
+        trail = PageTrail(fetch.reference, listing, MAX_API_PAGES)
+        next_url: str | None = url
+        while next_url is not None:
+            trail.visit(next_url)
+            response, page = get(next_url)
+            yield page
+            next_url = next_of(response, page, next_url)
 
     def list_tags(self, fetch: ImageFetch) -> None:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""

@@ -65,7 +65,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     forward_to_sphinx()
     return {
         "version": _version(),
-        "env_version": 1,
+        "env_version": 2,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }
@@ -106,10 +106,9 @@ def _env_get_outdated(
     build = build_of(app.config)
     if not build.settings.enabled:
         return []
+    read_anyway = added | changed | removed
     return [
-        docname
-        for docname in outdated_documents(env, build.service)
-        if docname not in added | changed | removed
+        docname for docname in outdated_documents(env, build.service) if docname not in read_anyway
     ]
 
 

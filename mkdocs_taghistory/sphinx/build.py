@@ -9,7 +9,7 @@ the names of its images.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -97,18 +97,14 @@ def build_of(config: Config) -> SphinxBuild:
 
 @dataclass(frozen=True)
 class PageTables:
-    """What a document's tables show: its images, and when it was read.
+    """What a document's tables show: each image, and the fetch of it the tables show.
 
     Attributes:
-        read_at: when the document was read, so no table in it shows a fetch made later.
-        images: the full names of the images its tables show.
-        complete: every table could be shown; a document that lacks one is read again by
-            every build, until the table can be had.
+        shown: per image (its full name), when the fetch its table shows was made; None for
+            a table that could not be shown, which every build reads again until it can be.
     """
 
-    read_at: datetime
-    images: tuple[str, ...]
-    complete: bool = True
+    shown: Mapping[str, datetime | None]
 
 
 def page_tables(env: BuildEnvironment) -> MutableMapping[str, PageTables]:
@@ -122,41 +118,26 @@ def page_tables(env: BuildEnvironment) -> MutableMapping[str, PageTables]:
     return made
 
 
-def note_tables(
-    env: BuildEnvironment,
-    docname: str,
-    read_at: datetime,
-    images: Iterable[str],
-    *,
-    complete: bool,
-) -> None:
-    """Remember that ``docname`` shows ``images`` as read at ``read_at`` (or lacks a table
-    of them, when not ``complete``)."""
+def note_tables(env: BuildEnvironment, docname: str, shown: Mapping[str, datetime | None]) -> None:
+    """Remember which fetch of each image ``docname``'s tables show (None: none)."""
     pages = page_tables(env)
-    known = pages.get(docname) or PageTables(read_at, ())
-    pages[docname] = PageTables(
-        min(read_at, known.read_at),
-        tuple(dict.fromkeys((*known.images, *images))),
-        known.complete and complete,
-    )
+    known = pages.get(docname)
+    pages[docname] = PageTables({**(known.shown if known else {}), **shown})
 
 
 def outdated_documents(env: BuildEnvironment, service: TagHistoryService) -> list[str]:
     """Documents whose tables may show less than a build would show now: one could not be
-    shown, the cache holds a later fetch of one of their images (``taghistory refresh``,
-    another build), or one is no longer fresh and the build may ask its registry again."""
+    shown, the cache holds another fetch of one of their images than the one they show
+    (``taghistory refresh``, another build), or one is no longer fresh and the build may ask
+    its registry again."""
     pages = page_tables(env)
-    images = {image for page in pages.values() for image in page.images}
+    images = {image for page in pages.values() for image in page.shown}
     latest = {image: service.last_fetched(image) for image in images}
     return sorted(
         docname
         for docname, page in pages.items()
-        if not page.complete
-        or any(_behind(page.read_at, latest[image], service) for image in page.images)
+        if any(
+            shown is None or latest[image] != shown or service.would_ask(latest[image])
+            for image, shown in page.shown.items()
+        )
     )
-
-
-def _behind(read_at: datetime, fetched_at: datetime | None, service: TagHistoryService) -> bool:
-    if service.would_ask(fetched_at):
-        return True
-    return fetched_at is not None and fetched_at > read_at

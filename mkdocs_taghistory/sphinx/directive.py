@@ -26,7 +26,6 @@ from mkdocs_taghistory.site import Placement, SitePlan
 from mkdocs_taghistory.sphinx.build import build_of, note_tables
 from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
 from mkdocs_taghistory.tables import directive_table
-from mkdocs_taghistory.timestamps import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +79,8 @@ class TagHistoryDirective(SphinxDirective):
             names = dict.fromkeys(target.reference.name for target in placed.targets)
             return [placeholder_nodes(placeholder_run(name)) for name in names]
         plan = SitePlan((Placement(docname, placed),))
-        read_at = utc_now()
-        images = [reference.name for reference in plan.references]
+        results = build.service.resolve(plan.references, plan.demand(settings))
         try:
-            results = build.service.resolve(plan.references, plan.demand(settings))
             plan.check(results)
             made: list[nodes.Node] = [
                 self._target_nodes(placed, target, results[target.reference])
@@ -91,11 +88,15 @@ class TagHistoryDirective(SphinxDirective):
             ]
         except DirectiveError as error:
             # Read again by the next build, which may have the table (a cache filled since).
-            note_tables(self.env, docname, read_at, images, complete=False)
+            note_tables(self.env, docname, dict.fromkeys(ref.name for ref in plan.references))
             return self._error(error)
         for doubt in plan.doubts(results):
             logger.warning(doubt.reason, location=self.get_location(), type="taghistory")
-        note_tables(self.env, docname, read_at, images, complete=True)
+        note_tables(
+            self.env,
+            docname,
+            {reference.name: result.fetched_at for reference, result in results.items()},
+        )
         return made
 
     def _error(self, error: DirectiveError) -> list[nodes.Node]:

@@ -320,6 +320,18 @@ def _grouped(tags: list[VendorTag]) -> dict[str, list[VendorTag]]:
     return by_digest
 
 
+def _after_last(
+    ordered: list[VendorTag], request: Recorded, *, default: int, most: int
+) -> tuple[list[VendorTag], int, bool]:
+    """The page after ``last=`` of ``n=`` tags (at most ``most``), its size, and whether more
+    follow: the distribution spec's paging, which ACR and GitLab keep."""
+    size = min(int(request.query.get("n", [str(default)])[0]), most)
+    last = request.query.get("last", [None])[0]
+    names = [tag.name for tag in ordered]
+    start = names.index(last) + 1 if last in names else 0
+    return ordered[start : start + size], size, start + size < len(ordered)
+
+
 def _milliseconds(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
@@ -372,13 +384,9 @@ class AcrApi(JsonApi):
         if request.path != path:
             return 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}, {}
         ordered = sorted(self.tags, key=lambda tag: tag.changed, reverse=True)
-        size = min(int(request.query.get("n", ["100"])[0]), 100)
-        last = request.query.get("last", [None])[0]
-        names = [tag.name for tag in ordered]
-        start = names.index(last) + 1 if last in names else 0
-        page = ordered[start : start + size]
+        page, size, more = _after_last(ordered, request, default=100, most=100)
         headers = {}
-        if start + size < len(ordered):
+        if more:
             headers["Link"] = f'<{path}?last={page[-1].name}&n={size}&orderby=timedesc>; rel="next"'
         return (
             200,
@@ -419,13 +427,9 @@ class GitLabApi(JsonApi):
         if request.path != path:
             return 404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]}, {}
         ordered = sorted(self.tags, key=lambda tag: tag.name)
-        size = min(int(request.query.get("n", ["100"])[0]), 1000)
-        last = request.query.get("last", [None])[0]
-        names = [tag.name for tag in ordered]
-        start = names.index(last) + 1 if last in names else 0
-        page = ordered[start : start + size]
+        page, size, more = _after_last(ordered, request, default=100, most=1000)
         headers = {}
-        if start + size < len(ordered):
+        if more:
             headers["Link"] = f'<{path}?last={page[-1].name}&n={size}>; rel="next"'
         stamp = "%Y-%m-%dT%H:%M:%S.%f+00:00"
         return (
