@@ -334,6 +334,14 @@ class SnapshotCache:
             return None
         return snapshot
 
+    def version(self, image: str) -> int | None:
+        """What tells one write of ``image``'s file from the next (its modification time in
+        nanoseconds; a fetch's own time is to the second); None when there is no file."""
+        try:
+            return self.path_for(image).stat().st_mtime_ns
+        except OSError:
+            return None
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the cache folder's lock: one writer at a time, across processes.

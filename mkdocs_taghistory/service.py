@@ -40,8 +40,6 @@ class ImageResult:
         not_found: the registry has no such repository (a section shows that as empty).
         offline: the snapshot is from the cache because the build is offline, not because
             the registry failed: the page must not claim a failure.
-        recorded_at: for a result without a snapshot, when the registry's "no such
-            repository" was recorded.
     """
 
     snapshot: TagSnapshot | None
@@ -49,12 +47,6 @@ class ImageResult:
     problem: str | None = None
     not_found: bool = False
     offline: bool = False
-    recorded_at: datetime | None = None
-
-    @property
-    def fetched_at(self) -> datetime | None:
-        """When the fetch this result shows was made; None when it shows none."""
-        return self.snapshot.fetched_at if self.snapshot is not None else self.recorded_at
 
 
 @dataclass(frozen=True)
@@ -124,6 +116,11 @@ class TagHistoryService:
         when the cache has no fetch of it."""
         cached = self._cache.load(image, warn=False) if self._cache else None
         return cached.fetched_at if cached is not None else None
+
+    def cache_version(self, image: str) -> int | None:
+        """What changes whenever ``image``'s cached fetch is written (by any build that shares
+        the cache); None when nothing of it is on disk."""
+        return self._cache.version(image) if self._cache else None
 
     def would_ask(self, fetched_at: datetime | None) -> bool:
         """True when a build would ask the registry for an image last fetched at
@@ -305,8 +302,7 @@ class TagHistoryService:
                 ),
                 cached,
             )
-            return ImageResult(None, problem=fetched.reason, not_found=True, recorded_at=now)
-        return ImageResult(None, problem=fetched.reason)
+        return ImageResult(None, problem=fetched.reason, not_found=fetched.not_found)
 
     def _record(self, fetched: TagSnapshot, cached: TagSnapshot | None) -> TagSnapshot:
         """Add this fetch's sightings to the ledger on disk and store the result."""
@@ -379,6 +375,5 @@ def _from_cache(
             problem=f"no such repository (as of {format_timestamp(snapshot.fetched_at)})",
             not_found=True,
             offline=offline,
-            recorded_at=snapshot.fetched_at,
         )
     return ImageResult(snapshot, as_of=as_of, problem=problem, offline=offline)

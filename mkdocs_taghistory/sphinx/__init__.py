@@ -17,6 +17,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
+from sphinx.util.fileutil import copy_asset_file
 
 from mkdocs_taghistory.sphinx.build import (
     build_of,
@@ -44,6 +45,7 @@ __all__ = ["setup"]
 logger = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "taghistory"
+ASSETS = ("taghistory.css", "taghistory.js")
 """The stylesheet and the copy buttons' script, which HTML builds copy into ``_static``."""
 
 
@@ -62,6 +64,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _env_purge_doc)
     app.connect("env-merge-info", _env_merge_info)
     app.connect("html-page-context", _html_page_context)
+    app.connect("html-collect-pages", _html_collect_pages)
     forward_to_sphinx()
     return {
         "version": _version(),
@@ -89,14 +92,22 @@ def _config_inited(app: Sphinx, config: Config) -> None:
 
 
 def _builder_inited(app: Sphinx) -> None:
-    """Report a configuration value that cannot be used (named, as Sphinx names its own);
-    give HTML builds the stylesheet and script, among the static files they copy before they
-    package the output (EPUB zips it before the build ends)."""
+    """Report a configuration value that cannot be used (named, as Sphinx names its own)."""
     problem = build_of(app.config).misconfigured
     if problem is not None:
         logger.error(problem, type="taghistory")
-    if app.builder.format == "html":
-        app.config.html_static_path.append(str(ASSETS_DIR))
+
+
+# While an HTML builder finishes, before EPUB zips the output (build-finished is too late for
+# it); not through html_static_path, whose change would make Sphinx write every page again at
+# each build, as a changed configuration.
+def _html_collect_pages(app: Sphinx) -> list[tuple[str, dict[str, Any], str]]:
+    """Copy the stylesheet and the script into ``_static`` of a build that has tables."""
+    if page_tables(app.env):
+        static = Path(app.builder.outdir) / "_static"
+        for name in ASSETS:
+            copy_asset_file(ASSETS_DIR / name, static)
+    return []
 
 
 def _env_get_outdated(
@@ -145,8 +156,8 @@ def _html_page_context(
     """Link the stylesheet and the copy buttons' script into the pages that have tables."""
     if doctree is None or next(doctree.findall(_is_table), None) is None:
         return
-    app.add_css_file("taghistory.css")
-    app.add_js_file("taghistory.js", defer="defer")
+    app.add_css_file(ASSETS[0])
+    app.add_js_file(ASSETS[1], defer="defer")
 
 
 def _is_table(node: nodes.Node) -> bool:

@@ -9,9 +9,8 @@ the names of its images.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -97,14 +96,17 @@ def build_of(config: Config) -> SphinxBuild:
 
 @dataclass(frozen=True)
 class PageTables:
-    """What a document's tables show: each image, and the fetch of it the tables show.
+    """What a document's tables show: each image, and which write of its cache file.
 
     Attributes:
-        shown: per image (its full name), when the fetch its table shows was made; None for
-            a table that could not be shown, which every build reads again until it can be.
+        shown: per image (its full name), the cache file's version when the document was read
+            (None: no file).
+        complete: every table could be shown; a document that lacks one is read again by
+            every build, until it can be had.
     """
 
-    shown: Mapping[str, datetime | None]
+    shown: Mapping[str, int | None]
+    complete: bool = True
 
 
 def page_tables(env: BuildEnvironment) -> MutableMapping[str, PageTables]:
@@ -118,26 +120,33 @@ def page_tables(env: BuildEnvironment) -> MutableMapping[str, PageTables]:
     return made
 
 
-def note_tables(env: BuildEnvironment, docname: str, shown: Mapping[str, datetime | None]) -> None:
-    """Remember which fetch of each image ``docname``'s tables show (None: none)."""
+def note_tables(
+    env: BuildEnvironment,
+    docname: str,
+    images: Iterable[str],
+    service: TagHistoryService,
+    *,
+    complete: bool,
+) -> None:
+    """Remember which write of each image's cache file ``docname``'s tables show (or that
+    one could not be shown, when not ``complete``)."""
     pages = page_tables(env)
-    known = pages.get(docname)
-    pages[docname] = PageTables({**(known.shown if known else {}), **shown})
+    known = pages.get(docname) or PageTables({})
+    shown = {**known.shown, **{image: service.cache_version(image) for image in images}}
+    pages[docname] = PageTables(shown, known.complete and complete)
 
 
 def outdated_documents(env: BuildEnvironment, service: TagHistoryService) -> list[str]:
     """Documents whose tables may show less than a build would show now: one could not be
-    shown, the cache holds another fetch of one of their images than the one they show
-    (``taghistory refresh``, another build), or one is no longer fresh and the build may ask
-    its registry again."""
+    shown, the cache file of one of their images was written since (``taghistory refresh``,
+    another build), or one is no longer fresh and the build may ask its registry again."""
     pages = page_tables(env)
     images = {image for page in pages.values() for image in page.shown}
-    latest = {image: service.last_fetched(image) for image in images}
+    version = {image: service.cache_version(image) for image in images}
+    asks = {image: service.would_ask(service.last_fetched(image)) for image in images}
     return sorted(
         docname
         for docname, page in pages.items()
-        if any(
-            shown is None or latest[image] != shown or service.would_ask(latest[image])
-            for image, shown in page.shown.items()
-        )
+        if not page.complete
+        or any(version[image] != shown or asks[image] for image, shown in page.shown.items())
     )

@@ -80,6 +80,7 @@ class TagHistoryDirective(SphinxDirective):
             return [placeholder_nodes(placeholder_run(name)) for name in names]
         plan = SitePlan((Placement(docname, placed),))
         results = build.service.resolve(plan.references, plan.demand(settings))
+        images = [reference.name for reference in plan.references]
         try:
             plan.check(results)
             made: list[nodes.Node] = [
@@ -88,15 +89,11 @@ class TagHistoryDirective(SphinxDirective):
             ]
         except DirectiveError as error:
             # Read again by the next build, which may have the table (a cache filled since).
-            note_tables(self.env, docname, dict.fromkeys(ref.name for ref in plan.references))
+            note_tables(self.env, docname, images, build.service, complete=False)
             return self._error(error)
         for doubt in plan.doubts(results):
             logger.warning(doubt.reason, location=self.get_location(), type="taghistory")
-        note_tables(
-            self.env,
-            docname,
-            {reference.name: result.fetched_at for reference, result in results.items()},
-        )
+        note_tables(self.env, docname, images, build.service, complete=True)
         return made
 
     def _error(self, error: DirectiveError) -> list[nodes.Node]:

@@ -243,6 +243,8 @@ def test_parallel_build_fetches_once_before_reading_and_rereads_only_outdated_ta
     assert second.returncode == 0, second.output
     assert "0 added, 0 changed, 0 removed" in second.output
     assert "Tag history of " not in second.output
+    assert "configuration has changed" not in second.output  # so no page is written again
+    assert "targets for 0 source files that are out of date" in second.output
     # A refresh writes a later fetch into the cache: the pages that show it are read again
     # (the parallel readers' records were merged), the page without a table is not.
     refreshed = CliRunner().invoke(main, ["refresh", "-c", str(project / "conf.py")])
