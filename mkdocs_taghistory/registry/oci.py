@@ -60,12 +60,13 @@ class OciVendor(Vendor):
         """Each page of ``tags/list``, checked, in order; its tags are read by :meth:`tag_list`."""
         reference = fetch.reference
         first_page = f"{self.http.base_url(reference)}/tags/list"
-        url: str | None = f"{first_page}?n={TAGS_PER_PAGE}"
+        sized = f"{first_page}?n={TAGS_PER_PAGE}"
+        url: str | None = sized
         trail = PageTrail(reference, "the tag list", MAX_PAGES)
         while url is not None:
             trail.visit(url)
             response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
-            if response.status_code == 400 and url == f"{first_page}?n={TAGS_PER_PAGE}":
+            if response.status_code == 400 and url == sized:
                 # The spec lets a registry refuse n: ask again for its own page size.
                 logger.debug("%s: the tag list refuses n=%d", reference.name, TAGS_PER_PAGE)
                 url = first_page

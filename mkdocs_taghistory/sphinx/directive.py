@@ -22,6 +22,7 @@ from mkdocs_taghistory.directive_options import OPTION_NAMES
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.render import RegistrySection, placeholder_run
 from mkdocs_taghistory.service import ImageResult
+from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import Placement, SitePlan
 from mkdocs_taghistory.sphinx.build import build_of, note_tables
 from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
@@ -84,7 +85,7 @@ class TagHistoryDirective(SphinxDirective):
         try:
             plan.check(results)
             made: list[nodes.Node] = [
-                self._target_nodes(placed, target, results[target.reference])
+                self._target_nodes(settings, placed, target, results[target.reference])
                 for target in placed.targets
             ]
         except DirectiveError as error:
@@ -101,9 +102,8 @@ class TagHistoryDirective(SphinxDirective):
         return []
 
     def _target_nodes(
-        self, placed: PlacedDirective, target: Target, result: ImageResult
+        self, settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
     ) -> nodes.Element:
-        settings = build_of(self.config).settings
         table = table_nodes(directive_table(settings, placed, target, result))
         if target.section is None:
             return table
