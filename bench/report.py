@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.datasets import ROOT, TAGS_PER_DIGEST
@@ -331,7 +331,7 @@ def report(
             "# Benchmark results (issues 6 and 9)",
             "",
             f"Made by `{command}` at commit {commit()} on "
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; see the docstring of "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; see the docstring of "
             "`bench/run.py` for what each row measures.",
             "",
             f"- Machine: {os.cpu_count()} cores ({cpu_model()}), "

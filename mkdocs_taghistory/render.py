@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from html import escape
 
 from mkdocs_taghistory.history import DigestGroup, Sighting
@@ -28,7 +28,7 @@ DEFAULT_COLUMNS = ("tags", "last_changed", "digest")
 DEFAULT_DATE_FORMAT = "%B %O"
 """The seed pages' style, "March 18th": strftime codes, plus ``%O`` for an ordinal day."""
 
-_SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
+_SAMPLE_DATE = datetime(2024, 3, 18, 12, 0, tzinfo=UTC)
 # strftime's codes (C89, POSIX and the glibc ones people use, such as %e and %-d), and %O;
 # anything else (%Q) strftime prints as it is, which no reader wants in a date.
 _STRFTIME_CODES = frozenset("aAbBcCdDeFgGhHIjklmMnpPrRsStTuUVwWxXyYzZO+")
@@ -189,7 +189,7 @@ def table_view(
     as_of: AsOf | None = None,
     columns: Sequence[str] = DEFAULT_COLUMNS,
     date_format: str = DEFAULT_DATE_FORMAT,
-    zone: tzinfo = timezone.utc,
+    zone: tzinfo = UTC,
     empty: str | None = None,
     hidden: str | None = None,
     year: int | None = None,
@@ -246,7 +246,7 @@ def tag_history_view(
     *,
     as_of: AsOf | None = None,
     date_format: str = DEFAULT_DATE_FORMAT,
-    zone: tzinfo = timezone.utc,
+    zone: tzinfo = UTC,
     year: int | None = None,
 ) -> TableView:
     """What one tag's history shows: each digest it was seen on, newest first."""
@@ -324,12 +324,12 @@ def time_element(moment: datetime, text: str) -> str:
 
 def utc_datetime(moment: datetime) -> str:
     """``moment`` in UTC, as a ``<time>`` element's ``datetime`` holds it."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_title(moment: datetime) -> str:
     """``moment`` in UTC, as a date's tooltip shows it."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + " UTC"
 
 
 def render_html(view: TableView) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 logger = logging.getLogger(__name__)
 
-EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
-LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 # RFC 3339 with the seconds required; registries write up to nine fraction digits
 # (Go's time.RFC3339Nano), which datetime cannot hold, so the fraction is cut to six.
@@ -42,7 +42,7 @@ def parse_timestamp(text: str) -> datetime:
             f"{match.group('date')}T{match.group('time')}.{fraction}"
             + ("+00:00" if offset == "Z" else offset)
         )
-        return in_range(parsed.astimezone(timezone.utc))
+        return in_range(parsed.astimezone(UTC))
     except OverflowError:  # a date at the edge of the calendar that UTC pushes past it
         raise ValueError(f"timestamp out of range: {text!r}") from None
 
@@ -65,14 +65,14 @@ def from_unix_seconds(seconds: int | float) -> datetime:
         ValueError: when it is out of the range a page can show.
     """
     try:
-        return in_range(datetime.fromtimestamp(seconds, timezone.utc))
+        return in_range(datetime.fromtimestamp(seconds, UTC))
     except (OverflowError, OSError, ValueError):
         raise ValueError(f"Unix time out of range: {seconds!r}") from None
 
 
 def format_timestamp(moment: datetime) -> str:
     """Write ``moment`` as RFC 3339 in UTC with a ``Z``, to the second unless it has a fraction."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     # The year with four digits, always (strftime writes year 500 as "500", which RFC 3339,
     # and so parse_timestamp, refuses).
     text = f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}"
@@ -81,12 +81,12 @@ def format_timestamp(moment: datetime) -> str:
 
 def utc_now() -> datetime:
     """The current time in UTC, to the second: a cache's timestamps need no finer grain."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def is_epoch_placeholder(moment: datetime) -> bool:
     """True for the zero times that reproducible builds write when they have no real date."""
-    return moment < datetime(1971, 1, 1, tzinfo=timezone.utc)
+    return moment < datetime(1971, 1, 1, tzinfo=UTC)
 
 
 def optional_timestamp(value: object) -> datetime | None:
@@ -115,8 +115,8 @@ def parse_http_date(text: str) -> datetime:
     if parsed.tzinfo is None:
         # RFC 2822 reads "-0000" as "UTC, but the sender's zone is unknown"; Python leaves it
         # naive. It is UTC all the same.
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     try:
-        return in_range(parsed.astimezone(timezone.utc))
+        return in_range(parsed.astimezone(UTC))
     except OverflowError:
         raise ValueError(f"RFC 2822 date out of range: {text!r}") from None

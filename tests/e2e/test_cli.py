@@ -8,7 +8,7 @@ import pty
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -170,7 +170,7 @@ def test_refresh_that_cannot_write_the_cache_fails(
 
 def test_show_resolves_a_bare_name_as_a_directive_does(tmp_path: Path) -> None:
     # registries take precedence over registry for a bare name, on a page and in show alike.
-    fetched = datetime(2024, 3, 22, 12, tzinfo=timezone.utc)
+    fetched = datetime(2024, 3, 22, 12, tzinfo=UTC)
     sections = [
         {"title": "Public", "registry": "registry.example/acme"},
         {"title": "Private", "registry": "registry.example/private"},

@@ -3,7 +3,7 @@ pymdown-extensions, nested, with Material's extension set, in a real build; code
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
@@ -13,7 +13,7 @@ from mkdocs_taghistory.history import TagSnapshot, TagState
 from tests.support.site import Build, mkdocs_build, write_site
 
 IMAGE = "registry.example/acme/widget"
-FETCHED = datetime(2024, 3, 22, 12, tzinfo=timezone.utc)
+FETCHED = datetime(2024, 3, 22, 12, tzinfo=UTC)
 DIRECTIVE = f'<< tag_history "{IMAGE}" >>'
 MATERIAL = {
     "theme": {"name": "material"},

@@ -3,7 +3,7 @@ and every bad value, as a build error with its page and line."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from mkdocs_taghistory.history import TagSnapshot, TagState
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.site import Build, mkdocs_build, write_site
 
-FETCHED = datetime(2024, 3, 22, 12, tzinfo=timezone.utc)
+FETCHED = datetime(2024, 3, 22, 12, tzinfo=UTC)
 DIGEST_A, DIGEST_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -30,7 +30,7 @@ from tests.support.seeding import OCI_INDEX, Pusher, seed_image
 from tests.support.site import mkdocs_build, table_rows, write_site
 
 A, B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
-T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def snapshot(at: datetime, tags: dict[str, str], source: str = "oci") -> TagSnapshot:

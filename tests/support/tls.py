@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -57,7 +57,7 @@ class CertificateAuthority:
         self.folder = folder
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self._certificate = (
             x509.CertificateBuilder()
             .subject_name(self._name)
@@ -106,7 +106,7 @@ class CertificateAuthority:
             expired: make it valid only in the past.
         """
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         start, end = (
             (now - timedelta(days=10), now - timedelta(days=1))
             if expired

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,10 +25,10 @@ DIGEST_B = "sha256:" + "b" * 64
 
 
 def snapshot(image: str = "cgr.dev/chainguard/rust") -> TagSnapshot:
-    created = datetime(2024, 3, 18, 12, 0, 0, 500, tzinfo=timezone.utc)
+    created = datetime(2024, 3, 18, 12, 0, 0, 500, tzinfo=UTC)
     return TagSnapshot(
         image=image,
-        fetched_at=datetime(2024, 3, 22, 0, 34, 55, tzinfo=timezone.utc),
+        fetched_at=datetime(2024, 3, 22, 0, 34, 55, tzinfo=UTC),
         tags={"latest": TagState(DIGEST_A, created), "old": TagState(DIGEST_B, None)},
         digest_created={DIGEST_A: created, DIGEST_B: None},
     )

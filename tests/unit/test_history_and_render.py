@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bs4 import BeautifulSoup
 
@@ -22,7 +22,7 @@ A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
 
 
 def at(day: int, hour: int = 0) -> datetime:
-    return datetime(2024, 3, day, hour, tzinfo=timezone.utc)
+    return datetime(2024, 3, day, hour, tzinfo=UTC)
 
 
 def snapshot(tags: dict[str, TagState]) -> TagSnapshot:
@@ -143,7 +143,7 @@ def test_nothing_from_a_registry_reaches_the_page_unescaped() -> None:
 
 
 def test_the_as_of_note_says_what_happened() -> None:
-    moment = datetime(2024, 3, 22, 0, 34, 55, tzinfo=timezone.utc)
+    moment = datetime(2024, 3, 22, 0, 34, 55, tzinfo=UTC)
     notes = {}
     for name, as_of in {
         "failed": AsOf(moment),
@@ -161,12 +161,12 @@ def test_the_as_of_note_says_what_happened() -> None:
 
 
 def test_the_default_date_shows_the_year_only_when_it_is_not_the_fetchs() -> None:
-    this_year = datetime(2024, 3, 18, 12, tzinfo=timezone.utc)
-    last_year = datetime(2023, 3, 18, 12, tzinfo=timezone.utc)
-    assert shown_date(this_year, DEFAULT_DATE_FORMAT, timezone.utc, 2024) == "March 18th"
-    assert shown_date(last_year, DEFAULT_DATE_FORMAT, timezone.utc, 2024) == "March 18th, 2023"
+    this_year = datetime(2024, 3, 18, 12, tzinfo=UTC)
+    last_year = datetime(2023, 3, 18, 12, tzinfo=UTC)
+    assert shown_date(this_year, DEFAULT_DATE_FORMAT, UTC, 2024) == "March 18th"
+    assert shown_date(last_year, DEFAULT_DATE_FORMAT, UTC, 2024) == "March 18th, 2023"
     # A format of the site's own is its own: no year is added.
-    assert shown_date(last_year, "%d %b", timezone.utc, 2024) == "18 Mar"
+    assert shown_date(last_year, "%d %b", UTC, 2024) == "18 Mar"
 
 
 def test_labels_replace_column_headings_escaped() -> None:

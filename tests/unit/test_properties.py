@@ -8,7 +8,7 @@ the plugin's own elements, with no ``<`` of the data's and no Markdown stash mar
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,7 +159,7 @@ def test_any_cache_file_is_a_snapshot_or_a_format_error_and_renders_only_our_mar
         snapshot = snapshot_from_json(text)
     except CacheFormatError:
         return
-    zone = timezone.utc if zone_name == "UTC" else ZoneInfo(zone_name)
+    zone = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
     html = render_html(
         table_view(
             snapshot.image, group_by_digest(snapshot), as_of=AsOf(snapshot.fetched_at), zone=zone
