@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.datasets import ROOT, Endpoint, loopback_only_environment, start_servers, stop_servers
@@ -227,7 +227,7 @@ def measure_one_page(root: Path, endpoint: Endpoint, results: Results, env: dict
 
 def vendor_tags(digests: Sequence[str]) -> list[VendorTag]:
     """20 tags over 5 digests, a day apart."""
-    base = datetime(2024, 3, 18, 12, tzinfo=timezone.utc)
+    base = datetime(2024, 3, 18, 12, tzinfo=UTC)
     return [
         VendorTag(f"1.{number}.{variant}", digest, base + timedelta(days=number))
         for number, digest in enumerate(digests)
@@ -238,16 +238,14 @@ def vendor_tags(digests: Sequence[str]) -> list[VendorTag]:
 def requests_for(image: str, settings: ClientSettings) -> tuple[int, int]:
     """Requests of a cold fetch of ``image``, and of a refresh from what it gave."""
     reference = parse_reference(image)
-    with RegistryClient(settings) as client:
-        cold = client.fetch_many([reference])[reference]
-        cold_requests = client.requests_sent
+    client = RegistryClient(settings)
+    cold = client.fetch_many([reference])[reference]
+    cold_requests = client.requests_sent
     if not isinstance(cold, TagSnapshot) or len(cold.tags) != DIGESTS * TAGS_PER_DIGEST:
         raise SystemExit(f"the fetch of {image} failed: {cold}")
-    known = {reference: cold.digest_created}
-    platforms = {reference: cold.digest_platforms}
-    with RegistryClient(settings) as client:
-        client.fetch_many([reference], known, platforms, previous={reference: cold})
-        return cold_requests, client.requests_sent
+    client = RegistryClient(settings)
+    client.fetch_many([reference], previous={reference: cold})
+    return cold_requests, client.requests_sent
 
 
 def measure_vendors(registry_url: str, registry_host: str, results: Results) -> None:
@@ -359,7 +357,7 @@ def report(results: Results) -> str:
         "## Scale: a 1,000-image site (issue 14)",
         "",
         f"Made by `python -m bench.scale{' --images ' + str(images) if images != 1000 else ''}"
-        f" --write` at commit {commit} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; see "
+        f" --write` at commit {commit} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; see "
         "the docstring of `bench/scale.py`. Machine: "
         f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
         f"{platform.python_version()}.",

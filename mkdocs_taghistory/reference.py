@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -55,15 +56,24 @@ class ImageReference:
     @property
     def is_loopback(self) -> bool:
         """True for registries on this machine, which are spoken to over plain HTTP."""
-        if self.hostname in LOOPBACK_HOSTS:
-            return True
-        try:
-            return ipaddress.ip_address(self.hostname.strip("[]")).is_loopback
-        except ValueError:
-            return False  # a name, such as 127.example.com, is not an address
+        return is_loopback_host(self.hostname)
 
     def __str__(self) -> str:
         return self.name
+
+
+@functools.lru_cache(maxsize=256)
+def is_loopback_host(hostname: str) -> bool:
+    """True for a host name (no port) on this machine: ``localhost``, ``127.0.0.0/8``, ``[::1]``.
+
+    Asked for several times a request, of few hosts: cached.
+    """
+    if hostname in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name, such as 127.example.com, is not an address
 
 
 def _looks_like_host(component: str) -> bool:

@@ -75,7 +75,7 @@ class TagHistoryService:
     def __init__(
         self,
         settings: Settings,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         progress: Progress | None = None,
     ) -> None:
         """Serve tables by ``settings``.
@@ -182,17 +182,13 @@ class TagHistoryService:
                 for reference, snapshot in cached.items()
                 if snapshot is not None
             }
-            known = {reference: snapshot.digest_created for reference, snapshot in previous.items()}
-            platforms = {
-                reference: snapshot.digest_platforms for reference, snapshot in previous.items()
-            }
             # Only a fetch needs the HTTP code (httpx, every vendor): a build whose tables are
             # all fresh never imports it, and costs no more than the page without the plugin.
             from mkdocs_taghistory.registry.client import RegistryClient  # noqa: PLC0415
 
-            with RegistryClient(self.settings.client, self._transport, self._progress) as client:
-                fetched = client.fetch_many(stale, known, platforms, demand, previous)
-                requests = client.requests_sent
+            client = RegistryClient(self.settings.client, self._transport, self._progress)
+            fetched = client.fetch_many(stale, demand, previous)
+            requests = client.requests_sent
             results.update(
                 {
                     reference: self._settle(reference, fetched[reference], cached[reference])

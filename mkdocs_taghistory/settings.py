@@ -10,7 +10,7 @@ import os
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone, tzinfo
+from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,8 @@ class SiteOption:
         default: its value when not given.
         kind: what it holds: ``str``, ``int``, ``number``, ``bool``, ``strings`` (a list of
             text), ``list``, ``mapping``, ``pattern`` (a regular expression, or none),
-            ``duration`` (seconds, or text such as ``6h``) or ``note`` (true, false or text).
+            ``duration`` (seconds, or text such as ``6h``), ``note`` (true, false or text) or
+            ``switch`` (true, false or ``auto``).
         help: one line on what it does (the extension's help; README says more).
         group: the heading it is listed under.
     """
@@ -79,6 +80,7 @@ _KIND_TYPES: dict[str, tuple[type, ...]] = {
     "pattern": (str, type(None)),
     "duration": (int, str),
     "note": (bool, str),
+    "switch": (bool, str),
 }
 
 
@@ -100,14 +102,15 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
     SiteOption("insecure_registries", [], "strings",
                "Hosts spoken to over plain HTTP (loopback always is, unless it has TLS material)",
                _WHERE),
-    SiteOption("concurrency", 16, "int", "Most requests in flight at once", _HOW),
+    SiteOption("concurrency", 128, "int",
+               "Most requests in flight at once, across the site", _HOW),
     SiteOption("timeout", 10, "number",
                "Seconds one request may take, from connecting to its last byte", _HOW),
     SiteOption("retries", 3, "int", "Further attempts after a failure that may pass", _HOW),
     SiteOption("fetch_timeout", 600, "number",
                "Seconds a build's whole fetch may take; then the cache stands in", _HOW),
-    SiteOption("http2", False, "bool",
-               "Offer HTTP/2 to registries spoken to over TLS (default HTTP/1.1)", _HOW),
+    SiteOption("http2", "auto", "switch",
+               "auto: HTTP/2 where a TLS registry offers it; false: HTTP/1.1 only", _HOW),
     SiteOption("tls", {}, "mapping",
                "Trusted CA and client certificate per host: {HOST: {ca_file, cert_file, "
                "key_file}}", _TLS),
@@ -204,7 +207,7 @@ class Settings:
     heading_level: int = 3
     empty_message: str = DEFAULT_EMPTY_MESSAGE
     date_format: str = DEFAULT_DATE_FORMAT
-    zone: tzinfo = timezone.utc
+    zone: tzinfo = UTC
     as_of_note: bool | str = True
     enabled: bool = True
     short_digests: bool = False
@@ -285,7 +288,7 @@ def _as_of_note(value: Any) -> bool | str:
 
 def _zone(value: Any) -> tzinfo:
     if value in ("UTC", "utc", None):
-        return timezone.utc
+        return UTC
     try:
         return zoneinfo.ZoneInfo(str(value))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
@@ -431,7 +434,8 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
         "fetch_timeout",
         "must be seconds, more than 0 and at most a day",
     )
-    _require(isinstance(values["http2"], bool), "http2", "expected true or false")
+    http2 = values["http2"]
+    _require(isinstance(http2, bool) or http2 == "auto", "http2", "expected auto, true or false")
     insecure = values["insecure_registries"]
     _require(isinstance(insecure, list), "insecure_registries", "expected a list of hosts")
     for host in insecure:
@@ -471,7 +475,8 @@ def settings_from_options(options: Mapping[str, Any], base_dir: Path) -> Setting
             retries=retries,
             credentials=CredentialSource(_auth(values["auth"])),
             vendors=_vendors(values["vendors"]),
-            http2=values["http2"],
+            # auto and true alike offer HTTP/2 by ALPN; the host's answer decides.
+            http2=http2 is not False,
             fetch_timeout=float(fetch_timeout),
             tls=_tls(values["tls"], values["certs_dirs"], base_dir),
         ),

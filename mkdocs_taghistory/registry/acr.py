@@ -30,13 +30,13 @@ class AcrVendor(OciVendor):
         """Every registry under ``azurecr.io``."""
         return host.rsplit(":", 1)[0].endswith(".azurecr.io")
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag with its digest and last update, page by page."""
         reference = fetch.reference
         root = self.url or self.http.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/acr/v1/{path}/_tags?n={PAGE_SIZE}&orderby=timedesc"
-        for page in self.registry_api_pages(fetch, url, "ACR's tag list"):
+        async for page in self.registry_api_pages(fetch, url, "ACR's tag list"):
             tags = page.get("tags") if isinstance(page, dict) else None
             if not isinstance(tags, list):
                 raise RegistryError("the ACR answer has no 'tags'")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -67,11 +68,27 @@ def status_error(response: httpx.Response, doing: str) -> RegistryError:
 
 
 def describe_transport_error(error: httpx.TransportError) -> str:
-    """A short description of a connection-level failure."""
+    """A short description of a connection-level failure: what the system said, where it said
+    something (``Connection refused``), rather than a summary such as "All connection attempts
+    failed"."""
     detail = str(error) or type(error).__name__
     if isinstance(error, httpx.TimeoutException):
         return f"timed out ({detail})"
-    return detail
+    cause = _system_error(error)
+    return cause or detail
+
+
+def _system_error(error: BaseException) -> str | None:
+    """The text of the innermost operating-system error behind ``error``, if there is one."""
+    found = None
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno is not None:
+            found = os.strerror(current.errno)
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -85,7 +102,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         moment = parse_http_date(value)
     except ValueError:
         return None
-    return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 def unix_time_seconds_from_now(value: str | None, now: float | None = None) -> float | None:

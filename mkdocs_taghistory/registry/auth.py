@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -18,7 +18,7 @@ from mkdocs_taghistory.registry.exchange import Exchange
 
 _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
 _MAX_TOKEN_BYTES = 1024 * 1024
-# A request answered 401 asks for a token and tries again; while other threads renew tokens
+# A request answered 401 asks for a token and tries again; while other requests renew tokens
 # that die under it, it may need a few rounds, never more than these.
 _MAX_AUTH_ROUNDS = 5
 # The repository a distribution API path is about, for the scope of an anonymous token.
@@ -79,7 +79,7 @@ def refresh_time(now: float, lifetime: float) -> float:
     return now + max(lifetime - 10, lifetime / 2)
 
 
-TokenFetcher = Callable[[BearerChallenge], tuple[str, float]]
+TokenFetcher = Callable[[BearerChallenge], Awaitable[tuple[str, float]]]
 """Obtains a token for a challenge: returns the token and its lifetime in seconds."""
 
 
@@ -88,30 +88,30 @@ class TokenStore:
 
     When many concurrent requests need a token at once (a 401 met together, or an expiry), one
     of them fetches it and the others wait for it and reuse it: the token server sees one
-    request, not sixteen.
+    request, not a hundred.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         """Start with no tokens; ``clock`` gives the time in seconds."""
         self._held: dict[str, _HeldToken] = {}
         self._failures: dict[str, tuple[str | None, Exception]] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}
         self._clock = clock
 
-    def token(self, key: str, fetch: TokenFetcher) -> str | None:
+    async def token(self, key: str, fetch: TokenFetcher) -> str | None:
         """The token for ``key``: None before any challenge, renewed when it is due."""
         held = self._held.get(key)
         if held is None:
             return None
         if self._clock() < held.refresh_at:
             return held.token
-        return self.renew(key, held.token, held.challenge, fetch)
+        return await self.renew(key, held.token, held.challenge, fetch)
 
-    def renew(
+    async def renew(
         self, key: str, rejected: str | None, challenge: BearerChallenge, fetch: TokenFetcher
     ) -> str:
-        """A fresh token for ``key`` other than ``rejected``, fetched only if no other thread has.
+        """A fresh token for ``key`` other than ``rejected``, fetched only if no other request
+        has.
 
         Args:
             key: what the token is for (registry host and repository).
@@ -119,19 +119,18 @@ class TokenStore:
             challenge: what the registry asked for.
             fetch: obtains a new token from the token server.
         """
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
             held = self._held.get(key)
             if held is not None and held.token != rejected and self._clock() < held.refresh_at:
                 return held.token
             failed = self._failures.get(key)
             if failed is not None and failed[0] == rejected:
-                # Threads that queued behind a failed fetch share its failure rather than
+                # Requests that queued behind a failed fetch share its failure rather than
                 # each asking the token server again.
                 raise failed[1]
             try:
-                token, lifetime = fetch(challenge)
+                token, lifetime = await fetch(challenge)
             except Exception as error:
                 self._failures[key] = (rejected, error)
                 raise
@@ -162,9 +161,8 @@ class Authenticator:
         self._tokens = TokenStore()
         # Hosts that asked for Basic authentication: later requests send it at once.
         self._basic_hosts: set[str] = set()
-        self._lock = threading.Lock()
 
-    def on_registry(
+    async def on_registry(
         self,
         reference: ImageReference,
         method: str,
@@ -172,8 +170,10 @@ class Authenticator:
         *,
         headers: Mapping[str, str] | None,
         max_bytes: int,
+        urgent: bool = False,
     ) -> tuple[httpx.Response, bytes]:
-        """One call on the registry's own origin, with its token or credentials."""
+        """One call on the registry's own origin, with its token or credentials (``urgent``:
+        a redirect's next hop, see :meth:`.Exchange.send`)."""
         token_key = f"{reference.api_host}/{reference.repository}"
         credentials = self._credentials_for(reference.host)
         fetch_token, fetched_here = self._token_fetcher(
@@ -182,16 +182,17 @@ class Authenticator:
             f"repository:{reference.repository}:pull",
             over_tls=self._speaks_tls(reference),
         )
-        token = self._tokens.token(token_key, fetch_token)
+        token = await self._tokens.token(token_key, fetch_token)
         authorization = self._authorization(reference, token, credentials)
-        for _ in range(_MAX_AUTH_ROUNDS):
-            response, body = self._exchange.send(
+        for round_number in range(_MAX_AUTH_ROUNDS):
+            response, body = await self._exchange.send(
                 reference,
                 method,
                 url,
                 headers=headers,
                 authorization=authorization,
                 max_bytes=max_bytes,
+                urgent=urgent or round_number > 0,
             )
             if response.status_code != 401:
                 return response, body
@@ -200,17 +201,16 @@ class Authenticator:
             challenge_header = response.headers.get("WWW-Authenticate", "")
             challenge = parse_bearer_challenge(challenge_header)
             if challenge is not None:
-                # Another thread may have renewed the token already; a token that died in
+                # Another request may have renewed the token already; a token that died in
                 # the meantime is met by the next round.
-                token = self._tokens.renew(token_key, token, challenge, fetch_token)
+                token = await self._tokens.renew(token_key, token, challenge, fetch_token)
                 authorization = f"Bearer {token}"
             elif not challenge_header.strip():
                 break  # a bare 401: refused, whatever we send
             elif challenge_header.lower().startswith("basic"):
                 if credentials is None or authorization is not None:
                     break
-                with self._lock:
-                    self._basic_hosts.add(reference.api_host)
+                self._basic_hosts.add(reference.api_host)
                 authorization = credentials.basic_authorization()
             else:
                 raise RegistryError(
@@ -219,7 +219,7 @@ class Authenticator:
                 )
         raise self.refused(reference)
 
-    def elsewhere(
+    async def elsewhere(
         self,
         reference: ImageReference,
         method: str,
@@ -237,20 +237,21 @@ class Authenticator:
         fetch_token, fetched_here = self._token_fetcher(
             reference, None, default_scope, over_tls=target.scheme == "https"
         )
-        token = self._tokens.token(token_key, fetch_token)
+        token = await self._tokens.token(token_key, fetch_token)
         for _ in range(_MAX_AUTH_ROUNDS):
-            response, body = self._exchange.send(
+            response, body = await self._exchange.send(
                 reference,
                 method,
                 url,
                 headers=headers,
                 max_bytes=max_bytes,
                 authorization=f"Bearer {token}" if token else None,
+                urgent=True,  # a redirect's next hop
             )
             challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code != 401 or challenge is None or token in fetched_here:
                 return response, body
-            token = self._tokens.renew(token_key, token, challenge, fetch_token)
+            token = await self._tokens.renew(token_key, token, challenge, fetch_token)
         return response, body
 
     def _token_fetcher(
@@ -265,8 +266,8 @@ class Authenticator:
         token fetched for the very call it is refused in is not asked for again)."""
         fetched: list[str] = []
 
-        def fetch(challenge: BearerChallenge) -> tuple[str, float]:
-            token, lifetime = self._fetch_token(
+        async def fetch(challenge: BearerChallenge) -> tuple[str, float]:
+            token, lifetime = await self._fetch_token(
                 reference, challenge, credentials, default_scope, over_tls=over_tls
             )
             fetched.append(token)
@@ -294,7 +295,7 @@ class Authenticator:
             return str(credentials.basic_authorization())
         return None
 
-    def _fetch_token(
+    async def _fetch_token(
         self,
         reference: ImageReference,
         challenge: BearerChallenge,
@@ -325,14 +326,24 @@ class Authenticator:
                 "client_id": "mkdocs-taghistory",
                 "refresh_token": credentials.password,
             }
-            response, body = self._exchange.send(
-                reference, "POST", challenge.realm, max_bytes=_MAX_TOKEN_BYTES, form=form
+            response, body = await self._exchange.send(
+                reference,
+                "POST",
+                challenge.realm,
+                max_bytes=_MAX_TOKEN_BYTES,
+                form=form,
+                urgent=True,
             )
         else:
             authorization = credentials.basic_authorization() if credentials else None
             url = str(httpx.URL(challenge.realm).copy_merge_params(params))
-            response, body = self._exchange.send(
-                reference, "GET", url, authorization=authorization, max_bytes=_MAX_TOKEN_BYTES
+            response, body = await self._exchange.send(
+                reference,
+                "GET",
+                url,
+                authorization=authorization,
+                max_bytes=_MAX_TOKEN_BYTES,
+                urgent=True,
             )
         if response.status_code in {401, 403}:
             raise self.refused(reference)

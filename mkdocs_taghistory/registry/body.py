@@ -1,17 +1,16 @@
-"""Reading an answer's body in bounded memory and bounded time.
+"""Reading an answer's body in bounded memory.
 
 httpx decodes ``Content-Encoding`` for us, a whole network chunk at a time and layer after
-layer, and checks its read timeout per read: a 3.5 KB body sent as ``gzip, gzip`` decodes to
-gigabytes before any cap can look at it, and a server that sends a byte a second never trips
-a read timeout. So bodies are read raw here: only ``gzip`` is asked for (``Accept-Encoding``)
-and decoded, one layer, in steps that never produce more than the cap allows, and the clock
-is checked between chunks against the request's deadline.
+layer: a 3.5 KB body sent as ``gzip, gzip`` decodes to gigabytes before any cap can look at
+it. So bodies are read raw here: only ``gzip`` is asked for (``Accept-Encoding``) and decoded,
+one layer, in steps that never produce more than the cap allows. Time is bounded by the caller
+(:mod:`.exchange` runs each request under its deadline, which cancels a body that trickles).
 """
 
 from __future__ import annotations
 
-import time
 import zlib
+from collections.abc import AsyncIterable
 
 import httpx
 
@@ -28,7 +27,7 @@ _GZIP = frozenset({"gzip", "x-gzip"})
 MAX_DRAIN_BYTES = 64 * 1024
 
 
-def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
+async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
     """The body of a 200, decoded; any other answer is read to its end and dropped.
 
     Every answer is read to its end, even a HEAD's empty one or an error's, because a
@@ -39,19 +38,17 @@ def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byte
     Args:
         response: a streamed response.
         max_bytes: the most decoded bytes accepted.
-        deadline: ``time.monotonic()`` by which the whole body must have arrived.
 
     Raises:
         RegistryError: the body is larger than ``max_bytes`` decoded, comes in an encoding
-            not asked for, does not decode, or does not arrive by the deadline.
+            not asked for, or does not decode.
     """
     if response.status_code != 200:
-        drain(response)
+        await drain(response)
         return b""
     gunzip = _Gunzip(response, max_bytes) if _gzipped(response) else None
     body = bytearray()
-    for chunk in response.iter_raw():
-        _check_deadline(response, deadline)
+    async for chunk in _raw(response):
         if gunzip is None:
             body += chunk
         else:
@@ -63,16 +60,25 @@ def read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byte
     return bytes(body)
 
 
-def drain(response: httpx.Response) -> None:
+async def drain(response: httpx.Response) -> None:
     """Read and drop an answer we do not use, so its connection can serve the next request.
 
     Read raw, never decoded: what it holds does not matter, only that it ends.
     """
     size = 0
-    for chunk in response.iter_raw():
+    async for chunk in _raw(response):
         size += len(chunk)
         if size > MAX_DRAIN_BYTES:
             return
+
+
+def _raw(response: httpx.Response) -> AsyncIterable[bytes]:
+    """The body's bytes as the transport gives them: its stream itself, without the layer
+    ``aiter_raw`` adds (a generator a chunk more, which costs more than a HEAD's whole body)."""
+    stream = response.stream
+    if not isinstance(stream, httpx.AsyncByteStream):
+        raise TypeError("an async transport gives async streams")
+    return stream
 
 
 def _gzipped(response: httpx.Response) -> bool:
@@ -131,14 +137,6 @@ class _Gunzip:
             pending = (
                 self._decoder.unused_data if self._decoder.eof else self._decoder.unconsumed_tail
             )
-
-
-def _check_deadline(response: httpx.Response, deadline: float) -> None:
-    if time.monotonic() > deadline:
-        raise RegistryError(
-            f"{_host(response)} did not finish its answer in time (too slow, or stalled)",
-            transient=True,
-        )
 
 
 def _too_large(response: httpx.Response, max_bytes: int) -> RegistryError:

@@ -52,7 +52,7 @@ class ChainguardVendor(OciVendor):
         )
         return f"{base}/_chainguard/history/{quote(tag, safe='')}"
 
-    def tag_history(
+    async def tag_history(
         self, fetch: ImageFetch, tag: str, since: datetime | None = None
     ) -> list[tuple[datetime, str]] | None:
         """Every valid record of ``tag``'s history (from ``since`` on, if given), oldest first,
@@ -64,7 +64,7 @@ class ChainguardVendor(OciVendor):
             url = self.history_url(reference, tag)
             if start:
                 url = f"{url}?start={quote(start)}"
-            response, body = self.http.registry(
+            response, body = await self.http.registry(
                 reference, "GET", url, max_bytes=MAX_LIST_BYTES, origin=self.url or None
             )
             if response.status_code in {403, 404} and not records:
@@ -105,17 +105,17 @@ class ChainguardVendor(OciVendor):
             return None
         return moment, digest
 
-    def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+    async def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
         """The tag's newest history record; a tag without history is read by HEAD."""
         known = fetch.known_tags.get(tag)
         since = known.changed if known is not None else None
-        history = self.tag_history(fetch, tag, since)
+        history = await self.tag_history(fetch, tag, since)
         if history == [] and known is not None and since is not None:
             # Nothing from the cached record's time on: the tag has not moved since.
             fetch.digests[tag], fetch.changed[tag] = known.digest, since
             return
         if not history:
-            super().resolve_tag(fetch, tag)
+            await super().resolve_tag(fetch, tag)
             return
         changed, digest = history[-1]
         fetch.digests[tag] = digest

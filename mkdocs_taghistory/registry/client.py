@@ -1,22 +1,31 @@
-"""Fetch many images at once: each through its vendor, all over one pool.
+"""Fetch many images at once: each through its vendor, all on one event loop.
 
-Every request of a build goes through one :class:`RegistryHttp` (one httpx connection pool)
-and one thread pool whose size is the ``concurrency`` setting. The sync client on a thread pool
-was chosen over ``AsyncClient``: ``bench/async_vs_threads.py`` (360 HEADs on loopback,
-concurrency 16) measured async at about 3x the client CPU and 2x the wall time, and on a 2-core
-CI machine CPU is what bounds a build once round trips overlap.
+A fetch runs in stages across all images at once (tag lists, then one job per tag, which also
+looks up the digest it is the first to name, then the digests of tags a listing gave), each
+stage a set of jobs taken by ``concurrency``
+workers on one asyncio event loop, every request through one :class:`RegistryHttp`: a
+connection pool a host, HTTP/2 where the host offers it.
 
-A fetch runs in stages across all images at once (tag lists, then one job per tag, then the
-manifests of digests not seen before), so no pool thread ever waits on another pool task.
+Why async, on HTTP/2: measured in ``bench/engine.py`` (``bench/RESULTS.md``), against
+Debian's ``docker-registry`` over TLS behind a latency proxy, one ``httpx.AsyncClient``
+connection with up to 100 streams fetched the 300-tag image faster, with less client CPU a
+request and no error, than the sync client on a thread pool over 16 HTTP/1.1 connections,
+which an earlier benchmark had chosen on HTTP/1.1 alone; the sync client over HTTP/2 lost
+requests to races inside httpcore (its HTTP/2 connection is not thread-safe).
+
+The front ends stay synchronous: :meth:`RegistryClient.fetch_many` runs the fetch on an event
+loop of its own, closed when it returns (on a thread of its own when the caller is inside a
+running loop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,12 +34,21 @@ from mkdocs_taghistory.history import TagDemand, TagSnapshot, TagState
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.catalog import VENDOR_CLASSES, load_vendor
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
+from mkdocs_taghistory.registry.exchange import FetchCounters
 from mkdocs_taghistory.registry.http import RegistryHttp
 from mkdocs_taghistory.registry.oci import OciVendor
 from mkdocs_taghistory.registry.vendor import ImageFetch, Vendor, VendorUnavailable
 from mkdocs_taghistory.timestamps import utc_now
 
-__all__ = ["VENDORS", "VENDOR_TYPES", "ClientSettings", "RegistryClient", "VendorSetting"]
+__all__ = [
+    "VENDORS",
+    "VENDOR_TYPES",
+    "ClientSettings",
+    "FetchCounters",
+    "FetchRun",
+    "RegistryClient",
+    "VendorSetting",
+]
 
 T = TypeVar("T")
 
@@ -53,16 +71,30 @@ def default_vendor(host: str) -> type[Vendor]:
     return next((vendor for vendor in VENDORS if vendor.serves(host)), OciVendor)
 
 
+def run_to_completion(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine ``make`` gives on an event loop of its own, and close the loop.
+
+    A caller inside a running loop (a notebook, an async application that renders Markdown)
+    cannot start another in its thread: the fetch then runs in a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="taghistory") as thread:
+        return thread.submit(lambda: asyncio.run(make())).result()
+
+
 class RegistryClient:
     """Fetches the tags of many images concurrently, each from the API that suits its host."""
 
     def __init__(
         self,
         settings: ClientSettings | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         progress: Progress | None = None,
     ) -> None:
-        """Open one connection pool and one thread pool, sized by ``settings.concurrency``.
+        """Reach registries by ``settings``; nothing is opened before a fetch.
 
         Args:
             settings: how to reach registries.
@@ -70,40 +102,68 @@ class RegistryClient:
             progress: told of each finished job of each stage (for a progress bar).
         """
         self.settings = settings or ClientSettings()
-        self.http = RegistryHttp(self.settings, transport)
-        self._pool = ThreadPoolExecutor(
-            max_workers=self.settings.concurrency, thread_name_prefix="taghistory"
-        )
-        self._oci = OciVendor(self.http)
-        self._vendors: dict[tuple[str, str | None], Vendor] = {(OciVendor.name, None): self._oci}
+        self._transport = transport
         self._progress = progress
+        self.counters = FetchCounters()
+        """Requests, retries, connections and HTTP versions of every fetch so far."""
 
     @property
     def requests_sent(self) -> int:
         """How many HTTP requests this client has sent, token requests and retries included."""
-        return self.http.requests_sent
+        return self.counters.requests
 
-    def close(self) -> None:
-        """Close the thread pool and the connection pool."""
-        self._pool.shutdown(wait=True)
-        self.http.close()
+    def fetch_many(
+        self,
+        references: Iterable[ImageReference],
+        demand: Mapping[ImageReference, TagDemand] | None = None,
+        previous: Mapping[ImageReference, TagSnapshot] | None = None,
+    ) -> dict[ImageReference, TagSnapshot | RegistryError]:
+        """Fetch the tags of every image concurrently.
 
-    def __enter__(self) -> RegistryClient:
-        return self
+        Args:
+            references: the images.
+            demand: per image, the tags some table shows; where a tag costs requests of its
+                own (the generic path, Chainguard's history), the others are listed as
+                skipped and never read. An image without one has every tag read.
+            previous: per image, its last fetch: what it learned of each digest (creation
+                time, platforms; a digest's content never changes) is not asked again, and
+                the vendor that made it may read on from it (Chainguard's history asks only
+                for records since).
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        Returns:
+            Per image, its snapshot or the error that stopped its fetch.
+        """
+        wanted = list(dict.fromkeys(references))
+        return run_to_completion(lambda: self._fetch_all(wanted, demand or {}, previous or {}))
 
-    def base_url(self, reference: ImageReference) -> str:
-        """The API root of ``reference``'s repository, over HTTP or HTTPS as configured."""
-        return self.http.base_url(reference)
+    async def _fetch_all(
+        self,
+        references: list[ImageReference],
+        demand: Mapping[ImageReference, TagDemand],
+        previous: Mapping[ImageReference, TagSnapshot],
+    ) -> dict[ImageReference, TagSnapshot | RegistryError]:
+        async with RegistryHttp(self.settings, self._transport, self.counters) as http:
+            return await FetchRun(http, self.settings, self._progress).run(
+                references, demand, previous
+            )
+
+
+class FetchRun:
+    """One fetch of many images: its vendors (one object per vendor and address, so a login
+    is shared by every image it reads) and its stages."""
+
+    def __init__(
+        self, http: RegistryHttp, settings: ClientSettings, progress: Progress | None = None
+    ) -> None:
+        """Fetch through ``http`` by ``settings``, telling ``progress`` of each job done."""
+        self.http = http
+        self.settings = settings
+        self._progress = progress
+        self._oci = OciVendor(http)
+        self._vendors: dict[tuple[str, str | None], Vendor] = {(OciVendor.name, None): self._oci}
 
     def vendor_for(self, reference: ImageReference) -> Vendor:
-        """The vendor that reads ``reference``: the ``vendors`` setting, else by host.
-
-        One object per vendor and address, so what a vendor keeps (a login) is shared by
-        every image it reads.
-        """
+        """The vendor that reads ``reference``: the ``vendors`` setting, else by host."""
         setting = self.settings.vendors.get(reference.host)
         vendor = VENDOR_TYPES[setting.type] if setting else default_vendor(reference.host)
         url = setting.url if setting else None
@@ -117,56 +177,26 @@ class RegistryClient:
             self._vendors[key] = vendor(self.http, url)
         return self._vendors[key]
 
-    def fetch_many(
+    async def run(
         self,
-        references: Iterable[ImageReference],
-        known_created: Mapping[ImageReference, Mapping[str, datetime | None]] | None = None,
-        known_platforms: Mapping[ImageReference, Mapping[str, tuple[str, ...]]] | None = None,
-        demand: Mapping[ImageReference, TagDemand] | None = None,
-        previous: Mapping[ImageReference, TagSnapshot] | None = None,
+        references: list[ImageReference],
+        demand: Mapping[ImageReference, TagDemand],
+        previous: Mapping[ImageReference, TagSnapshot],
     ) -> dict[ImageReference, TagSnapshot | RegistryError]:
-        """Fetch the tags of every image concurrently.
-
-        Args:
-            references: the images.
-            known_created: per image, digest creation times learned before; those digests are
-                not fetched again, since a digest's content never changes.
-            known_platforms: per image, digest platforms learned before; when given, a digest
-                is not fetched again only if its platforms are known too.
-            demand: per image, the tags some table shows; where a tag costs requests of its
-                own (the generic path, Chainguard's history), the others are listed as
-                skipped and never read. An image without one has every tag read.
-            previous: per image, its last fetch, which the vendor that made it may read on
-                from (Chainguard's history asks only for records since).
-
-        Returns:
-            Per image, its snapshot or the error that stopped its fetch.
-        """
-        known = known_created or {}
-        fetches = []
-        for reference in dict.fromkeys(references):
-            vendor = self.vendor_for(reference)
-            last = (previous or {}).get(reference)
-            fetches.append(
-                ImageFetch(
-                    reference,
-                    vendor,
-                    known.get(reference, {}),
-                    None if known_platforms is None else known_platforms.get(reference, {}),
-                    known_tags=last.tags if last is not None and last.source == vendor.name else {},
-                )
-            )
+        """Every image's snapshot or error."""
+        await self._look_up_credentials(references)
+        fetches = [self._start(reference, previous.get(reference)) for reference in references]
         self.http.start_fetch()
-        self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
+        await self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
         for fetch in fetches:
-            wanted = (demand or {}).get(fetch.reference)
+            wanted = demand.get(fetch.reference)
             if wanted is not None and not fetch.complete and fetch.error is None:
                 # What no table shows is never asked for, tag by tag.
                 pending = [tag for tag in fetch.tags if tag not in fetch.digests]
                 fetch.skipped = [tag for tag in pending if not wanted.wants(tag)]
                 skipped = set(fetch.skipped)
                 fetch.tags = [tag for tag in fetch.tags if tag not in skipped]
-        self._stage(
+        await self._stage(
             "tags",
             fetches,
             # Tags a vendor gave no digest for (all of them, on the generic path).
@@ -175,9 +205,9 @@ class RegistryClient:
                 if fetch.complete
                 else [(fetch, tag) for tag in fetch.tags if tag not in fetch.digests]
             ),
-            lambda job: job[0].vendor.resolve_tag(*job),
+            lambda job: job[0].vendor.read_tag(*job),
         )
-        self._stage(
+        await self._stage(
             "new digests",
             fetches,
             lambda fetch: [(fetch, digest) for digest in fetch.vendor.digests_to_inspect(fetch)],
@@ -199,13 +229,35 @@ class RegistryClient:
             )
         return {
             fetch.reference: fetch.error
-            or _snapshot(fetch, fetched_at, fetch.vendor.url or self.base_url(fetch.reference))
+            or _snapshot(fetch, fetched_at, fetch.vendor.url or self.http.base_url(fetch.reference))
             for fetch in fetches
         }
 
-    def _list_tags(self, fetch: ImageFetch) -> None:
+    def _start(self, reference: ImageReference, last: TagSnapshot | None) -> ImageFetch:
+        vendor = self.vendor_for(reference)
+        if last is None:
+            return ImageFetch(reference, vendor, known_platforms={})
+        return ImageFetch(
+            reference,
+            vendor,
+            last.digest_created,
+            last.digest_platforms,
+            known_tags=last.tags if last.source == vendor.name else {},
+        )
+
+    async def _look_up_credentials(self, references: Sequence[ImageReference]) -> None:
+        """Look up each host's credentials before the first request, on threads: a Docker
+        credential helper is a program to run, which must not stall the event loop."""
+        if self.settings.credentials is None:
+            return
+        hosts = dict.fromkeys(reference.host for reference in references)
+        await asyncio.gather(
+            *(asyncio.to_thread(self.http.credentials_for, host) for host in hosts)
+        )
+
+    async def _list_tags(self, fetch: ImageFetch) -> None:
         try:
-            fetch.vendor.list_tags(fetch)
+            await fetch.vendor.list_tags(fetch)
         except VendorUnavailable as unavailable:
             # The vendor's API cannot serve this image (no token for it, say); the registry
             # itself still can, with times from the image configs. Whatever the vendor gave
@@ -216,45 +268,57 @@ class RegistryClient:
             fetch.changed.clear()
             fetch.complete = False
             fetch.vendor = self._oci
-            fetch.vendor.list_tags(fetch)
+            await fetch.vendor.list_tags(fetch)
 
-    def _stage(
+    async def _stage(
         self,
         name: str,
         fetches: Sequence[ImageFetch],
         jobs_of: Callable[[ImageFetch], Iterable[T]],
-        run: Callable[[T], None],
+        run: Callable[[T], Awaitable[None]],
     ) -> None:
-        """Run ``run`` on every job of every image still without error, all concurrently."""
+        """Run ``run`` on every job of every image still without error, ``concurrency`` at
+        a time."""
         jobs: list[tuple[ImageFetch, T]] = [
             (fetch, job) for fetch in fetches if fetch.error is None for job in jobs_of(fetch)
         ]
+        pending = iter(jobs)
+        done = 0
 
-        def guarded(pair: tuple[ImageFetch, T]) -> None:
-            fetch, job = pair
-            if fetch.error is not None:
-                return  # the image already failed; spare the registry the rest of its requests
-            # Past fetch_timeout, the jobs still queued end at once, each image with a message.
-            failure = self.http.fetch_overdue(fetch.reference)
-            if failure is None:
-                try:
-                    run(job)
-                except RegistryError as error:
-                    failure = error
-                except Exception as error:
-                    # An answer no check foresaw must fail this image with its name, not the
-                    # whole build with a traceback; --verbose shows where it came from.
-                    logger.debug("%s: unexpected failure", fetch.reference.name, exc_info=True)
-                    failure = RegistryError(f"unexpected answer ({type(error).__name__}: {error})")
-            if failure is not None and fetch.error is None:
-                # Here, where the image is known, its name joins the message.
-                fetch.error = failure.for_image(fetch.reference.name)
+        async def worker() -> None:
+            nonlocal done
+            # One iterator shared by every worker: each takes the next job when it is free
+            # (no two take the same one: nothing awaits between a next() and its job).
+            for fetch, job in pending:
+                await self._guarded(fetch, job, run)
+                done += 1
+                if self._progress is not None:
+                    self._progress(name, done, len(jobs))
 
-        # map() yields in submission order: a slow job holds the count back, never miscounts;
-        # counting here, on one thread, needs no lock.
-        for done, _ in enumerate(self._pool.map(guarded, jobs), start=1):
-            if self._progress is not None:
-                self._progress(name, done, len(jobs))
+        workers = min(self.settings.concurrency, len(jobs))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def _guarded(
+        self, fetch: ImageFetch, job: T, run: Callable[[T], Awaitable[None]]
+    ) -> None:
+        """Run one job; what goes wrong ends its image's fetch, named, not the build."""
+        if fetch.error is not None:
+            return  # the image already failed; spare the registry the rest of its requests
+        # Past fetch_timeout, the jobs still queued end at once, each image with a message.
+        failure = self.http.fetch_overdue(fetch.reference)
+        if failure is None:
+            try:
+                await run(job)
+            except RegistryError as error:
+                failure = error
+            except Exception as error:
+                # An answer no check foresaw must fail this image with its name, not the
+                # whole build with a traceback; --verbose shows where it came from.
+                logger.debug("%s: unexpected failure", fetch.reference.name, exc_info=True)
+                failure = RegistryError(f"unexpected answer ({type(error).__name__}: {error})")
+        if failure is not None and fetch.error is None:
+            # Here, where the image is known, its name joins the message.
+            fetch.error = failure.for_image(fetch.reference.name)
 
 
 def _snapshot(fetch: ImageFetch, fetched_at: datetime, origin: str) -> TagSnapshot:

@@ -32,7 +32,8 @@ class ClientSettings:
     """How registries are reached.
 
     Attributes:
-        concurrency: the most requests in flight at once, across all images.
+        concurrency: the most requests in flight at once, across all images (each host has
+            its own limit too: see :mod:`.host_slots`).
         timeout: seconds one request may take, from connecting to the last byte of its
             answer.
         insecure_registries: hosts (``host[:port]``) spoken to over plain HTTP; loopback hosts
@@ -44,17 +45,17 @@ class ClientSettings:
         vendors: per registry host, the API that gives its tags and times.
         fetch_timeout: seconds one fetch of a build's images may take in all; what is not
             done by then fails as a registry that cannot be reached does.
-        http2: offer HTTP/2 to registries that speak TLS (off: see the module's docstring).
+        http2: offer HTTP/2 (by ALPN) to registries that speak TLS; False for HTTP/1.1 only.
         tls: trusted roots and client certificates per host.
     """
 
-    concurrency: int = 16
+    concurrency: int = 128
     timeout: float = 10.0
     insecure_registries: frozenset[str] = field(default_factory=frozenset)
     retries: int = 3
     backoff: float = 0.5
     credentials: CredentialSource | None = None
     vendors: Mapping[str, VendorSetting] = field(default_factory=dict)
-    http2: bool = False
+    http2: bool = True
     tls: TlsSettings = field(default_factory=TlsSettings)
     fetch_timeout: float = 600.0

@@ -15,7 +15,7 @@ access token or an organisation access token; the older ``/v2/users/login`` is d
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -48,10 +48,10 @@ class DockerHubVendor(OciVendor):
     def __init__(self, *args: object, **kwargs: object) -> None:
         """As :class:`Vendor`; the login token is fetched once and shared."""
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._login_lock = threading.Lock()
+        self._login_lock = asyncio.Lock()
         self._login_header: dict[str, str] | None = None
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag with digest and ``last_updated``, following ``next`` on the same host."""
         reference = fetch.reference
         namespace, _, repository = reference.repository.partition("/")
@@ -62,8 +62,9 @@ class DockerHubVendor(OciVendor):
             "/tags?page_size=100"
         )
         without_digest: list[str] = []
-        for page in self.api_pages(
-            fetch, url, "Docker Hub's tag list", _next_page, headers=self._headers(fetch)
+        headers = await self._headers(fetch)
+        async for page in self.api_pages(
+            fetch, url, "Docker Hub's tag list", _next_page, headers=headers
         ):
             results = page.get("results") if isinstance(page, dict) else None
             if not isinstance(results, list):
@@ -85,14 +86,14 @@ class DockerHubVendor(OciVendor):
                 fetch.tags.append(tag)
         fetch.complete = not without_digest
 
-    def _headers(self, fetch: ImageFetch) -> dict[str, str]:
+    async def _headers(self, fetch: ImageFetch) -> dict[str, str]:
         """A Hub login token when docker.io credentials are known; public repos need none."""
         credentials = self.api_credentials(fetch.reference)
         if credentials is None or credentials.is_identity_token:
             return {}
-        with self._login_lock:
+        async with self._login_lock:
             if self._login_header is None:
-                _, answer = self.http.api_json(
+                _, answer = await self.http.api_json(
                     fetch.reference,
                     f"{self.url}/v2/auth/token",
                     "Docker Hub login",

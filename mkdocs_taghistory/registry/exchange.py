@@ -1,21 +1,34 @@
 """One request, sent again while its failure may pass, within its deadline and the fetch's.
 
-Every request of a build goes through :class:`Exchange`: it counts requests and retries, backs
-off exponentially with jitter (or as ``Retry-After``/``X-Retry-After`` ask, at most 30 s),
-gives each request ``timeout`` from connecting to its last byte and stops everything at
-``fetch_timeout``, and turns what httpx raises into a :class:`RegistryError` that says
-whether the cached table may stand in.
+Every request of a build goes through :class:`Exchange`: it counts requests and retries, holds
+a slot of its host while it runs (:mod:`.host_slots`), backs off exponentially with jitter (or
+as ``Retry-After``/``X-Retry-After`` ask, at most 30 s), gives each request ``timeout`` from
+connecting to its last byte and stops everything at ``fetch_timeout``, and turns what httpx
+raises into a :class:`RegistryError` that says whether the cached table may stand in.
+
+Deadlines are asyncio's (``asyncio.timeout_at``), not httpx's: a deadline cancels the one
+request, which on HTTP/2 closes only its stream. httpx's read timeout would instead end the
+whole connection, every other stream on it too, and it restarts at each byte, so a server that
+trickles a byte a second never trips it.
+
+Requests go to the httpx transport directly, not through ``httpx.AsyncClient``: the client's
+layers (cookies, auth flows, redirects, event hooks) are all things done here, or not wanted
+(a cookie jar would carry a registry's session cookie to every other host), and they cost
+about a sixth of the client's CPU a request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
-import threading
-import time
+import ssl
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
@@ -27,8 +40,14 @@ from mkdocs_taghistory.registry.answers import (
     retry_after_seconds,
     unix_time_seconds_from_now,
 )
-from mkdocs_taghistory.registry.body import drain, read_body
-from mkdocs_taghistory.registry.tls import describe_tls_failure
+from mkdocs_taghistory.registry.body import ACCEPT_ENCODING, drain, read_body
+from mkdocs_taghistory.registry.host_slots import LANE, HostSlots
+from mkdocs_taghistory.registry.origins import Origin, origin_of
+from mkdocs_taghistory.registry.tls import (
+    TlsContexts,
+    describe_tls_failure,
+    refused_client_certificate,
+)
 from mkdocs_taghistory.registry.tls_settings import TlsSetupError
 
 if TYPE_CHECKING:
@@ -40,29 +59,80 @@ logger = logging.getLogger(__name__)
 # should fail and fall back to its cache rather than hang.
 _MAX_RETRY_WAIT_SECONDS = 30.0
 _TLS_HINT = "see the plugin's 'tls' option for a private CA or a client certificate"
+USER_AGENT = "mkdocs-taghistory"
+# What a broken connection raises. Besides httpx's own errors, some leave httpcore unwrapped:
+# an SSLError met while reading (anyio's TLS stream lets it out), and anyio's end of stream met
+# while writing to a connection the server dropped (httpcore maps it on reads only).
+_CONNECTION_ERRORS = (
+    httpx.TransportError,
+    ssl.SSLError,
+    anyio.EndOfStream,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+)
+
+
+@dataclass
+class FetchCounters:
+    """What a client sent and how it went, for the build's summary, tests and benchmarks.
+
+    Attributes:
+        requests: HTTP requests sent, token requests and retries included.
+        retries: requests sent again after a failure that may pass.
+        connections: connections that answered at least once.
+        http_versions: answers per HTTP version (``HTTP/1.1``, ``HTTP/2``).
+    """
+
+    requests: int = 0
+    retries: int = 0
+    connections: int = 0
+    http_versions: Counter[str] = field(default_factory=Counter)
 
 
 class Exchange:
     """Sends requests through one httpx client, retrying failures that may pass."""
 
-    def __init__(self, client: httpx.Client, settings: ClientSettings) -> None:
-        """Send through ``client`` by ``settings`` (retries, backoff, timeouts)."""
-        self._client = client
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        settings: ClientSettings,
+        counters: FetchCounters | None = None,
+        tls: TlsContexts | None = None,
+    ) -> None:
+        """Send through ``transport`` by ``settings`` (retries, backoff, timeouts).
+
+        Args:
+            transport: the httpx transport every request goes through.
+            settings: retries, backoff, timeouts.
+            counters: where requests, retries and connections are counted.
+            tls: the TLS contexts of the hosts, to tell a refused client certificate from a
+                dropped connection (None: no such probe).
+        """
+        self._transport = transport
+        self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
         self.settings = settings
-        self._lock = threading.Lock()
-        self.requests_sent = 0
-        """How many HTTP requests were sent, token requests and retries included."""
-        self.retries = 0
-        """How many requests were sent again after a failure that may pass."""
+        self.counters = counters or FetchCounters()
+        self._slots = HostSlots(http2=settings.http2)
+        self._tls = tls
+        # Hosts that answered in this fetch, and what a probe found of the others.
+        self._answered: set[Origin | None] = set()
+        self._refusals: dict[Origin | None, str | None] = {}
         self._fetch_deadline = float("inf")
+        # The connections seen so far (their network streams), to count them.
+        self._streams: set[object] = set()
+
+    @property
+    def requests_sent(self) -> int:
+        """How many HTTP requests were sent, token requests and retries included."""
+        return self.counters.requests
 
     def start_fetch(self) -> None:
         """Start the clock of ``fetch_timeout`` for the requests from now on."""
-        self._fetch_deadline = time.monotonic() + self.settings.fetch_timeout
+        self._fetch_deadline = _now() + self.settings.fetch_timeout
 
     def overdue(self, reference: ImageReference) -> RegistryError | None:
         """The error of a request that may no longer start: the fetch ran out of time."""
-        if time.monotonic() < self._fetch_deadline:
+        if _now() < self._fetch_deadline:
             return None
         return RegistryError(
             f"{reference.host} had not answered when the fetch reached its limit "
@@ -70,7 +140,7 @@ class Exchange:
             transient=True,
         )
 
-    def send(
+    async def send(
         self,
         reference: ImageReference,
         method: str,
@@ -81,8 +151,13 @@ class Exchange:
         authorization: str | None = None,
         content: bytes | None = None,
         form: Mapping[str, str] | None = None,
+        urgent: bool = False,
     ) -> tuple[httpx.Response, bytes]:
         """Send one request, retrying failures that may pass; return the response and body.
+
+        ``urgent`` for a request that continues a call under way (a retry with a new token,
+        a token request, a redirect's next hop): it takes its host's next free slot before the
+        requests that start new calls.
 
         Raises:
             RegistryError: when retries are spent, the fetch's time is up, or the failure is
@@ -96,73 +171,154 @@ class Exchange:
             overdue = self.overdue(reference)
             if overdue is not None:
                 raise overdue
-            # The whole request, connection to last byte, within `timeout`, and within what
-            # is left of the fetch; httpx's own timeouts bound each single wait.
-            deadline = min(time.monotonic() + self.settings.timeout, self._fetch_deadline)
-            waits = httpx.Timeout(max(0.001, deadline - time.monotonic()))
-            with self._lock:
-                self.requests_sent += 1
-            try:
-                with self._client.stream(
-                    method,
-                    url,
-                    headers=request_headers,
-                    content=content,
-                    data=dict(form) if form is not None else None,
-                    timeout=waits,
-                ) as response:
-                    last = attempt >= self.settings.retries
-                    if response.status_code not in RETRY_STATUSES or last:
-                        return response, read_body(response, max_bytes, deadline)
-                    wait = retry_after_seconds(response.headers.get("Retry-After"))
-                    if wait is None:
-                        wait = unix_time_seconds_from_now(response.headers.get("X-Retry-After"))
-                    failure = f"HTTP {response.status_code}"
-                    drain(response)  # so the retry can reuse the connection
-            except httpx.TransportError as error:
-                wait, failure = None, self._connection_failure(reference, url, error)
-                self._give_up_after_last(reference, url, attempt, failure)
-            except (KeyError, RuntimeError) as error:
-                if not self.settings.http2:
-                    raise
-                # httpcore's sync HTTP/2 connection is not thread-safe: under the thread pool
-                # its stream bookkeeping races (a KeyError for a stream id, "deque mutated
-                # during iteration"). The request is lost as on a dropped connection, and is
-                # retried the same way. (HTTP/2 is off by default for this reason.)
-                wait, failure = None, f"HTTP/2 connection broke ({type(error).__name__})"
-                self._give_up_after_last(reference, url, attempt, failure)
-            except TlsSetupError as error:
-                raise RegistryError(f"TLS for {netloc(url)}: {error}") from None
-            except (httpx.HTTPError, httpx.InvalidURL) as error:
-                # A broken answer (a body that does not decode) or address: trying again
-                # would get the same.
-                raise RegistryError(
-                    f"unusable answer from {netloc(url)}: {error or type(error).__name__}",
-                ) from None
+            last = attempt >= self.settings.retries
+            async with self._slots.held(url, urgent=urgent) as lane:
+                # The clock starts once the host has a slot: waiting for one is not slowness.
+                deadline = min(_now() + self.settings.timeout, self._fetch_deadline)
+                self.counters.requests += 1
+                answer = _Attempt()
+                limit = asyncio.timeout_at(deadline)
+                try:
+                    async with limit:
+                        await self._attempt(
+                            answer,
+                            method,
+                            url,
+                            headers=request_headers,
+                            content=content,
+                            form=form,
+                            max_bytes=max_bytes,
+                            last=last,
+                            lane=lane,
+                        )
+                except TimeoutError:
+                    if not limit.expired():
+                        raise  # not our deadline: a TimeoutError from elsewhere is a bug
+                    wait, failure = None, self._timed_out(reference, url, answer)
+                    self._give_up_after_last(reference, url, attempt, failure)
+                except _CONNECTION_ERRORS as error:
+                    failure = await self._connection_failure(url, error)
+                    wait = None
+                    self._give_up_after_last(reference, url, attempt, failure)
+                except TlsSetupError as error:
+                    raise RegistryError(f"TLS for {netloc(url)}: {error}") from None
+                except (httpx.HTTPError, httpx.InvalidURL) as error:
+                    # A broken answer (a body that does not decode) or address: trying again
+                    # would get the same.
+                    raise RegistryError(
+                        f"unusable answer from {netloc(url)}: {error or type(error).__name__}",
+                    ) from None
+                else:
+                    if answer.done is not None:
+                        return answer.done
+                    wait, failure = answer.wait, answer.failure
             attempt += 1
-            with self._lock:
-                self.retries += 1
+            self.counters.retries += 1
             delay = self._backoff(attempt, wait)
-            host = httpx.URL(url).host
             logger.debug(
-                "%s: %s from %s; retry %d in %.2f s", reference.name, failure, host, attempt, delay
+                "%s: %s from %s; retry %d in %.2f s",
+                reference.name,
+                failure,
+                netloc(url),
+                attempt,
+                delay,
             )
             # Never past the fetch's end: the next round then stops with the overdue error.
-            time.sleep(max(0.0, min(delay, self._fetch_deadline - time.monotonic())))
+            await asyncio.sleep(max(0.0, min(delay, self._fetch_deadline - _now())))
 
-    @staticmethod
-    def _connection_failure(
-        reference: ImageReference, url: str, error: httpx.TransportError
-    ) -> str:
+    async def _attempt(
+        self,
+        attempt: _Attempt,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        content: bytes | None,
+        form: Mapping[str, str] | None,
+        max_bytes: int,
+        last: bool,
+        lane: int | None,
+    ) -> None:
+        """One try, told in ``attempt``: the answer and its body, or what to wait before the
+        next try."""
+        request = httpx.Request(
+            method,
+            url,
+            headers={**self._headers, **headers},
+            content=content,
+            data=dict(form) if form is not None else None,
+            extensions={LANE: lane} if lane is not None else {},
+        )
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            attempt.answered = True
+            self._note_answer(url, response)
+            if response.status_code not in RETRY_STATUSES or last:
+                attempt.done = (response, await read_body(response, max_bytes))
+                return
+            attempt.wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if attempt.wait is None:
+                attempt.wait = unix_time_seconds_from_now(response.headers.get("X-Retry-After"))
+            attempt.failure = f"HTTP {response.status_code}"
+            await drain(response)  # so the retry can reuse the connection
+        finally:
+            await response.aclose()
+
+    def _note_answer(self, url: str, response: httpx.Response) -> None:
+        self._answered.add(origin_of(url))
+        version = response.extensions.get("http_version", b"")
+        self._slots.learn(url, version)
+        self.counters.http_versions[version.decode("ascii", "replace")] += 1
+        stream = response.extensions.get("network_stream")
+        if stream is not None and stream not in self._streams:
+            self._streams.add(stream)
+            self.counters.connections += 1
+
+    def _timed_out(self, reference: ImageReference, url: str, answer: _Attempt) -> str:
+        """What a request that ran out of time means; raises when no retry may mend it."""
+        overdue = self.overdue(reference)
+        if overdue is not None:
+            raise overdue from None
+        if answer.answered:
+            # Headers came, the body did not: a server that trickles or stalls mid-answer
+            # would do it again.
+            raise RegistryError(
+                f"{netloc(url)} did not finish its answer in time (too slow, or stalled)",
+                transient=True,
+            ) from None
+        return f"timed out (no answer within {self.settings.timeout:g} s)"
+
+    async def _connection_failure(self, url: str, error: Exception) -> str:
         """What went wrong; raises at once for a TLS failure that no retry mends."""
         tls_failure = describe_tls_failure(error, connecting=isinstance(error, httpx.ConnectError))
+        if tls_failure is None and isinstance(error, httpx.ReadError | httpx.WriteError):
+            tls_failure = await self._refusal(url)
         if tls_failure is not None:
             # Never retried, never served from the cache: a certificate that changed may be
             # an attack.
             raise RegistryError(
                 f"cannot reach {netloc(url)}: {tls_failure}; {_TLS_HINT}",
             ) from None
+        if isinstance(error, ssl.SSLError):
+            return f"TLS: {error.reason or error}".replace("_", " ").lower()
+        if not isinstance(error, httpx.TransportError):
+            return f"the connection broke ({type(error).__name__})"
         return describe_transport_error(error)
+
+    async def _refusal(self, url: str) -> str | None:
+        """Why an HTTPS host that never answered in this fetch refuses our client certificate,
+        if it does: probed once per host (see :func:`.tls.refused_client_certificate`)."""
+        origin = origin_of(url)
+        if self._tls is None or origin is None or origin[0] != "https" or origin in self._answered:
+            return None
+        if origin not in self._refusals:
+            host = netloc(url)
+            _, context = self._tls.context_for(host)
+            self._refusals[origin] = await refused_client_certificate(
+                origin[1], origin[2] or 443, context
+            )
+        return self._refusals[origin]
 
     def _give_up_after_last(
         self, reference: ImageReference, url: str, attempt: int, failure: str
@@ -177,3 +333,18 @@ class Exchange:
         # Exponential, with jitter so that many requests failing together do not retry together.
         ceiling: float = self.settings.backoff * 2.0 ** (attempt - 1)
         return min(_MAX_RETRY_WAIT_SECONDS, ceiling * random.uniform(0.5, 1.0))
+
+
+@dataclass
+class _Attempt:
+    """How one try went: ``done`` when it gave the answer; else why and how long to wait."""
+
+    done: tuple[httpx.Response, bytes] | None = None
+    answered: bool = False
+    wait: float | None = None
+    failure: str = ""
+
+
+def _now() -> float:
+    """The event loop's clock, which ``asyncio.timeout_at`` deadlines are on."""
+    return asyncio.get_running_loop().time()

@@ -28,7 +28,7 @@ class GhcrVendor(OciVendor):
     # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
     api_on_registry: ClassVar[bool] = False
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tagged version; an organisation first, then a user of that name."""
         reference = fetch.reference
         credentials = self.api_credentials(reference)
@@ -48,18 +48,18 @@ class GhcrVendor(OciVendor):
                 f"{quote(package, safe='')}/versions?per_page=100"
             )
             try:
-                self._read_versions(fetch, url, headers)
+                await self._read_versions(fetch, url, headers)
             except VendorUnavailable:
                 continue
             fetch.complete = True
             return
         raise VendorUnavailable("the GitHub API does not know this package")
 
-    def _read_versions(self, fetch: ImageFetch, url: str, headers: dict[str, str]) -> None:
+    async def _read_versions(self, fetch: ImageFetch, url: str, headers: dict[str, str]) -> None:
         def next_of(response: httpx.Response, page: Any, current: str) -> str | None:
             return next_page(current, response.links.get("next", {}).get("url"))
 
-        for versions in self.api_pages(
+        async for versions in self.api_pages(
             fetch, url, "GitHub's version list", next_of, headers=headers
         ):
             if not isinstance(versions, list):

@@ -24,13 +24,13 @@ class GitLabVendor(OciVendor):
     hosts: ClassVar[frozenset[str]] = frozenset({"registry.gitlab.com"})
     api_on_registry: ClassVar[bool] = True
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag with its digest and publication time, page by page."""
         reference = fetch.reference
         root = self.url or self.http.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/gitlab/v1/repositories/{path}/tags/list/?n={TAGS_PER_PAGE}"
-        for page in self.registry_api_pages(fetch, url, "GitLab's tag list"):
+        async for page in self.registry_api_pages(fetch, url, "GitLab's tag list"):
             if not isinstance(page, list):
                 raise RegistryError("the GitLab answer is not a list")
             for entry in page:

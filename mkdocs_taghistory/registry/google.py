@@ -11,6 +11,7 @@ registry that gives no map (a ``google`` type set for another host) is read the 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -51,16 +52,20 @@ class GoogleVendor(OciVendor):
             or hostname.endswith("-docker.pkg.dev")
         )
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag with its digest and push time, from the tag list's ``manifest`` map."""
         manifests: dict[str, Any] = {}
-        pages = []
-        for page in self.tag_list_pages(fetch):
-            pages.append(page)
-            found = page.get("manifest")
-            if isinstance(found, dict):
-                manifests.update(found)
-        listed = self.tag_list(fetch, pages)
+
+        async def noting_manifests() -> AsyncIterator[dict[str, Any]]:
+            # Read as the pages pass: the tag list's checks (tag count, pages without a new
+            # tag) run on each page as it arrives, not after all were kept.
+            async for page in self.tag_list_pages(fetch):
+                found = page.get("manifest")
+                if isinstance(found, dict):
+                    manifests.update(found)
+                yield page
+
+        listed = await self.tag_list(fetch, noting_manifests())
         if not manifests:
             logger.debug("%s: the tag list has no manifest map; read by HEAD", fetch.reference.name)
             fetch.tags = list(listed)

@@ -34,7 +34,7 @@ class HarborVendor(OciVendor):
     # Its own API, on the registry's host (a harbor type is always set for a host).
     api_on_registry: ClassVar[bool] = False
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag of every artifact, with the artifact's digest and the tag's push time."""
         reference = fetch.reference
         project, _, repository = reference.repository.partition("/")
@@ -47,7 +47,9 @@ class HarborVendor(OciVendor):
         )
         credentials = self.api_credentials(reference)
         headers = {"Authorization": credentials.basic_authorization()} if credentials else {}
-        for page in self.api_pages(fetch, url, "Harbor's artifacts", _next_of, headers=headers):
+        async for page in self.api_pages(
+            fetch, url, "Harbor's artifacts", _next_of, headers=headers
+        ):
             if not isinstance(page, list):
                 raise RegistryError("the Harbor answer is not a list")
             for artifact in page:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -52,11 +52,11 @@ class OciVendor(Vendor):
     name: ClassVar[str] = "oci"
     api_on_registry: ClassVar[bool] = True
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Read ``tags/list``, following ``Link: <...>; rel="next"`` to the last page."""
-        fetch.tags = list(self.tag_list(fetch, self.tag_list_pages(fetch)))
+        fetch.tags = list(await self.tag_list(fetch, self.tag_list_pages(fetch)))
 
-    def tag_list_pages(self, fetch: ImageFetch) -> Iterator[dict[str, Any]]:
+    async def tag_list_pages(self, fetch: ImageFetch) -> AsyncIterator[dict[str, Any]]:
         """Each page of ``tags/list``, checked, in order; its tags are read by :meth:`tag_list`."""
         reference = fetch.reference
         first_page = f"{self.http.base_url(reference)}/tags/list"
@@ -65,7 +65,9 @@ class OciVendor(Vendor):
         trail = PageTrail(reference, "the tag list", MAX_PAGES)
         while url is not None:
             trail.visit(url)
-            response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_LIST_BYTES)
+            response, body = await self.http.registry(
+                reference, "GET", url, max_bytes=MAX_LIST_BYTES
+            )
             if response.status_code == 400 and url == sized:
                 # The spec lets a registry refuse n: ask again for its own page size.
                 logger.debug("%s: the tag list refuses n=%d", reference.name, TAGS_PER_PAGE)
@@ -85,12 +87,12 @@ class OciVendor(Vendor):
             url = next_page(str(response.url), response.links.get("next", {}).get("url"))
 
     @staticmethod
-    def tag_list(fetch: ImageFetch, pages: Iterable[dict[str, Any]]) -> dict[str, None]:
+    async def tag_list(fetch: ImageFetch, pages: AsyncIterable[dict[str, Any]]) -> dict[str, None]:
         """The valid tags of the pages, once each, in order: a listing that runs away (too
         many tags, or pages on without a new one) is stopped."""
         tags: dict[str, None] = {}
         idle_pages = 0
-        for page in pages:
+        async for page in pages:
             known = len(tags)
             for tag in page.get("tags") or []:
                 if isinstance(tag, str) and is_valid_tag(tag):
@@ -105,12 +107,12 @@ class OciVendor(Vendor):
                 )
         return tags
 
-    def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+    async def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
         """The tag's digest from ``HEAD`` of its manifest (or the hash of a ``GET``)."""
         reference = fetch.reference
         url = f"{self.http.base_url(reference)}/manifests/{tag}"
         headers = {"Accept": MANIFEST_ACCEPT}
-        response, _ = self.http.registry(reference, "HEAD", url, headers=headers, max_bytes=0)
+        response, _ = await self.http.registry(reference, "HEAD", url, headers=headers, max_bytes=0)
         if response.status_code == 404:
             logger.info(
                 "%s: tag %s was deleted while it was being read; skipping it", reference.name, tag
@@ -123,7 +125,7 @@ class OciVendor(Vendor):
         if not is_digest(digest):
             # Some registries leave the header out of HEAD answers: the digest of a manifest
             # is the sha256 of its bytes, so fetch them and compute it.
-            response, body = self.http.registry(
+            response, body = await self.http.registry(
                 reference, "GET", url, headers=headers, max_bytes=MAX_DOCUMENT_BYTES
             )
             if response.status_code != 200:
@@ -137,51 +139,48 @@ class OciVendor(Vendor):
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
         fetch.digests[tag] = digest
 
-    def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
-        """Digests of tags with no vendor time and no known creation time.
-
-        Known creation times are copied over on the way; a tag a vendor API timed needs none.
-        """
-        untimed = [
-            digest for tag, digest in fetch.digests.items() if fetch.changed.get(tag) is None
-        ]
-        wanted = []
+    def claim_digest(self, fetch: ImageFetch, tag: str) -> str | None:
+        """The digest of ``tag`` when its creation time is still to be looked up and no tag
+        before it claimed it; None when the vendor timed the tag, or the digest is known (its
+        known time and platforms are copied over on the way) or claimed already."""
+        digest = fetch.digests.get(tag)
+        if digest is None or fetch.changed.get(tag) is not None or digest in fetch.claimed:
+            return None
+        fetch.claimed.add(digest)
         platforms = fetch.known_platforms
-        for digest in dict.fromkeys(untimed):
-            if digest in fetch.known_created and (platforms is None or digest in platforms):
-                fetch.created[digest] = fetch.known_created[digest]
-                if platforms is not None:
-                    fetch.platforms[digest] = platforms[digest]
-            else:
-                wanted.append(digest)
-        return wanted
+        if digest in fetch.known_created and (platforms is None or digest in platforms):
+            fetch.created[digest] = fetch.known_created[digest]
+            if platforms is not None:
+                fetch.platforms[digest] = platforms[digest]
+            return None
+        return digest
 
-    def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
+    async def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
         """The creation time: the annotation of the index or manifest, else the config's."""
         reference = fetch.reference
-        manifest = self._manifest(reference, digest)
+        manifest = await self._manifest(reference, digest)
         created = _created_annotation(reference, manifest)
         if isinstance(manifest.get("manifests"), list):
             fetch.platforms[digest] = _index_platforms(manifest["manifests"])
         if created is None and isinstance(manifest.get("manifests"), list):
             platform_digest = _first_platform_digest(manifest["manifests"])
             if platform_digest is not None:
-                manifest = self._manifest(reference, platform_digest)
+                manifest = await self._manifest(reference, platform_digest)
                 created = _created_annotation(reference, manifest)
         if created is None:
             config = manifest.get("config")
             config_digest = config.get("digest") if isinstance(config, dict) else None
             if isinstance(config_digest, str) and is_digest(config_digest):
-                image_config = self._blob(reference, config_digest)
+                image_config = await self._blob(reference, config_digest)
                 created = _parse_created(reference, image_config.get("created"))
                 if digest not in fetch.platforms:  # a single image: its config's platform
                     fetch.platforms[digest] = _index_platforms([{"platform": image_config}])
         fetch.created[digest] = created
         fetch.platforms.setdefault(digest, ())
 
-    def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
+    async def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.http.base_url(reference)}/manifests/{digest}"
-        response, body = self.http.registry(
+        response, body = await self.http.registry(
             reference,
             "GET",
             url,
@@ -192,11 +191,13 @@ class OciVendor(Vendor):
             raise status_error(response, f"reading manifest {digest}")
         return _verified_object(digest, body, f"manifest {digest}")
 
-    def _blob(self, reference: ImageReference, digest: str) -> dict[str, Any]:
+    async def _blob(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.http.base_url(reference)}/blobs/{digest}"
         # Blobs are often served from a storage host by redirect, which registry() follows
         # without the registry's credentials.
-        response, body = self.http.registry(reference, "GET", url, max_bytes=MAX_DOCUMENT_BYTES)
+        response, body = await self.http.registry(
+            reference, "GET", url, max_bytes=MAX_DOCUMENT_BYTES
+        )
         if response.status_code != 200:
             raise status_error(response, f"reading config {digest}")
         return _verified_object(digest, body, f"config {digest}")

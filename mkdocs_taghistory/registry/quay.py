@@ -46,7 +46,7 @@ class QuayVendor(OciVendor):
     # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
     api_on_registry: ClassVar[bool] = False
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Every active tag, page by page while ``has_additional`` says there is more."""
         reference = fetch.reference
         path = quoted_path(reference.repository)
@@ -63,7 +63,7 @@ class QuayVendor(OciVendor):
             known = len(fetch.tags)
             return base + str(int(url.rsplit("=", 1)[1]) + 1)
 
-        for page in self.api_pages(fetch, base + "1", "Quay's tag list", next_of):
+        async for page in self.api_pages(fetch, base + "1", "Quay's tag list", next_of):
             tags = page.get("tags") if isinstance(page, dict) else None
             if not isinstance(tags, list):
                 raise RegistryError("the Quay answer has no 'tags'")

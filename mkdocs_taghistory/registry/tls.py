@@ -17,6 +17,8 @@ costs about 15 ms), and hosts with the same material share one.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import ssl
@@ -172,10 +174,40 @@ def system_context() -> ssl.SSLContext:
     return context
 
 
+# Contexts made in this process, by what they were made of: loading the system store costs
+# about 28 ms a context, which mkdocs serve would pay at every rebuild. Files are named with
+# their size and modification time, so a certificate replaced on disk makes a new context.
+_MADE: dict[tuple[object, ...], ssl.SSLContext] = {}
+_MOST_MADE = 32
+
+
 def _make_context(material: _Material) -> ssl.SSLContext:
-    context = system_context()
-    _load_material(context, material)
+    key = _context_key(material)
+    context = _MADE.get(key) if key is not None else None
+    if context is None:
+        context = system_context()
+        _load_material(context, material)
+        if key is not None:
+            if len(_MADE) >= _MOST_MADE:
+                _MADE.clear()
+            _MADE[key] = context
     return context
+
+
+def _context_key(material: _Material) -> tuple[object, ...] | None:
+    """What a context of ``material`` is made of, as of now; None when a file cannot be
+    looked at (loading it then says why)."""
+    files = [*material.ca_files, material.cert_file, material.key_file]
+    try:
+        stamps = tuple(
+            (str(path), (info := path.stat()).st_size, info.st_mtime_ns)
+            for path in files
+            if path is not None
+        )
+    except OSError:
+        return None
+    environment = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return (environment, stamps)
 
 
 def _load_material(context: ssl.SSLContext, material: _Material) -> None:
@@ -256,4 +288,36 @@ def _find_ssl_error(error: BaseException) -> ssl.SSLError | None:
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
+    return None
+
+
+# How long a probe waits for a refusal: a server that takes the certificate waits for a request
+# and says nothing, so the probe's whole cost on a healthy server is this wait.
+_PROBE_SECONDS = 1.0
+
+
+async def refused_client_certificate(host: str, port: int, context: ssl.SSLContext) -> str | None:
+    """Why the TLS server at ``host:port`` refuses this client's certificate, or None.
+
+    A server that asks for a client certificate refuses a missing or unknown one after the
+    handshake, in TLS 1.3: the refusal is an alert the client reads. A client that writes first
+    (HTTP/2 sends its preface at once) instead meets a closed connection, an error that looks
+    like any dropped connection, and would retry it and serve the cached table. This probe
+    reads first, so the alert is what it meets.
+    """
+    try:
+        async with asyncio.timeout(_PROBE_SECONDS):
+            reader, writer = await asyncio.open_connection(
+                host.strip("[]"), port, ssl=context, server_hostname=host.strip("[]")
+            )
+            try:
+                await reader.read(1)
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    await writer.wait_closed()
+    except ssl.SSLError as error:
+        return describe_tls_failure(error, connecting=False)
+    except (OSError, TimeoutError):
+        return None
     return None

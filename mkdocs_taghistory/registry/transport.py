@@ -1,27 +1,27 @@
-"""One httpx transport for a build that picks, per request, the pool its host needs.
+"""One httpx transport for a build that gives every host a pool of its own.
 
-Most hosts share one pool, built on the system trust store; a host with TLS material of its
-own (the ``tls`` option, a ``certs.d`` folder) gets the pool of that material, and a request
-that the environment sends through a proxy (``HTTPS_PROXY``, ``NO_PROXY``, as httpx and pip
-read them) gets the pool of that proxy. Pools are made on first use, so a build that speaks
+A pool a host: an HTTP/2 host gets one connection, which carries all its requests as streams;
+an HTTP/1.1 host gets up to :data:`~.host_slots.HTTP1_SLOTS` connections, one a lane (a pool of
+one connection; :mod:`.host_slots` says which lane a request takes). Redirect targets and
+token servers are hosts like any other, with their own pools. A pool is built on the TLS
+material its host needs: the system trust store, plus the ``tls`` option's or a ``certs.d``
+folder's files; and through the proxy the environment names for it (``HTTPS_PROXY``,
+``NO_PROXY``, as httpx and pip read them). Pools are made on first use, so a build that speaks
 only plain HTTP never loads a trust store.
 
-It also counts the connections it opens (through httpcore's ``trace`` extension) and the HTTP
-versions of the answers, so a test or a benchmark can tell a clean run from one that
-reconnected, and HTTP/1.1 from HTTP/2.
+Small pools also keep httpcore's pool cheap: it looks at every connection of a pool on every
+request event, which costs quadratically with many connections in one pool.
 """
 
 from __future__ import annotations
 
 import ssl
-import threading
 import urllib.request
-from collections import Counter
 from collections.abc import Mapping
-from typing import Any
 
 import httpx
 
+from mkdocs_taghistory.registry.host_slots import HTTP1_SLOTS, LANE
 from mkdocs_taghistory.registry.tls import TlsContexts
 
 # Never used to connect (only plain-HTTP requests get it); httpx wants one for every pool, and
@@ -29,71 +29,56 @@ from mkdocs_taghistory.registry.tls import TlsContexts
 _UNUSED_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-class RoutingTransport(httpx.BaseTransport):
-    """Sends each request through the pool for its host's TLS material and proxy."""
+class RoutingTransport(httpx.AsyncBaseTransport):
+    """Sends each request through the pool of its host, TLS material and proxy."""
 
-    def __init__(self, contexts: TlsContexts, *, http2: bool, limits: httpx.Limits) -> None:
-        """Make no pool yet; read the environment's proxies once."""
+    def __init__(self, contexts: TlsContexts, *, http2: bool) -> None:
+        """Make no pool yet; read the environment's proxies once.
+
+        Args:
+            contexts: the TLS contexts of the build's hosts.
+            http2: offer HTTP/2 (by ALPN) to hosts spoken to over TLS.
+        """
         self._contexts = contexts
         self._http2 = http2
-        self._limits = limits
+        # The shared pool of a host whose protocol is not known yet may open a connection a
+        # request until it is; one lane holds one connection.
+        self._shared_limits = httpx.Limits(
+            max_connections=HTTP1_SLOTS, max_keepalive_connections=HTTP1_SLOTS
+        )
+        self._lane_limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         self._proxies: Mapping[str, str] = urllib.request.getproxies_environment()
         self._bypassed: dict[str, bool] = {}
-        self._pools: dict[tuple[object, str | None], httpx.HTTPTransport] = {}
-        self._lock = threading.Lock()
-        self._connections = 0
-        self._versions: Counter[str] = Counter()
+        self._pools: dict[tuple[str, object, str | None, int | None], httpx.AsyncHTTPTransport]
+        self._pools = {}
 
-    @property
-    def connections_opened(self) -> int:
-        """How many TCP connections were opened so far."""
-        return self._connections
-
-    @property
-    def http_versions(self) -> Mapping[str, int]:
-        """Answers so far per HTTP version (``HTTP/1.1``, ``HTTP/2``)."""
-        with self._lock:
-            return dict(self._versions)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` through the pool that fits it."""
         url = request.url
         proxy = self._proxy_for(url)
+        host = url.netloc.decode("ascii")
         if url.scheme == "https":
-            material, context = self._contexts.context_for(url.netloc.decode("ascii"))
+            material, context = self._contexts.context_for(host)
         else:
             material, context = None, _UNUSED_CONTEXT
-        key = (material, proxy)
+        lane = request.extensions.get(LANE)
+        key = (f"{url.scheme}://{host}", material, proxy, lane)
         pool = self._pools.get(key)
         if pool is None:
-            with self._lock:
-                pool = self._pools.get(key)
-                if pool is None:
-                    pool = self._pools[key] = httpx.HTTPTransport(
-                        verify=context,
-                        http2=self._http2,
-                        limits=self._limits,
-                        proxy=proxy,
-                        trust_env=False,
-                    )
-        request.extensions = {**request.extensions, "trace": self._trace}
-        response = pool.handle_request(request)
-        version = response.extensions.get("http_version", b"")
-        with self._lock:
-            self._versions[version.decode("ascii", "replace")] += 1
-        return response
+            pool = self._pools[key] = httpx.AsyncHTTPTransport(
+                verify=context,
+                http2=self._http2 and lane is None,
+                limits=self._shared_limits if lane is None else self._lane_limits,
+                proxy=proxy,
+                trust_env=False,
+            )
+        return await pool.handle_async_request(request)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Close every pool."""
-        with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
+        pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
-            pool.close()
-
-    def _trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if event == "connection.connect_tcp.complete":
-            with self._lock:
-                self._connections += 1
+            await pool.aclose()
 
     def _proxy_for(self, url: httpx.URL) -> str | None:
         proxy = self._proxies.get(url.scheme) or self._proxies.get("all")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -16,7 +16,8 @@ from mkdocs_taghistory.history import TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.answers import parse_json, status_error
 from mkdocs_taghistory.registry.credentials import Credentials
-from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable, same_origin
+from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable
+from mkdocs_taghistory.registry.origins import same_origin
 
 __all__ = [
     "ImageFetch",
@@ -72,6 +73,8 @@ class ImageFetch:
         skipped: tags listed but not read further, as no table shows them.
         fallback: why the host's vendor API could not serve the image, when it could not and
             the generic path read it instead.
+        claimed: digests whose creation time is being looked up, or was found known: each is
+            looked up once, by the job of the first tag read that names it.
         error: the first error, which ends this image's fetch.
     """
 
@@ -88,6 +91,7 @@ class ImageFetch:
     complete: bool = False
     skipped: list[str] = field(default_factory=list)
     fallback: str | None = None
+    claimed: set[str] = field(default_factory=set)
     error: RegistryError | None = None
 
     def add_tag(self, tag: object, digest: object, changed: datetime | None) -> None:
@@ -150,9 +154,11 @@ class PageTrail:
 class Vendor:
     """A source of tags, digests and times; each method is one stage for one job.
 
-    The stages run across all images at once, each job on the shared thread pool: first
-    :meth:`list_tags` per image, then :meth:`resolve_tag` per tag, then
-    :meth:`inspect_digest` per digest that :meth:`digests_to_inspect` names.
+    The stages run across all images at once, each job a task on the fetch's event loop: first
+    :meth:`list_tags` per image, then :meth:`read_tag` per tag (:meth:`resolve_tag`, then
+    :meth:`inspect_digest` of its digest if the tag is the first to name one that needs it),
+    then :meth:`inspect_digest` of the digests of tags a listing gave, as
+    :meth:`digests_to_inspect` names them.
     """
 
     name: ClassVar[str]
@@ -187,7 +193,7 @@ class Vendor:
         """
         return self.http.credentials_for(reference.host)
 
-    def api_pages(
+    async def api_pages(
         self,
         fetch: ImageFetch,
         url: str,
@@ -195,7 +201,7 @@ class Vendor:
         next_of: Callable[[httpx.Response, Any, str], str | None],
         *,
         headers: Mapping[str, str] | None = None,
-    ) -> Iterator[Any]:
+    ) -> AsyncIterator[Any]:
         """Each page of a paged listing of the vendor's API, parsed, in order.
 
         ``next_of(response, page, url)`` gives the next page's address, or None after the
@@ -208,8 +214,8 @@ class Vendor:
         """
         reference = fetch.reference
 
-        def get(page_url: str) -> tuple[httpx.Response, Any]:
-            return self.http.api_json(
+        async def get(page_url: str) -> tuple[httpx.Response, Any]:
+            return await self.http.api_json(
                 reference,
                 page_url,
                 listing,
@@ -224,9 +230,12 @@ class Vendor:
                 raise RegistryError(f"{listing} pointed its next page at another host")
             return following
 
-        yield from self._paged(fetch, url, listing, get, checked_next)
+        async for page in self._paged(fetch, url, listing, get, checked_next):
+            yield page
 
-    def registry_api_pages(self, fetch: ImageFetch, url: str, listing: str) -> Iterator[Any]:
+    async def registry_api_pages(
+        self, fetch: ImageFetch, url: str, listing: str
+    ) -> AsyncIterator[Any]:
         """Each page of a paged listing of an API on the registry itself (with its token),
         parsed, in order, following ``Link: <...>; rel="next"``.
 
@@ -236,9 +245,9 @@ class Vendor:
         """
         reference = fetch.reference
 
-        def get(page_url: str) -> tuple[httpx.Response, Any]:
+        async def get(page_url: str) -> tuple[httpx.Response, Any]:
             # The registry's own origin only, as for its tag list (http.registry checks it).
-            response, body = self.http.registry(
+            response, body = await self.http.registry(
                 reference, "GET", page_url, max_bytes=MAX_API_PAGE_BYTES, origin=self.url or None
             )
             if response.status_code in self.fallback_statuses:
@@ -250,38 +259,54 @@ class Vendor:
         def link_next(response: httpx.Response, page: Any, current: str) -> str | None:
             return next_page(str(response.url), response.links.get("next", {}).get("url"))
 
-        yield from self._paged(fetch, url, listing, get, link_next)
+        async for page in self._paged(fetch, url, listing, get, link_next):
+            yield page
 
     @staticmethod
-    def _paged(
+    async def _paged(
         fetch: ImageFetch,
         url: str,
         listing: str,
-        get: Callable[[str], tuple[httpx.Response, Any]],
+        get: Callable[[str], Awaitable[tuple[httpx.Response, Any]]],
         next_of: Callable[[httpx.Response, Any, str], str | None],
-    ) -> Iterator[Any]:
+    ) -> AsyncIterator[Any]:
         """Each page ``get`` reads, from ``url`` on as ``next_of`` leads: at most
         :data:`MAX_API_PAGES` pages, none twice."""
         trail = PageTrail(fetch.reference, listing, MAX_API_PAGES)
         next_url: str | None = url
         while next_url is not None:
             trail.visit(next_url)
-            response, page = get(next_url)
+            response, page = await get(next_url)
             yield page
             next_url = next_of(response, page, next_url)
 
-    def list_tags(self, fetch: ImageFetch) -> None:
+    async def list_tags(self, fetch: ImageFetch) -> None:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""
         raise NotImplementedError
 
-    def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+    async def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
         """Fill ``fetch.digests[tag]`` (and, where known, ``fetch.changed[tag]``)."""
         raise NotImplementedError
 
-    def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
-        """The digests whose creation time must still be fetched."""
-        return []
+    async def read_tag(self, fetch: ImageFetch, tag: str) -> None:
+        """Resolve ``tag``, then look its digest up if it is the first tag read to need it: a
+        digest's look-up starts as soon as one of its tags is read, while the other tags are
+        still being read, rather than after all of them."""
+        await self.resolve_tag(fetch, tag)
+        digest = self.claim_digest(fetch, tag)
+        if digest is not None:
+            await self.inspect_digest(fetch, digest)
 
-    def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
+    def claim_digest(self, fetch: ImageFetch, tag: str) -> str | None:
+        """The digest of ``tag`` if it still needs a look-up that no other job has taken on."""
+        return None
+
+    def digests_to_inspect(self, fetch: ImageFetch) -> list[str]:
+        """The digests whose creation time must still be fetched (of tags a listing gave with
+        their digests, which :meth:`read_tag` never saw)."""
+        claimed = (self.claim_digest(fetch, tag) for tag in list(fetch.digests))
+        return [digest for digest in claimed if digest is not None]
+
+    async def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
         """Fill ``fetch.created[digest]``."""
         raise NotImplementedError

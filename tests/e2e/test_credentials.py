@@ -27,8 +27,8 @@ PAGE = '# Private\n\n<< tag_history "{image}" >>\n'
 
 def fetch_with(source: CredentialSource | None, image: str) -> TagSnapshot | RegistryError:
     reference = parse_reference(image)
-    with RegistryClient(ClientSettings(credentials=source, retries=0)) as client:
-        return client.fetch_many([reference])[reference]
+    client = RegistryClient(ClientSettings(credentials=source, retries=0))
+    return client.fetch_many([reference])[reference]
 
 
 def assert_no_secret_in(texts: list[str], *secrets: str) -> None:
@@ -261,8 +261,8 @@ def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials(
         source = CredentialSource({front.host: Credentials(USER, PASSWORD)})
         tls = TlsSettings({front.host: HostTls(ca_file=test_ca.certificate)}, ())
         reference = parse_reference(f"{front.host}/{GADGET}")
-        with RegistryClient(ClientSettings(credentials=source, tls=tls)) as client:
-            result = client.fetch_many([reference])[reference]
+        client = RegistryClient(ClientSettings(credentials=source, tls=tls))
+        result = client.fetch_many([reference])[reference]
         assert isinstance(result, RegistryError)
         assert "token server over plain HTTP" in result.reason
         assert not plain_token_server.requests  # neither credentials nor anything else sent

@@ -19,8 +19,8 @@ from tests.support.tls import CertificateAuthority
 
 def fetch(settings: ClientSettings, image: str) -> TagSnapshot | RegistryError:
     reference = parse_reference(image)
-    with RegistryClient(settings) as client:
-        return client.fetch_many([reference])[reference]
+    client = RegistryClient(settings)
+    return client.fetch_many([reference])[reference]
 
 
 def trusting(ca: CertificateAuthority, *fronts: RegistryFront) -> TlsSettings:

@@ -11,10 +11,11 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference, parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
+from mkdocs_taghistory.registry.http import RegistryHttp
 from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import RegistryServer, free_port
-from tests.support.seeding import PushedImage
+from tests.support.seeding import PushedImage, known_digests
 from tests.support.site import mkdocs_build, write_site
 
 
@@ -23,9 +24,10 @@ def fetch(
     known: Mapping[str, datetime | None] | None = None,
     concurrency: int = 16,
 ) -> tuple[TagSnapshot | RegistryError, int]:
-    with RegistryClient(ClientSettings(concurrency=concurrency, timeout=10)) as client:
-        result = client.fetch_many([reference], {reference: known or {}})[reference]
-        return result, client.requests_sent
+    client = RegistryClient(ClientSettings(concurrency=concurrency, timeout=10))
+    previous = known_digests(reference, known) if known else None
+    result = client.fetch_many([reference], previous=previous)[reference]
+    return result, client.requests_sent
 
 
 def assert_matches_pushed(snapshot: TagSnapshot, pushed: list[PushedImage]) -> None:
@@ -126,25 +128,25 @@ def test_one_failing_image_does_not_stop_the_others(
 ) -> None:
     good = parse_reference(seeded_registry.widget_reference)
     missing = parse_reference(f"{own_registry.host}/acme/absent")
-    with RegistryClient() as client:
-        results = client.fetch_many([good, missing])
+    client = RegistryClient()
+    results = client.fetch_many([good, missing])
     assert isinstance(results[good], TagSnapshot)
     assert isinstance(results[missing], RegistryError)
 
 
 def test_plain_http_only_for_loopback_and_listed_insecure_hosts() -> None:
     settings = ClientSettings(insecure_registries=frozenset({"registry.internal:5000"}))
-    with RegistryClient(settings) as client:
-        assert client.base_url(parse_reference("registry.internal:5000/a/b")) == (
-            "http://registry.internal:5000/v2/a/b"
-        )
-        assert client.base_url(parse_reference("registry.internal/a/b")) == (
-            "https://registry.internal/v2/a/b"
-        )
-        assert client.base_url(parse_reference("localhost:5000/a")) == "http://localhost:5000/v2/a"
-        assert client.base_url(parse_reference("docker.io/python")) == (
-            "https://registry-1.docker.io/v2/library/python"
-        )
+    client = RegistryHttp(settings)
+    assert client.base_url(parse_reference("registry.internal:5000/a/b")) == (
+        "http://registry.internal:5000/v2/a/b"
+    )
+    assert client.base_url(parse_reference("registry.internal/a/b")) == (
+        "https://registry.internal/v2/a/b"
+    )
+    assert client.base_url(parse_reference("localhost:5000/a")) == "http://localhost:5000/v2/a"
+    assert client.base_url(parse_reference("docker.io/python")) == (
+        "https://registry-1.docker.io/v2/library/python"
+    )
 
 
 def test_concurrent_requests_meeting_a_dead_token_make_one_token_request(
@@ -194,12 +196,8 @@ def test_the_platforms_of_each_index_are_read_once_and_kept(
     assert set(snapshot.digest_platforms.values()) == {("linux/amd64", "linux/arm64")}
     # Content-addressed: the next fetch asks for no manifest again.
     reference = parse_reference(image)
-    with RegistryClient(ClientSettings()) as client:
-        again = client.fetch_many(
-            [reference],
-            {reference: snapshot.digest_created},
-            {reference: snapshot.digest_platforms},
-        )[reference]
-        assert client.requests_sent == 1 + len(snapshot.tags)  # the list and a HEAD per tag
+    client = RegistryClient(ClientSettings())
+    again = client.fetch_many([reference], previous={reference: snapshot})[reference]
+    assert client.requests_sent == 1 + len(snapshot.tags)  # the list and a HEAD per tag
     assert isinstance(again, TagSnapshot)
     assert again.digest_platforms == snapshot.digest_platforms

@@ -3,7 +3,7 @@ failures let the cache stand in (the registry could not answer) and which fail t
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from mkdocs_taghistory.registry.http import RegistryHttp
 from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import free_port
+from tests.support.seeding import known_digests
 from tests.support.site import Build, mkdocs_build, table_rows, write_site
 
 ONE_IMAGE_REQUESTS = 1 + 300  # a list and a HEAD per tag, with creation times known
@@ -24,9 +25,11 @@ ONE_IMAGE_REQUESTS = 1 + 300  # a list and a HEAD per tag, with creation times k
 
 def fetch(image: str, retries: int, known: bool = True) -> tuple[object, int]:
     reference = parse_reference(image)
-    with RegistryClient(ClientSettings(retries=retries, backoff=0.01)) as client:
-        result = client.fetch_many([reference], {reference: KNOWN} if known else None)
-        return result[reference], client.requests_sent
+    client = RegistryClient(ClientSettings(retries=retries, backoff=0.01))
+    result = client.fetch_many(
+        [reference], previous=known_digests(reference, KNOWN) if known else None
+    )
+    return result[reference], client.requests_sent
 
 
 KNOWN: dict[str, datetime | None] = {}
@@ -76,7 +79,7 @@ def test_permanent_failures_are_not_retried(seeded_registry: SeededRegistry) -> 
 
 
 def test_retry_after_takes_seconds_or_an_http_date() -> None:
-    now = datetime(2024, 3, 18, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2024, 3, 18, 12, 0, 0, tzinfo=UTC)
     assert retry_after_seconds("7") == 7.0
     assert retry_after_seconds("Mon, 18 Mar 2024 12:00:30 GMT", now) == 30.0
     assert retry_after_seconds("Mon, 18 Mar 2024 11:00:00 GMT", now) == 0.0
@@ -86,15 +89,12 @@ def test_retry_after_takes_seconds_or_an_http_date() -> None:
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
     http = RegistryHttp(ClientSettings(backoff=1.0))
-    try:
-        for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0)]:
-            waits = [http.exchange._backoff(attempt, None) for _ in range(50)]
-            assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
-            assert len(set(waits)) > 1  # jittered
-        assert http.exchange._backoff(20, None) == 30.0
-        assert http.exchange._backoff(1, 600.0) == 30.0  # a Retry-After beyond reason is capped too
-    finally:
-        http.close()
+    for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0)]:
+        waits = [http.exchange._backoff(attempt, None) for _ in range(50)]
+        assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+        assert len(set(waits)) > 1  # jittered
+    assert http.exchange._backoff(20, None) == 30.0
+    assert http.exchange._backoff(1, 600.0) == 30.0  # a Retry-After beyond reason is capped too
 
 
 def test_tag_deleted_between_list_and_head_is_skipped(seeded_registry: SeededRegistry) -> None:

@@ -19,6 +19,7 @@ from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import RegistryClient
 from mkdocs_taghistory.registry.client_settings import ClientSettings
+from mkdocs_taghistory.registry.host_slots import HTTP1_SLOTS
 from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 from tests.support.fixtures import WIDGET, SeededRegistry
@@ -40,8 +41,8 @@ def fetch(
     settings: ClientSettings, image: str
 ) -> tuple[TagSnapshot | RegistryError, RegistryClient]:
     reference = parse_reference(image)
-    with RegistryClient(settings) as client:
-        return client.fetch_many([reference])[reference], client
+    client = RegistryClient(settings)
+    return client.fetch_many([reference])[reference], client
 
 
 def table_of(snapshot: TagSnapshot) -> dict[str, tuple[str, object]]:
@@ -52,7 +53,7 @@ def expected_table(pushed: list[PushedImage]) -> dict[str, tuple[str, object]]:
     return {tag: (image.digest, image.created) for image in pushed for tag in image.tags}
 
 
-def test_twenty_cold_fetches_over_tls_agree_without_a_retry_or_a_reconnect(
+def test_twenty_cold_fetches_over_tls_agree_on_one_http2_connection_without_a_retry(
     tls_registry: SeededRegistry,
 ) -> None:
     server = tls_registry.server
@@ -64,21 +65,25 @@ def test_twenty_cold_fetches_over_tls_agree_without_a_retry_or_a_reconnect(
         assert isinstance(result, TagSnapshot), result
         assert result.origin.startswith("https://")
         tables.append(table_of(result))
-        assert client.http.retries == 0
-        # Never more connections than requests in flight: none was dropped and reopened.
-        assert 0 < client.http.connections_opened <= settings.concurrency
-        assert client.http.http_versions == {"HTTP/1.1": client.requests_sent}
+        assert client.counters.retries == 0
+        # Go's server picks h2 when offered: every answer of the fetch came on one connection.
+        assert client.counters.connections == 1
+        assert client.counters.http_versions == {"HTTP/2": client.requests_sent}
     assert tables == [expected_table(tls_registry.widget)] * COLD_FETCHES
 
 
-def test_http2_is_offered_only_when_asked_for(tls_registry: SeededRegistry) -> None:
+def test_http2_false_speaks_http1_on_at_most_sixteen_connections(
+    tls_registry: SeededRegistry,
+) -> None:
     server = tls_registry.server
-    settings = tls_settings(server.host, HostTls(ca_file=server.ca_file), http2=True)
+    settings = tls_settings(server.host, HostTls(ca_file=server.ca_file), http2=False)
     result, client = fetch(settings, tls_registry.widget_reference)
     assert isinstance(result, TagSnapshot), result
     assert table_of(result) == expected_table(tls_registry.widget)
-    # Go's server picks h2 when offered; with one connection, every answer came over it.
-    assert set(client.http.http_versions) == {"HTTP/2"}
+    assert client.counters.http_versions == {"HTTP/1.1": client.requests_sent}
+    # Never more connections than the host's slots: none was dropped and reopened.
+    assert 1 < client.counters.connections <= HTTP1_SLOTS
+    assert client.counters.retries == 0
 
 
 def test_a_certs_d_folder_makes_a_loopback_host_speak_https_and_trusts_its_crt(
@@ -132,7 +137,7 @@ def test_a_private_ca_nobody_trusts_fails_at_once_naming_host_reason_and_option(
     assert (
         not result.transient
     )  # never served from the cache: a changed certificate may be an attack
-    assert client.http.retries == 0
+    assert client.counters.retries == 0
     message = str(result)
     assert server.host in message
     assert "issuer this machine does not trust" in message
@@ -266,7 +271,8 @@ def test_tls_option_paths_are_relative_to_the_site_and_checked_when_read(
         settings.client.tls.hosts["registry.example:5443"].ca_file == tmp_path / "certs" / "ca.pem"
     )
     assert settings.client.tls.certs_dirs == (tmp_path / "certs.d",)
-    assert settings.client.http2 is False
+    assert settings.client.http2 is True  # auto: offered by ALPN, the host decides
+    assert settings_from_options({"http2": False}, tmp_path).client.http2 is False
 
     problems = {
         "missing.pem": {"ca_file": "missing.pem"},

@@ -55,8 +55,8 @@ def sent_to_a_foreign_host(vendor: str, own: Credentials | None) -> str:
             retries=0,
         )
         reference = parse_reference(f"{host}/acme/widget")
-        with RegistryClient(settings) as client:
-            client.fetch_many([reference])
+        client = RegistryClient(settings)
+        client.fetch_many([reference])
     assert recorder.requests, "the foreign host was asked"
     return "\n".join(
         f"{request.method} {request.path} {request.headers} {request.body!r}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,11 +14,13 @@ from mkdocs_taghistory.history import TagSnapshot, TagState
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import (
     ClientSettings,
+    FetchRun,
     RegistryClient,
     VendorSetting,
     default_vendor,
 )
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.http import RegistryHttp
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.seeding import sha256
@@ -35,7 +37,7 @@ from tests.support.vendor_apis import (
     VendorTag,
 )
 
-BASE = datetime(2024, 3, 18, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2024, 3, 18, 12, 0, tzinfo=UTC)
 
 
 def stamp(moment: datetime) -> str:
@@ -51,8 +53,8 @@ def fetch(
     settings = ClientSettings(
         vendors=vendors, retries=0, credentials=CredentialSource(credentials or {})
     )
-    with RegistryClient(settings) as client:
-        return client.fetch_many([reference])[reference], client.requests_sent
+    client = RegistryClient(settings)
+    return client.fetch_many([reference])[reference], client.requests_sent
 
 
 def vendor_tags(count: int, per_digest: int = 3) -> list[VendorTag]:
@@ -136,8 +138,8 @@ def test_chainguard_refresh_reads_only_the_records_since_the_cached_one(
     with RegistryFront(seeded_registry.server.url, chainguard_history=history) as front:
         reference = parse_reference(f"{front.host}/{WIDGET}")
         settings = ClientSettings(vendors={front.host: VendorSetting("chainguard")}, retries=0)
-        with RegistryClient(settings) as client:
-            cold = client.fetch_many([reference])[reference]
+        client = RegistryClient(settings)
+        cold = client.fetch_many([reference])[reference]
         assert isinstance(cold, TagSnapshot), cold
         assert all(cold.tags[tag] == TagState(first.digest, BASE) for tag in first.tags)
         assert len(front.history_starts) == 3 * len(first.tags)  # 2,500 records: 3 pages
@@ -146,8 +148,8 @@ def test_chainguard_refresh_reads_only_the_records_since_the_cached_one(
             {"updateTimestamp": stamp(BASE + timedelta(days=1)), "digest": second.digest}
         )
         front.history_starts.clear()
-        with RegistryClient(settings) as client:
-            warm = client.fetch_many([reference], previous={reference: cold})[reference]
+        client = RegistryClient(settings)
+        warm = client.fetch_many([reference], previous={reference: cold})[reference]
         assert isinstance(warm, TagSnapshot), warm
         # One request a tag, each from its newest cached record's time on.
         assert sorted(front.history_starts) == sorted((tag, stamp(BASE)) for tag in first.tags)
@@ -243,10 +245,10 @@ def test_docker_hub_rate_limit_is_waited_out_as_x_retry_after_asks() -> None:
     tags = vendor_tags(5)
     with DockerHubApi(tags=tags, rate_limited=1, retry_in=1) as hub:
         settings = ClientSettings(vendors={"docker.io": VendorSetting("dockerhub", hub.url)})
-        with RegistryClient(settings) as client:
-            reference = parse_reference("docker.io/python")
-            snapshot = client.fetch_many([reference])[reference]
-            assert client.http.retries == 1
+        client = RegistryClient(settings)
+        reference = parse_reference("docker.io/python")
+        snapshot = client.fetch_many([reference])[reference]
+        assert client.counters.retries == 1
         assert len(hub.requests) == 2
     assert_snapshot_is(snapshot, tags)
 
@@ -336,14 +338,14 @@ def test_a_vendor_giving_up_half_way_leaves_nothing_behind(seeded_registry: Seed
 
 def test_vendor_type_on_another_host_is_asked_there_and_shared_between_images() -> None:
     settings = ClientSettings(vendors={"quay.internal.example": VendorSetting("quay")})
-    with RegistryClient(settings) as client:
-        internal = client.vendor_for(parse_reference("quay.internal.example/team/app"))
-        assert internal.url == "https://quay.internal.example"
-        assert client.vendor_for(parse_reference("quay.io/a/b")).url == "https://quay.io"
-        hub = client.vendor_for(parse_reference("docker.io/python"))
-        assert hub.url == "https://hub.docker.com"
-        assert client.vendor_for(parse_reference("docker.io/golang")) is hub
-        assert client.vendor_for(parse_reference("r.example/x")).name == "oci"
+    client = FetchRun(RegistryHttp(settings), settings)
+    internal = client.vendor_for(parse_reference("quay.internal.example/team/app"))
+    assert internal.url == "https://quay.internal.example"
+    assert client.vendor_for(parse_reference("quay.io/a/b")).url == "https://quay.io"
+    hub = client.vendor_for(parse_reference("docker.io/python"))
+    assert hub.url == "https://hub.docker.com"
+    assert client.vendor_for(parse_reference("docker.io/golang")) is hub
+    assert client.vendor_for(parse_reference("r.example/x")).name == "oci"
 
 
 def test_a_chainguard_history_that_never_ends_is_an_error_after_a_bounded_read(

@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
+
+from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.reference import ImageReference
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -128,7 +132,7 @@ def seed_image(
     *,
     digests: int,
     tags_per_digest: int,
-    start: datetime = datetime(2024, 3, 1, 8, 0, 0, 123456, tzinfo=timezone.utc),
+    start: datetime = datetime(2024, 3, 1, 8, 0, 0, 123456, tzinfo=UTC),
     auth: tuple[str, str] | None = None,
     verify: ssl.SSLContext | bool = True,
 ) -> list[PushedImage]:
@@ -151,3 +155,19 @@ def seed_image(
                 pusher.manifest(tag, body, OCI_INDEX)
             pushed.append(PushedImage(digest=digest, created=created, tags=tags))
     return pushed
+
+
+def known_digests(
+    reference: ImageReference, created: Mapping[str, datetime | None]
+) -> dict[ImageReference, TagSnapshot]:
+    """An earlier fetch of ``reference`` that knew these digests' creation times (and their
+    platforms, none): a fetch given it asks for none of their manifests again."""
+    return {
+        reference: TagSnapshot(
+            image=reference.name,
+            fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
+            tags={},
+            digest_created=dict(created),
+            digest_platforms=dict.fromkeys(created, ()),
+        )
+    }

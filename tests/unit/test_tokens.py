@@ -1,9 +1,8 @@
-"""The token store: one fetch for many waiting threads, renewal before expiry."""
+"""The token store: one fetch for many waiting requests, renewal before expiry."""
 
 from __future__ import annotations
 
-import threading
-import time
+import asyncio
 
 import pytest
 
@@ -30,42 +29,39 @@ def test_challenge_parameters_are_read_quoted_or_not() -> None:
     assert parse_bearer_challenge('Bearer realm="file:///etc/passwd"') is None
 
 
-def test_many_threads_meeting_a_challenge_share_one_fetch() -> None:
+def test_many_requests_meeting_a_challenge_share_one_fetch() -> None:
     store = TokenStore()
     fetches = 0
-    barrier = threading.Barrier(16)
 
-    def slow_fetch(challenge: BearerChallenge) -> tuple[str, float]:
+    async def slow_fetch(challenge: BearerChallenge) -> tuple[str, float]:
         nonlocal fetches
         fetches += 1
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
         return f"token-{fetches}", 300.0
 
-    got: list[str] = []
+    async def requests() -> list[str]:
+        return await asyncio.gather(
+            *(store.renew("r/a", None, CHALLENGE, slow_fetch) for _ in range(16))
+        )
 
-    def request() -> None:
-        barrier.wait()
-        got.append(store.renew("r/a", None, CHALLENGE, slow_fetch))
-
-    threads = [threading.Thread(target=request) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert fetches == 1 and got == ["token-1"] * 16
+    assert asyncio.run(requests()) == ["token-1"] * 16
+    assert fetches == 1
 
 
 def test_token_is_renewed_before_it_expires() -> None:
     now = [1000.0]
     store = TokenStore(clock=lambda: now[0])
     issued = iter(["first", "second"])
-    fetch = lambda challenge: (next(issued), 60.0)  # noqa: E731
-    assert store.token("r/a", fetch) is None  # no challenge met yet
-    assert store.renew("r/a", None, CHALLENGE, fetch) == "first"
+
+    async def fetch(challenge: BearerChallenge) -> tuple[str, float]:
+        return next(issued), 60.0
+
+    assert asyncio.run(store.token("r/a", fetch)) is None  # no challenge met yet
+    assert asyncio.run(store.renew("r/a", None, CHALLENGE, fetch)) == "first"
     now[0] += 49
-    assert store.token("r/a", fetch) == "first"
+    assert asyncio.run(store.token("r/a", fetch)) == "first"
     now[0] += 2  # 51 s into a 60 s token: renewed ahead of expiry
-    assert store.token("r/a", fetch) == "second"
+    assert asyncio.run(store.token("r/a", fetch)) == "second"
 
 
 def test_refresh_is_ten_seconds_early_or_half_way_for_short_tokens() -> None:
@@ -73,16 +69,16 @@ def test_refresh_is_ten_seconds_early_or_half_way_for_short_tokens() -> None:
     assert refresh_time(0, 10) == 5
 
 
-def test_waiting_threads_share_a_failed_fetch_instead_of_repeating_it() -> None:
+def test_waiting_requests_share_a_failed_fetch_instead_of_repeating_it() -> None:
     store = TokenStore()
     calls = 0
 
-    def failing(challenge: BearerChallenge) -> tuple[str, float]:
+    async def failing(challenge: BearerChallenge) -> tuple[str, float]:
         nonlocal calls
         calls += 1
         raise RuntimeError("token server down")
 
     for _ in range(3):
         with pytest.raises(RuntimeError):
-            store.renew("r/a", "old", CHALLENGE, failing)
+            asyncio.run(store.renew("r/a", "old", CHALLENGE, failing))
     assert calls == 1

@@ -4,11 +4,12 @@ is safe for a terminal. Pure functions, in-process; a few real builds where the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date, par
 from tests.support.site import write_site
 
 DIGEST_A, DIGEST_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
-FETCHED = datetime(2024, 3, 22, 12, tzinfo=timezone.utc)
+FETCHED = datetime(2024, 3, 22, 12, tzinfo=UTC)
 STASH_PLACEHOLDER = "\u0002wzxhzdk:0\u0003"
 
 
@@ -252,15 +253,14 @@ def test_taghistory_cache_never_prints_a_cached_escape_sequence(tmp_path: Path) 
 
 def test_a_next_page_over_plain_http_is_named_as_such() -> None:
     http = RegistryHttp(ClientSettings())
-    try:
-        reference = parse_reference("registry.example/acme/widget")
-        with pytest.raises(RegistryError, match=r"pointed at plain HTTP \(registry.example\)"):
+    reference = parse_reference("registry.example/acme/widget")
+    with pytest.raises(RegistryError, match=r"pointed at plain HTTP \(registry.example\)"):
+        asyncio.run(
             http.registry(
                 reference, "GET", "http://registry.example/v2/acme/widget/tags/list", max_bytes=1024
             )
-        assert http.requests_sent == 0
-    finally:
-        http.close()
+        )
+    assert http.requests_sent == 0
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,39 @@
+"""Origins (scheme, host, port) of addresses: what credentials, tokens and limits are kept by."""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+Origin = tuple[str, str, int | None]
+"""Scheme, host and port (the scheme's default filled in)."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> Origin | None:
+    """Scheme, host and port of ``url``; None when it is not an address.
+
+    Asked several times for every request, of few distinct origins: read from the address's
+    start (``scheme://host:port``), which is cached, rather than from the whole address.
+    """
+    start = url.find("//")
+    end = url.find("/", start + 2) if start >= 0 else -1
+    return _origin_of_start(url if end < 0 else url[:end])
+
+
+@functools.lru_cache(maxsize=256)
+def _origin_of_start(url: str) -> Origin | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(url: str, base: str) -> bool:
+    """True when ``url`` has the scheme, host and port of ``base``."""
+    first = origin_of(url)
+    return first is not None and first == origin_of(base)
