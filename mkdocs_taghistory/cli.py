@@ -192,7 +192,7 @@ def refresh(config_file: Path, sphinx_conf: Path | None) -> None:
     settings = replace(site.settings, ttl=timedelta(0), offline=False)
     with _progress_bar() as progress, one_line_errors():
         service = TagHistoryService(settings, progress=progress)
-        results = service.resolve(site.images, site.demand)
+        results = service.results_for(site.images, site.demand)
     failed = {
         image: result
         for image, result in results.items()
@@ -308,7 +308,7 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
         # Only what the table shows: the site's filters.
         demand = {reference: TagDemand((settings.tag_filter,)) for _, reference in targets}
-        results = TagHistoryService(settings).resolve(list(demand), demand)
+        results = TagHistoryService(settings).results_for(list(demand), demand)
     shown: list[Shown] = []
     for title, reference in targets:
         result = results[reference]

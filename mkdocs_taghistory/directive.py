@@ -337,7 +337,7 @@ class Target:
 
 
 @dataclass(frozen=True)
-class PlacedDirective:
+class PlannedDirective:
     """A directive with its options checked and its image resolved.
 
     Attributes:
@@ -353,7 +353,7 @@ class PlacedDirective:
 
 def read_directives(
     text: str, default_registry: str, sections: Sequence[RegistrySection] = ()
-) -> list[PlacedDirective]:
+) -> list[PlannedDirective]:
     """Find every directive in Markdown ``text``, check its options and resolve its image.
 
     Raises:
@@ -361,14 +361,13 @@ def read_directives(
             bad value, or names an invalid image.
     """
     return [
-        place_directive(directive, default_registry, sections)
-        for directive in find_directives(text)
+        plan_directive(directive, default_registry, sections) for directive in find_directives(text)
     ]
 
 
-def place_directive(
+def plan_directive(
     directive: Directive, default_registry: str, sections: Sequence[RegistrySection] = ()
-) -> PlacedDirective:
+) -> PlannedDirective:
     """Check a directive's options and resolve its image, whatever markup it was written in.
 
     A bare image name resolves against the directive's ``registry=`` option, else, when
@@ -396,4 +395,4 @@ def place_directive(
             targets = (Target(parse_reference(directive.image, registry)),)
     except (OptionError, InvalidReferenceError) as error:
         raise DirectiveError(directive.line, str(error)) from None
-    return PlacedDirective(directive, options, targets)
+    return PlannedDirective(directive, options, targets)

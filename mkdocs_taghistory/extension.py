@@ -16,7 +16,7 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-from mkdocs_taghistory.directive import PlacedDirective
+from mkdocs_taghistory.directive import PlannedDirective
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import placeholder_html, render_html, section_lines
@@ -56,50 +56,50 @@ class TagHistoryPreprocessor(Preprocessor):
         settings = service.settings
         try:
             plan = plan_site([(extension.page, "\n".join(lines))], settings)
-            if not plan.placements:
+            if not plan.directives:
                 return lines
             if not settings.enabled:
                 return self._replace(lines, plan, self._placeholders)
-            results = service.resolve(plan.references, plan.demand(settings))
+            results = service.results_for(plan.references, plan.demand(settings))
             plan.check(results)
             if extension.report_doubts:
                 for doubt in plan.doubts(results):
                     logger.warning("%s", doubt)
-            return self._replace(lines, plan, lambda placed: self._tables(placed, results))
+            return self._replace(lines, plan, lambda planned: self._tables(planned, results))
         except DirectiveError as error:
             located = error.on_page(extension.page, extension.line_note)
             raise extension.error_type(str(located)) from None
 
     def _tables(
-        self, placed: PlacedDirective, results: Mapping[ImageReference, ImageResult]
+        self, planned: PlannedDirective, results: Mapping[ImageReference, ImageResult]
     ) -> list[str]:
         """A directive's tables, each after its section's heading and description, if any."""
         settings = self.extension.service.settings
         block: list[str] = []
-        for target in placed.targets:
+        for target in planned.targets:
             if target.section is not None:
                 # Markdown, not stashed HTML, so the heading joins the table of contents.
                 block += section_lines(target.section, settings.heading_level)
-            view = directive_table(settings, placed, target, results[target.reference])
+            view = directive_table(settings, planned, target, results[target.reference])
             block += [self.md.htmlStash.store(render_html(view)), ""]
         return block
 
-    def _placeholders(self, placed: PlacedDirective) -> list[str]:
+    def _placeholders(self, planned: PlannedDirective) -> list[str]:
         """A short placeholder per table, for a build with the plugin switched off."""
-        names = dict.fromkeys(target.reference.name for target in placed.targets)
+        names = dict.fromkeys(target.reference.name for target in planned.targets)
         return [self.md.htmlStash.store("\n".join(map(placeholder_html, names))), ""]
 
     @staticmethod
     def _replace(
-        lines: list[str], plan: SitePlan, block_of: Callable[[PlacedDirective], list[str]]
+        lines: list[str], plan: SitePlan, block_of: Callable[[PlannedDirective], list[str]]
     ) -> list[str]:
         """``lines`` with each directive's line replaced by what ``block_of`` makes of it."""
         output = list(lines)
         # From the bottom up, so that replacing one line by several keeps earlier indices valid.
-        for placement in reversed(plan.placements):
-            directive = placement.placed.directive
+        for page_directive in reversed(plan.directives):
+            directive = page_directive.planned.directive
             index = directive.line - 1
-            block = _in_place(block_of(placement.placed), directive.indent, output, index)
+            block = _in_place(block_of(page_directive.planned), directive.indent, output, index)
             output[index : index + 1] = block
         return output
 
@@ -112,14 +112,14 @@ def _in_place(block: list[str], prefix: str, lines: list[str], index: int) -> li
     set it apart from its neighbours, but never two in a row: two end a footnote.
     """
     blank = prefix.rstrip()
-    placed = [prefix + line if line else blank for line in block]
-    while placed and placed[-1] == blank:
-        placed.pop()
+    planned = [prefix + line if line else blank for line in block]
+    while planned and planned[-1] == blank:
+        planned.pop()
     if index > 0 and lines[index - 1].strip(" \t>"):
-        placed.insert(0, blank)
+        planned.insert(0, blank)
     if index + 1 < len(lines) and lines[index + 1].strip(" \t>"):
-        placed.append(blank)
-    return placed
+        planned.append(blank)
+    return planned
 
 
 class TagHistoryExtension(Extension):

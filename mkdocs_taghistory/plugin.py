@@ -121,8 +121,8 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         pages = ((label, file.content_string) for label, file in documents.items())
         try:
             plan = plan_site(pages, service.settings)
-            if plan.placements and service.settings.enabled:
-                results = service.resolve(plan.references, plan.demand(service.settings))
+            if plan.directives and service.settings.enabled:
+                results = service.results_for(plan.references, plan.demand(service.settings))
                 plan.check(results)
                 for doubt in plan.doubts(results):
                     log.warning("%s", doubt)
@@ -130,7 +130,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
             raise PluginError(str(error)) from None
         # The stylesheet and the copy buttons' script, for the pages with tables only.
         self._pages_with_tables = {
-            documents[placement.page].src_uri for placement in plan.placements
+            documents[page_directive.page].src_uri for page_directive in plan.directives
         }
         if self._pages_with_tables:
             for name in ASSET_NAMES:

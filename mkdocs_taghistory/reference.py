@@ -163,7 +163,7 @@ def parse_registry(text: str) -> tuple[str, str]:
 def parse_reference(text: str, default_registry: str = DEFAULT_REGISTRY) -> ImageReference:
     """Resolve a directive's image name into a full reference.
 
-    A name without a registry host (``"rust"``) is placed under ``default_registry``; a name
+    A name without a registry host (``"rust"``) is planned under ``default_registry``; a name
     with one (``"ghcr.io/org/img"``) is used as it is. On Docker Hub a one-part name gets the
     ``library/`` namespace, as ``docker pull`` does.
 

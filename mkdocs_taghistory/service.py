@@ -129,7 +129,7 @@ class TagHistoryService:
             return False
         return fetched_at is None or utc_now() - fetched_at >= self.settings.ttl
 
-    def resolve(
+    def results_for(
         self,
         references: Iterable[ImageReference],
         demand: Mapping[ImageReference, TagDemand] | None = None,

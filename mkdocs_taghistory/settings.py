@@ -19,7 +19,6 @@ from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import TagFilter
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
-from mkdocs_taghistory.registry.catalog import VENDOR_NAMES
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
 from mkdocs_taghistory.registry.tls_settings import (
@@ -28,6 +27,7 @@ from mkdocs_taghistory.registry.tls_settings import (
     TlsSettings,
     TlsSetupError,
 )
+from mkdocs_taghistory.registry.vendors import VENDOR_NAMES
 from mkdocs_taghistory.render import (
     COLUMNS,
     DEFAULT_DATE_FORMAT,

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from mkdocs_taghistory.directive import (
     Directive,
-    PlacedDirective,
+    PlannedDirective,
     Target,
     find_directives,
-    place_directive,
+    plan_directive,
 )
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import TagDemand
@@ -36,11 +36,11 @@ def page_label(path: Path, site_dir: Path) -> str:
 
 
 @dataclass(frozen=True)
-class Placement:
+class PageDirective:
     """A directive and the page it stands on."""
 
     page: str
-    placed: PlacedDirective
+    planned: PlannedDirective
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,10 @@ class SitePlan:
     """Every directive of a site, where it stands, and the images to fetch.
 
     Attributes:
-        placements: the directives, page by page, in reading order.
+        directives: the directives, page by page, in reading order.
     """
 
-    placements: tuple[Placement, ...] = ()
+    directives: tuple[PageDirective, ...] = ()
 
     @property
     def references(self) -> tuple[ImageReference, ...]:
@@ -59,8 +59,8 @@ class SitePlan:
         return tuple(
             dict.fromkeys(
                 target.reference
-                for placement in self.placements
-                for target in placement.placed.targets
+                for page_directive in self.directives
+                for target in page_directive.planned.targets
             )
         )
 
@@ -69,8 +69,8 @@ class SitePlan:
         """Images named only as a registry section, where "no such image" is an answer."""
         required = {
             target.reference
-            for placement in self.placements
-            for target in placement.placed.targets
+            for page_directive in self.directives
+            for target in page_directive.planned.targets
             if target.section is None
         }
         return frozenset(self.references) - required
@@ -79,14 +79,14 @@ class SitePlan:
         """Per image, the tags its tables show: the site's filter narrowed by each directive's
         patterns, and the tags whose history a directive shows. A fetch reads no other."""
         found: dict[ImageReference, TagDemand] = {}
-        for placement in self.placements:
-            options = placement.placed.options
+        for page_directive in self.directives:
+            options = page_directive.planned.options
             wanted = (
                 TagDemand(tags=frozenset({options.tag}))
                 if options.tag is not None
                 else TagDemand((settings.tag_filter.narrowed(options.include, options.exclude),))
             )
-            for target in placement.placed.targets:
+            for target in page_directive.planned.targets:
                 known = found.get(target.reference)
                 found[target.reference] = wanted if known is None else known.joined(wanted)
         return found
@@ -97,14 +97,14 @@ class SitePlan:
         Raises:
             DirectiveError: located on its page, naming the image and what went wrong.
         """
-        for placement in self.placements:
-            for target in placement.placed.targets:
+        for page_directive in self.directives:
+            for target in page_directive.planned.targets:
                 problem = target_problem(target, results[target.reference])
                 if problem is not None:
                     raise DirectiveError(
-                        placement.placed.directive.line,
+                        page_directive.planned.directive.line,
                         f"cannot show the tag history of {target.reference.name}: {problem}",
-                        placement.page,
+                        page_directive.page,
                     )
 
     def doubts(self, results: Mapping[ImageReference, ImageResult]) -> list[DirectiveError]:
@@ -116,26 +116,26 @@ class SitePlan:
         never seen.
         """
         found = []
-        for placement in self.placements:
-            placed, line = placement.placed, placement.placed.directive.line
-            targets = placed.targets
+        for page_directive in self.directives:
+            planned, line = page_directive.planned, page_directive.planned.directive.line
+            targets = planned.targets
             sectioned = all(target.section is not None for target in targets)
             if sectioned and all(results[target.reference].not_found for target in targets):
                 names = ", ".join(target.reference.name for target in targets)
                 found.append(
                     DirectiveError(
                         line,
-                        f"none of the registries sections has {placed.directive.image!r} "
+                        f"none of the registries sections has {planned.directive.image!r} "
                         f"({names}); is the name right?",
-                        placement.page,
+                        page_directive.page,
                     )
                 )
-            tag = placed.options.tag
+            tag = planned.options.tag
             for target in targets:
                 snapshot = results[target.reference].snapshot
                 if tag is not None and snapshot is not None and tag not in snapshot.ledger:
                     reason = f"tag {tag!r} of {target.reference.name} has never been seen"
-                    found.append(DirectiveError(line, reason, placement.page))
+                    found.append(DirectiveError(line, reason, page_directive.page))
         return found
 
 
@@ -156,26 +156,26 @@ def plan_site(
         pages: each page's label and text.
         settings: the site's registry and sections, which bare names resolve against.
         find: finds the directives of one page (Markdown's by default).
-        skip_damaged: leave out a directive that cannot be placed instead of raising, for a
+        skip_damaged: leave out a directive that cannot be planned instead of raising, for a
             front end whose markup parser reports it itself, at its true place (Sphinx).
 
     Raises:
         DirectiveError: for the first damaged directive, located on its page.
     """
-    placements = []
+    directives = []
     for page, text in pages:
         try:
             for directive in find(text):
                 try:
-                    placed = place_directive(directive, settings.registry, settings.registries)
+                    planned = plan_directive(directive, settings.registry, settings.registries)
                 except DirectiveError:
                     if skip_damaged:
                         continue
                     raise
-                placements.append(Placement(page, placed))
+                directives.append(PageDirective(page, planned))
         except DirectiveError as error:
             raise error.on_page(page) from None
-    return SitePlan(tuple(placements))
+    return SitePlan(tuple(directives))
 
 
 def target_problem(target: Target, result: ImageResult) -> str | None:

@@ -5,7 +5,7 @@ directive's own, applied to what the service found. No markup and no I/O: every 
 
 from __future__ import annotations
 
-from mkdocs_taghistory.directive import PlacedDirective, Target
+from mkdocs_taghistory.directive import PlannedDirective, Target
 from mkdocs_taghistory.durations import in_words
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
@@ -16,23 +16,23 @@ from mkdocs_taghistory.settings import Settings
 
 
 def directive_table(
-    settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
+    settings: Settings, planned: PlannedDirective, target: Target, result: ImageResult
 ) -> TableView:
-    """The table ``placed`` shows for ``target``, from ``result``.
+    """The table ``planned`` shows for ``target``, from ``result``.
 
     Raises:
         DirectiveError: at the directive's line, when one of its patterns runs too long.
     """
     try:
-        return _view(settings, placed, target, result)
+        return _view(settings, planned, target, result)
     except PatternTooSlowError as error:
-        raise DirectiveError(placed.directive.line, str(error)) from None
+        raise DirectiveError(planned.directive.line, str(error)) from None
 
 
 def _view(
-    settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
+    settings: Settings, planned: PlannedDirective, target: Target, result: ImageResult
 ) -> TableView:
-    options = placed.options
+    options = planned.options
     name = target.reference.name
     date_format = options.date_format or settings.date_format
     as_of = _as_of(settings, result)

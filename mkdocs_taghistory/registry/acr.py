@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch, quoted_path
+from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 PAGE_SIZE = 100
@@ -33,7 +33,7 @@ class AcrVendor(OciVendor):
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag with its digest and last update, page by page."""
         reference = fetch.reference
-        root = self.url or self.http.root_url(reference)
+        root = self.url or self.session.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/acr/v1/{path}/_tags?n={PAGE_SIZE}&orderby=timedesc"
         async for page in self.registry_api_pages(fetch, url, "ACR's tag list"):

@@ -12,9 +12,9 @@ import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.answers import RETRY_STATUSES, parse_json
 from mkdocs_taghistory.registry.credentials import Credentials
-from mkdocs_taghistory.registry.exchange import Exchange
+from mkdocs_taghistory.registry.responses import RETRY_STATUSES, parse_json
+from mkdocs_taghistory.registry.sender import Sender
 
 _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
 _MAX_TOKEN_BYTES = 1024 * 1024
@@ -150,12 +150,12 @@ class Authenticator:
 
     def __init__(
         self,
-        exchange: Exchange,
+        sender: Sender,
         credentials_for: Callable[[str], Credentials | None],
         speaks_tls: Callable[[ImageReference], bool],
     ) -> None:
-        """Send through ``exchange``; look credentials and the scheme up per host."""
-        self._exchange = exchange
+        """Send through ``sender``; look credentials and the scheme up per host."""
+        self._sender = sender
         self._credentials_for = credentials_for
         self._speaks_tls = speaks_tls
         self._tokens = TokenStore()
@@ -173,7 +173,7 @@ class Authenticator:
         urgent: bool = False,
     ) -> tuple[httpx.Response, bytes]:
         """One call on the registry's own origin, with its token or credentials (``urgent``:
-        a redirect's next hop, see :meth:`.Exchange.send`)."""
+        a redirect's next hop, see :meth:`.Sender.send`)."""
         token_key = f"{reference.api_host}/{reference.repository}"
         credentials = self._credentials_for(reference.host)
         fetch_token, fetched_here = self._token_fetcher(
@@ -185,7 +185,7 @@ class Authenticator:
         token = await self._tokens.token(token_key, fetch_token)
         authorization = self._authorization(reference, token, credentials)
         for round_number in range(_MAX_AUTH_ROUNDS):
-            response, body = await self._exchange.send(
+            response, body = await self._sender.send(
                 reference,
                 method,
                 url,
@@ -239,7 +239,7 @@ class Authenticator:
         )
         token = await self._tokens.token(token_key, fetch_token)
         for _ in range(_MAX_AUTH_ROUNDS):
-            response, body = await self._exchange.send(
+            response, body = await self._sender.send(
                 reference,
                 method,
                 url,
@@ -326,7 +326,7 @@ class Authenticator:
                 "client_id": "mkdocs-taghistory",
                 "refresh_token": credentials.password,
             }
-            response, body = await self._exchange.send(
+            response, body = await self._sender.send(
                 reference,
                 "POST",
                 challenge.realm,
@@ -337,7 +337,7 @@ class Authenticator:
         else:
             authorization = credentials.basic_authorization() if credentials else None
             url = str(httpx.URL(challenge.realm).copy_merge_params(params))
-            response, body = await self._exchange.send(
+            response, body = await self._sender.send(
                 reference,
                 "GET",
                 url,

@@ -19,9 +19,9 @@ from urllib.parse import quote
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.answers import parse_json, status_error
 from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.registry.responses import parse_json, status_error
+from mkdocs_taghistory.registry.vendor_base import ImageFetch
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,9 @@ class ChainguardVendor(OciVendor):
     def history_url(self, reference: ImageReference, tag: str) -> str:
         """Where the history of ``tag`` is read (``url`` replaces the registry's address)."""
         base = (
-            f"{self.url}/v2/{reference.repository}" if self.url else (self.http.base_url(reference))
+            f"{self.url}/v2/{reference.repository}"
+            if self.url
+            else (self.session.base_url(reference))
         )
         return f"{base}/_chainguard/history/{quote(tag, safe='')}"
 
@@ -64,7 +66,7 @@ class ChainguardVendor(OciVendor):
             url = self.history_url(reference, tag)
             if start:
                 url = f"{url}?start={quote(start)}"
-            response, body = await self.http.registry(
+            response, body = await self.session.registry(
                 reference, "GET", url, max_bytes=MAX_LIST_BYTES, origin=self.url or None
             )
             if response.status_code in {403, 404} and not records:
@@ -105,7 +107,7 @@ class ChainguardVendor(OciVendor):
             return None
         return moment, digest
 
-    async def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+    async def read_digest(self, fetch: ImageFetch, tag: str) -> None:
         """The tag's newest history record; a tag without history is read by HEAD."""
         known = fetch.known_tags.get(tag)
         since = known.changed if known is not None else None
@@ -115,7 +117,7 @@ class ChainguardVendor(OciVendor):
             fetch.digests[tag], fetch.changed[tag] = known.digest, since
             return
         if not history:
-            await super().resolve_tag(fetch, tag)
+            await super().read_digest(fetch, tag)
             return
         changed, digest = history[-1]
         fetch.digests[tag] = digest

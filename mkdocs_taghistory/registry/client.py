@@ -3,7 +3,7 @@
 A fetch runs in stages across all images at once (tag lists, then one job per tag, which also
 looks up the digest it is the first to name, then the digests of tags a listing gave), each
 stage a set of jobs taken by ``concurrency``
-workers on one asyncio event loop, every request through one :class:`RegistryHttp`: a
+workers on one asyncio event loop, every request through one :class:`RegistrySession`: a
 connection pool a host, HTTP/2 where the host offers it.
 
 Why async, on HTTP/2: measured in ``bench/engine.py`` (``bench/RESULTS.md``), against
@@ -32,12 +32,12 @@ import httpx
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagDemand, TagSnapshot, TagState
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.catalog import VENDOR_CLASSES, load_vendor
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
-from mkdocs_taghistory.registry.exchange import FetchCounters
-from mkdocs_taghistory.registry.http import RegistryHttp
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch, Vendor, VendorUnavailable
+from mkdocs_taghistory.registry.sender import FetchCounters
+from mkdocs_taghistory.registry.session import RegistrySession
+from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor, VendorUnavailable
+from mkdocs_taghistory.registry.vendors import VENDOR_CLASSES, load_vendor
 from mkdocs_taghistory.timestamps import utc_now
 
 __all__ = [
@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 VENDORS: tuple[type[Vendor], ...] = tuple(map(load_vendor, VENDOR_CLASSES))
 """Every vendor: a new one is its file under ``registry/`` and its entry in
-:data:`~mkdocs_taghistory.registry.catalog.VENDOR_CLASSES`."""
+:data:`~mkdocs_taghistory.registry.vendors.VENDOR_CLASSES`."""
 
 VENDOR_TYPES: Mapping[str, type[Vendor]] = {vendor.name: vendor for vendor in VENDORS}
 """Vendor classes by the name the ``vendors`` option uses."""
@@ -142,8 +142,8 @@ class RegistryClient:
         demand: Mapping[ImageReference, TagDemand],
         previous: Mapping[ImageReference, TagSnapshot],
     ) -> dict[ImageReference, TagSnapshot | RegistryError]:
-        async with RegistryHttp(self.settings, self._transport, self.counters) as http:
-            return await FetchRun(http, self.settings, self._progress).run(
+        async with RegistrySession(self.settings, self._transport, self.counters) as session:
+            return await FetchRun(session, self.settings, self._progress).run(
                 references, demand, previous
             )
 
@@ -153,13 +153,13 @@ class FetchRun:
     is shared by every image it reads) and its stages."""
 
     def __init__(
-        self, http: RegistryHttp, settings: ClientSettings, progress: Progress | None = None
+        self, session: RegistrySession, settings: ClientSettings, progress: Progress | None = None
     ) -> None:
-        """Fetch through ``http`` by ``settings``, telling ``progress`` of each job done."""
-        self.http = http
+        """Fetch through ``session`` by ``settings``, telling ``progress`` of each job done."""
+        self.session = session
         self.settings = settings
         self._progress = progress
-        self._oci = OciVendor(http)
+        self._oci = OciVendor(session)
         self._vendors: dict[tuple[str, str | None], Vendor] = {(OciVendor.name, None): self._oci}
 
     def vendor_for(self, reference: ImageReference) -> Vendor:
@@ -170,11 +170,11 @@ class FetchRun:
         if url is None and not vendor.api_on_registry and not vendor.serves(reference.host):
             # A vendor type on a host of its own (self-hosted Quay, a mirror) is asked at that
             # host, never at the vendor's public address, which knows nothing of it.
-            scheme = "http" if self.http.is_plain_http(reference) else "https"
+            scheme = "http" if self.session.is_plain_http(reference) else "https"
             url = f"{scheme}://{reference.host}"
         key = (vendor.name, url)
         if key not in self._vendors:
-            self._vendors[key] = vendor(self.http, url)
+            self._vendors[key] = vendor(self.session, url)
         return self._vendors[key]
 
     async def run(
@@ -186,7 +186,7 @@ class FetchRun:
         """Every image's snapshot or error."""
         await self._look_up_credentials(references)
         fetches = [self._start(reference, previous.get(reference)) for reference in references]
-        self.http.start_fetch()
+        self.session.start_fetch()
         await self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
         for fetch in fetches:
             wanted = demand.get(fetch.reference)
@@ -229,7 +229,9 @@ class FetchRun:
             )
         return {
             fetch.reference: fetch.error
-            or _snapshot(fetch, fetched_at, fetch.vendor.url or self.http.base_url(fetch.reference))
+            or _snapshot(
+                fetch, fetched_at, fetch.vendor.url or self.session.base_url(fetch.reference)
+            )
             for fetch in fetches
         }
 
@@ -252,7 +254,7 @@ class FetchRun:
             return
         hosts = dict.fromkeys(reference.host for reference in references)
         await asyncio.gather(
-            *(asyncio.to_thread(self.http.credentials_for, host) for host in hosts)
+            *(asyncio.to_thread(self.session.credentials_for, host) for host in hosts)
         )
 
     async def _list_tags(self, fetch: ImageFetch) -> None:
@@ -305,7 +307,7 @@ class FetchRun:
         if fetch.error is not None:
             return  # the image already failed; spare the registry the rest of its requests
         # Past fetch_timeout, the jobs still queued end at once, each image with a message.
-        failure = self.http.fetch_overdue(fetch.reference)
+        failure = self.session.fetch_overdue(fetch.reference)
         if failure is None:
             try:
                 await run(job)

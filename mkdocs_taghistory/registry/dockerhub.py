@@ -24,7 +24,7 @@ import httpx
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import (
+from mkdocs_taghistory.registry.vendor_base import (
     ImageFetch,
     VendorUnavailable,
 )
@@ -93,7 +93,7 @@ class DockerHubVendor(OciVendor):
             return {}
         async with self._login_lock:
             if self._login_header is None:
-                _, answer = await self.http.api_json(
+                _, answer = await self.session.api_json(
                     fetch.reference,
                     f"{self.url}/v2/auth/token",
                     "Docker Hub login",

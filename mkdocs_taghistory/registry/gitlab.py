@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import TAGS_PER_PAGE, OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch, quoted_path
+from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 
@@ -27,7 +27,7 @@ class GitLabVendor(OciVendor):
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag with its digest and publication time, page by page."""
         reference = fetch.reference
-        root = self.url or self.http.root_url(reference)
+        root = self.url or self.session.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/gitlab/v1/repositories/{path}/tags/list/?n={TAGS_PER_PAGE}"
         async for page in self.registry_api_pages(fetch, url, "GitLab's tag list"):

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch
+from mkdocs_taghistory.registry.vendor_base import ImageFetch
 from mkdocs_taghistory.timestamps import from_unix_seconds
 
 logger = logging.getLogger(__name__)

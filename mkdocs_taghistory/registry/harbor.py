@@ -17,7 +17,7 @@ import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch, VendorUnavailable, next_page
+from mkdocs_taghistory.registry.vendor_base import ImageFetch, VendorUnavailable, next_page
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 PAGE_SIZE = 100

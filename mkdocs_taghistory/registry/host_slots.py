@@ -7,7 +7,7 @@ win. So each host gets :data:`HTTP1_SLOTS` until its first answer says it speaks
 :data:`HTTP2_SLOTS` from then on: httpcore's own cap on streams a connection, which a server
 may lower in its settings (httpcore then queues the rest on the connection).
 
-A request takes its host's slot before its clock starts (:mod:`.exchange`), so time spent
+A request takes its host's slot before its clock starts (:mod:`.sender`), so time spent
 waiting for a slot never counts against the request's ``timeout``. A request that continues a
 call already under way (sent again with a new token, say) goes ahead of the requests that
 start new calls: behind a hundred of them, the token it fetched could be spent before it is

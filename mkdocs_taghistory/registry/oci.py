@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest, is_platform, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.answers import PORTAL_HINT, parse_json, status_error
-from mkdocs_taghistory.registry.vendor import (
+from mkdocs_taghistory.registry.responses import PORTAL_HINT, parse_json, status_error
+from mkdocs_taghistory.registry.vendor_base import (
     ImageFetch,
     PageTrail,
     Vendor,
@@ -59,13 +59,13 @@ class OciVendor(Vendor):
     async def tag_list_pages(self, fetch: ImageFetch) -> AsyncIterator[dict[str, Any]]:
         """Each page of ``tags/list``, checked, in order; its tags are read by :meth:`tag_list`."""
         reference = fetch.reference
-        first_page = f"{self.http.base_url(reference)}/tags/list"
+        first_page = f"{self.session.base_url(reference)}/tags/list"
         sized = f"{first_page}?n={TAGS_PER_PAGE}"
         url: str | None = sized
         trail = PageTrail(reference, "the tag list", MAX_PAGES)
         while url is not None:
             trail.visit(url)
-            response, body = await self.http.registry(
+            response, body = await self.session.registry(
                 reference, "GET", url, max_bytes=MAX_LIST_BYTES
             )
             if response.status_code == 400 and url == sized:
@@ -107,12 +107,14 @@ class OciVendor(Vendor):
                 )
         return tags
 
-    async def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+    async def read_digest(self, fetch: ImageFetch, tag: str) -> None:
         """The tag's digest from ``HEAD`` of its manifest (or the hash of a ``GET``)."""
         reference = fetch.reference
-        url = f"{self.http.base_url(reference)}/manifests/{tag}"
+        url = f"{self.session.base_url(reference)}/manifests/{tag}"
         headers = {"Accept": MANIFEST_ACCEPT}
-        response, _ = await self.http.registry(reference, "HEAD", url, headers=headers, max_bytes=0)
+        response, _ = await self.session.registry(
+            reference, "HEAD", url, headers=headers, max_bytes=0
+        )
         if response.status_code == 404:
             logger.info(
                 "%s: tag %s was deleted while it was being read; skipping it", reference.name, tag
@@ -125,7 +127,7 @@ class OciVendor(Vendor):
         if not is_digest(digest):
             # Some registries leave the header out of HEAD answers: the digest of a manifest
             # is the sha256 of its bytes, so fetch them and compute it.
-            response, body = await self.http.registry(
+            response, body = await self.session.registry(
                 reference, "GET", url, headers=headers, max_bytes=MAX_DOCUMENT_BYTES
             )
             if response.status_code != 200:
@@ -179,8 +181,8 @@ class OciVendor(Vendor):
         fetch.platforms.setdefault(digest, ())
 
     async def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
-        url = f"{self.http.base_url(reference)}/manifests/{digest}"
-        response, body = await self.http.registry(
+        url = f"{self.session.base_url(reference)}/manifests/{digest}"
+        response, body = await self.session.registry(
             reference,
             "GET",
             url,
@@ -192,10 +194,10 @@ class OciVendor(Vendor):
         return _verified_object(digest, body, f"manifest {digest}")
 
     async def _blob(self, reference: ImageReference, digest: str) -> dict[str, Any]:
-        url = f"{self.http.base_url(reference)}/blobs/{digest}"
+        url = f"{self.session.base_url(reference)}/blobs/{digest}"
         # Blobs are often served from a storage host by redirect, which registry() follows
         # without the registry's credentials.
-        response, body = await self.http.registry(
+        response, body = await self.session.registry(
             reference, "GET", url, max_bytes=MAX_DOCUMENT_BYTES
         )
         if response.status_code != 200:

@@ -15,7 +15,7 @@ import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.vendor import ImageFetch, quoted_path
+from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date
 
 logger = logging.getLogger(__name__)

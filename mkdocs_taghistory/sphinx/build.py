@@ -21,7 +21,7 @@ from sphinx.errors import ConfigError, SphinxError
 
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings
-from mkdocs_taghistory.site import Placement
+from mkdocs_taghistory.site import PageDirective
 from mkdocs_taghistory.sphinx.options import forget_credentials, settings_from_config
 
 _ENVIRONMENT_ATTRIBUTE = "taghistory_pages"
@@ -36,7 +36,7 @@ class SphinxBuild:
         service: fetches and remembers the build's images.
         misconfigured: why a configuration value cannot be used, when one cannot: the build
             reports it once and makes no table and no request.
-        collected: when set, directives are only collected here, placed, with no fetch and
+        collected: when set, directives are only collected here, planned, with no fetch and
             no table (``taghistory refresh -c`` learns a project's images by reading it as
             Sphinx reads it).
     """
@@ -44,7 +44,7 @@ class SphinxBuild:
     settings: Settings
     service: TagHistoryService
     misconfigured: str | None = None
-    collected: list[Placement] | None = None
+    collected: list[PageDirective] | None = None
 
 
 # Keyed by the configuration, which every directive reaches (self.config) and which forked
@@ -71,10 +71,10 @@ def start_build(config: Config, confdir: Path) -> SphinxBuild:
     return build
 
 
-def collect_directives(config: Config) -> list[Placement]:
+def collect_directives(config: Config) -> list[PageDirective]:
     """Make the build of ``config`` collect its directives instead of making tables; the
     list fills as documents are read."""
-    collected: list[Placement] = []
+    collected: list[PageDirective] = []
     _BUILDS[config] = replace(build_of(config), collected=collected)
     return collected
 

@@ -1,7 +1,7 @@
 """The ``tag-history`` directive: reStructuredText's ``.. tag-history:: IMAGE`` and MyST's
 ```` ```{tag-history} IMAGE ````, with the options of the Markdown directive.
 
-It places the directive as the Markdown one is placed (same options, same checks, same
+It places the directive as the Markdown one is planned (same options, same checks, same
 messages), asks the build's service (which fetched the whole build's images before any
 document was read, and fetches what that pass missed), and writes the same table views as
 docutils nodes. Problems are logged at ``FILE:LINE`` through Sphinx, so ``-W`` fails on them.
@@ -17,13 +17,13 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from mkdocs_taghistory.directive import Directive, PlacedDirective, Target, place_directive
+from mkdocs_taghistory.directive import Directive, PlannedDirective, Target, plan_directive
 from mkdocs_taghistory.directive_options import OPTION_NAMES
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.render import RegistrySection, placeholder_run
 from mkdocs_taghistory.service import ImageResult
 from mkdocs_taghistory.settings import Settings
-from mkdocs_taghistory.site import Placement, SitePlan
+from mkdocs_taghistory.site import PageDirective, SitePlan
 from mkdocs_taghistory.sphinx.build import build_of, note_tables
 from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
 from mkdocs_taghistory.tables import directive_table
@@ -70,23 +70,23 @@ class TagHistoryDirective(SphinxDirective):
         written = Directive(self.arguments[0], self.lineno, dict(self.options))
         docname = self.env.docname
         try:
-            placed = place_directive(written, settings.registry, settings.registries)
+            planned = plan_directive(written, settings.registry, settings.registries)
         except DirectiveError as error:
             return self._error(error)
         if build.collected is not None:
-            build.collected.append(Placement(docname, placed))
+            build.collected.append(PageDirective(docname, planned))
             return []
         if not settings.enabled:
-            names = dict.fromkeys(target.reference.name for target in placed.targets)
+            names = dict.fromkeys(target.reference.name for target in planned.targets)
             return [placeholder_nodes(placeholder_run(name)) for name in names]
-        plan = SitePlan((Placement(docname, placed),))
-        results = build.service.resolve(plan.references, plan.demand(settings))
+        plan = SitePlan((PageDirective(docname, planned),))
+        results = build.service.results_for(plan.references, plan.demand(settings))
         images = [reference.name for reference in plan.references]
         try:
             plan.check(results)
             made: list[nodes.Node] = [
-                self._target_nodes(settings, placed, target, results[target.reference])
-                for target in placed.targets
+                self._target_nodes(settings, planned, target, results[target.reference])
+                for target in planned.targets
             ]
         except DirectiveError as error:
             # Read again by the next build, which may have the table (a cache filled since).
@@ -102,9 +102,9 @@ class TagHistoryDirective(SphinxDirective):
         return []
 
     def _target_nodes(
-        self, settings: Settings, placed: PlacedDirective, target: Target, result: ImageResult
+        self, settings: Settings, planned: PlannedDirective, target: Target, result: ImageResult
     ) -> nodes.Element:
-        table = table_nodes(directive_table(settings, placed, target, result))
+        table = table_nodes(directive_table(settings, planned, target, result))
         if target.section is None:
             return table
         return self._section(target.section, table)

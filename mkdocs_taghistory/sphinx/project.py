@@ -17,7 +17,7 @@ from sphinx.util.console import strip_colors
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from mkdocs_taghistory.settings import Settings
-from mkdocs_taghistory.site import Finder, Placement, SitePlan, plan_site
+from mkdocs_taghistory.site import Finder, PageDirective, SitePlan, plan_site
 from mkdocs_taghistory.sphinx.build import build_of, collect_directives
 from mkdocs_taghistory.sphinx.logs import stop_forwarding
 from mkdocs_taghistory.sphinx.sources import find_myst_directives, find_rst_directives
@@ -32,10 +32,10 @@ FINDERS: dict[str, Finder] = {
 def plan_documents(env: BuildEnvironment, docnames: Iterable[str], settings: Settings) -> SitePlan:
     """The plan of the documents ``docnames``, scanned in their own markup.
 
-    What cannot be read or placed is left out: Sphinx reports it, at its place, when it reads
+    What cannot be read or planned is left out: Sphinx reports it, at its place, when it reads
     the document.
     """
-    placements: list[Placement] = []
+    directives: list[PageDirective] = []
     for docname in docnames:
         path = Path(env.doc2path(docname))
         try:
@@ -46,8 +46,8 @@ def plan_documents(env: BuildEnvironment, docnames: Iterable[str], settings: Set
         except (FiletypeNotFoundError, OSError, UnicodeDecodeError):
             continue
         plan = plan_site([(docname, text)], settings, find=find, skip_damaged=True)
-        placements += plan.placements
-    return SitePlan(tuple(placements))
+        directives += plan.directives
+    return SitePlan(tuple(directives))
 
 
 EXTENSION = "mkdocs_taghistory.sphinx"

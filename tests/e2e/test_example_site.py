@@ -135,7 +135,7 @@ def test_a_build_from_the_cache_imports_neither_the_http_code_nor_sphinx(tmp_pat
         "loaded = sorted({name.split('.')[0] for name in sys.modules} & {'sphinx', 'docutils',"
         " 'myst_parser', 'httpx', 'httpcore', 'h2', 'ssl'})\n"
         "ours = sorted(name for name in sys.modules if name.startswith("
-        "('mkdocs_taghistory.registry.oci', 'mkdocs_taghistory.registry.http')))\n"
+        "('mkdocs_taghistory.registry.oci', 'mkdocs_taghistory.registry.session')))\n"
         "print('loaded:', loaded, ours)\n"
     )
     completed = subprocess.run(

@@ -67,7 +67,7 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
         cache_dir=tmp_path, client=ClientSettings(retries=0), ttl=timedelta(0)
     )
     reference = parse_reference(f"{own_registry.host}/{WIDGET}")
-    first = TagHistoryService(service_settings).resolve([reference])[reference].snapshot
+    first = TagHistoryService(service_settings).results_for([reference])[reference].snapshot
     assert first is not None
     # Move "1.0" from the first image to the second, as a release pipeline would.
     with httpx.Client(base_url=own_registry.url) as client:
@@ -75,7 +75,7 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
             f"/v2/{WIDGET}/manifests/{pushed[1].digest}", headers={"Accept": OCI_INDEX}
         ).content
         Pusher(client, WIDGET).manifest("1.0", body, OCI_INDEX)
-    second = TagHistoryService(service_settings).resolve([reference])[reference].snapshot
+    second = TagHistoryService(service_settings).results_for([reference])[reference].snapshot
     assert second is not None
     assert second.tags["1.0"].digest == pushed[1].digest
     assert second.tags["1.0"].changed == second.fetched_at
@@ -172,7 +172,9 @@ def test_tags_no_table_shows_are_never_read(own_registry: RegistryServer, tmp_pa
 
     def requests_for(page: str, service: TagHistoryService) -> tuple[int, TagSnapshot]:
         plan = plan_site([("page.md", page)], service.settings)
-        result = service.resolve(plan.references, plan.demand(service.settings))[plan.references[0]]
+        result = service.results_for(plan.references, plan.demand(service.settings))[
+            plan.references[0]
+        ]
         assert result.snapshot is not None and service.last_summary is not None
         return service.last_summary.requests, result.snapshot
 

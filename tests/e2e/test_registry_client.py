@@ -11,7 +11,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference, parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from mkdocs_taghistory.registry.http import RegistryHttp
+from mkdocs_taghistory.registry.session import RegistrySession
 from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import RegistryServer, free_port
@@ -136,7 +136,7 @@ def test_one_failing_image_does_not_stop_the_others(
 
 def test_plain_http_only_for_loopback_and_listed_insecure_hosts() -> None:
     settings = ClientSettings(insecure_registries=frozenset({"registry.internal:5000"}))
-    client = RegistryHttp(settings)
+    client = RegistrySession(settings)
     assert client.base_url(parse_reference("registry.internal:5000/a/b")) == (
         "http://registry.internal:5000/v2/a/b"
     )

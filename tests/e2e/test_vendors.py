@@ -20,7 +20,7 @@ from mkdocs_taghistory.registry.client import (
     default_vendor,
 )
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from mkdocs_taghistory.registry.http import RegistryHttp
+from mkdocs_taghistory.registry.session import RegistrySession
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.seeding import sha256
@@ -338,7 +338,7 @@ def test_a_vendor_giving_up_half_way_leaves_nothing_behind(seeded_registry: Seed
 
 def test_vendor_type_on_another_host_is_asked_there_and_shared_between_images() -> None:
     settings = ClientSettings(vendors={"quay.internal.example": VendorSetting("quay")})
-    client = FetchRun(RegistryHttp(settings), settings)
+    client = FetchRun(RegistrySession(settings), settings)
     internal = client.vendor_for(parse_reference("quay.internal.example/team/app"))
     assert internal.url == "https://quay.internal.example"
     assert client.vendor_for(parse_reference("quay.io/a/b")).url == "https://quay.io"

@@ -112,10 +112,10 @@ def test_similar_words_are_not_directives() -> None:
 
 
 def test_read_directives_resolves_images_against_the_default_registry() -> None:
-    placed = read_directives(
+    planned = read_directives(
         '<< tag_history "rust" >>\n\n<< tag_history "ghcr.io/o/i" >>\n', "cgr.dev/chainguard"
     )
-    assert [item.targets[0].reference.name for item in placed] == [
+    assert [item.targets[0].reference.name for item in planned] == [
         "cgr.dev/chainguard/rust",
         "ghcr.io/o/i",
     ]
@@ -170,8 +170,8 @@ def test_options_that_would_be_ignored_or_printed_literally_are_errors(
 
 
 def test_glibc_date_codes_are_date_codes() -> None:
-    (placed,) = read_directives('<< tag_history "rust" date_format="%-d %b %Y" >>', "cgr.dev/x")
-    assert placed.options.date_format == "%-d %b %Y"
+    (planned,) = read_directives('<< tag_history "rust" date_format="%-d %b %Y" >>', "cgr.dev/x")
+    assert planned.options.date_format == "%-d %b %Y"
 
 
 @pytest.mark.parametrize(

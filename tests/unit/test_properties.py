@@ -73,12 +73,12 @@ PAGE_TEXT = st.lists(st.one_of(PIECES, st.text(max_size=5)), max_size=40).map(""
 @given(PAGE_TEXT)
 def test_the_directive_parser_raises_nothing_but_directive_errors(text: str) -> None:
     try:
-        placed = read_directives(text, "cgr.dev/chainguard")
+        planned = read_directives(text, "cgr.dev/chainguard")
     except DirectiveError as error:
         assert error.line >= 1
         return
     lines = text.count("\n") + 1
-    for item in placed:
+    for item in planned:
         assert 1 <= item.directive.line <= lines
 
 

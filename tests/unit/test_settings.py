@@ -38,6 +38,6 @@ def test_bad_site_option_is_an_error_naming_it(
 
 
 def test_the_vendor_catalogue_names_each_vendor_by_its_own_name() -> None:
-    from mkdocs_taghistory.registry.catalog import VENDOR_CLASSES, load_vendor  # noqa: PLC0415
+    from mkdocs_taghistory.registry.vendors import VENDOR_CLASSES, load_vendor  # noqa: PLC0415
 
     assert all(load_vendor(name).name == name for name in VENDOR_CLASSES)

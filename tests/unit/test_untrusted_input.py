@@ -37,7 +37,7 @@ from mkdocs_taghistory.patterns import PatternError, PatternTooSlowError, compil
 from mkdocs_taghistory.reference import parse_reference, parse_registry
 from mkdocs_taghistory.registry.auth import parse_bearer_challenge
 from mkdocs_taghistory.registry.client_settings import ClientSettings
-from mkdocs_taghistory.registry.http import RegistryHttp
+from mkdocs_taghistory.registry.session import RegistrySession
 from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date, parse_timestamp
 from tests.support.site import write_site
@@ -252,7 +252,7 @@ def test_taghistory_cache_never_prints_a_cached_escape_sequence(tmp_path: Path) 
 
 
 def test_a_next_page_over_plain_http_is_named_as_such() -> None:
-    http = RegistryHttp(ClientSettings())
+    http = RegistrySession(ClientSettings())
     reference = parse_reference("registry.example/acme/widget")
     with pytest.raises(RegistryError, match=r"pointed at plain HTTP \(registry.example\)"):
         asyncio.run(

@@ -1,6 +1,6 @@
 """One HTTP session for every registry of a build: pooling, authentication, redirects, caps.
 
-Everything that goes over the wire passes through :class:`RegistryHttp`, so the rules hold for
+Everything that goes over the wire passes through :class:`RegistrySession`, so the rules hold for
 all vendors alike: a connection pool a host, bounded answers, retries with backoff for
 failures that may pass, and credentials sent only to the registry's own host and the token
 realm it names.
@@ -26,14 +26,14 @@ import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.answers import netloc, parse_json, status_error
 from mkdocs_taghistory.registry.auth import Authenticator
 from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.credentials import Credentials
-from mkdocs_taghistory.registry.exchange import Exchange, FetchCounters
 from mkdocs_taghistory.registry.origins import same_origin
+from mkdocs_taghistory.registry.pools import HostPools
+from mkdocs_taghistory.registry.responses import netloc, parse_json, status_error
+from mkdocs_taghistory.registry.sender import FetchCounters, Sender
 from mkdocs_taghistory.registry.tls import TlsContexts
-from mkdocs_taghistory.registry.transport import RoutingTransport
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class VendorUnavailable(Exception):  # noqa: N818 (a signal, not an error a user
     """A vendor API cannot serve this image (no token, no such API): use the OCI path."""
 
 
-class RegistryHttp:
+class RegistrySession:
     """The shared HTTP session of one fetch: one httpx client, with authentication, retries
     and caps. Use as an async context manager: its connections belong to the event loop that
     runs the fetch."""
@@ -60,10 +60,10 @@ class RegistryHttp:
         """Make the client; no connection is opened before the first request."""
         self.settings = settings
         self._tls = TlsContexts(settings.tls)
-        self._transport = transport or RoutingTransport(self._tls, http2=settings.http2)
-        self.exchange = Exchange(self._transport, settings, counters, self._tls)
+        self._transport = transport or HostPools(self._tls, http2=settings.http2)
+        self.sender = Sender(self._transport, settings, counters, self._tls)
         self._auth = Authenticator(
-            self.exchange, self.credentials_for, lambda image: not self.is_plain_http(image)
+            self.sender, self.credentials_for, lambda image: not self.is_plain_http(image)
         )
         # Per image, the other hosts its registry redirected API calls to in this fetch.
         self._redirect_origins: dict[str, set[str]] = {}
@@ -71,26 +71,26 @@ class RegistryHttp:
     @property
     def counters(self) -> FetchCounters:
         """Requests, retries, connections and HTTP versions so far."""
-        return self.exchange.counters
+        return self.sender.counters
 
     @property
     def requests_sent(self) -> int:
         """How many HTTP requests were sent, token requests and retries included."""
-        return self.exchange.counters.requests
+        return self.sender.counters.requests
 
     def start_fetch(self) -> None:
         """Start the clock of ``fetch_timeout`` for the requests from now on."""
-        self.exchange.start_fetch()
+        self.sender.start_fetch()
 
     def fetch_overdue(self, reference: ImageReference) -> RegistryError | None:
         """The error of a request that may no longer start: the fetch ran out of time."""
-        return self.exchange.overdue(reference)
+        return self.sender.overdue(reference)
 
     async def aclose(self) -> None:
         """Close every connection."""
         await self._transport.aclose()
 
-    async def __aenter__(self) -> RegistryHttp:
+    async def __aenter__(self) -> RegistrySession:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -240,7 +240,7 @@ class RegistryHttp:
         merged = dict(headers or {})
         if content is not None:
             merged["Content-Type"] = "application/json"
-        response, body = await self.exchange.send(
+        response, body = await self.sender.send(
             reference, method, url, headers=merged, max_bytes=max_bytes, content=content
         )
         if response.status_code in fallback_statuses:

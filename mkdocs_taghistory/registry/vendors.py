@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mkdocs_taghistory.registry.vendor import Vendor
+    from mkdocs_taghistory.registry.vendor_base import Vendor
 
 VENDOR_CLASSES: dict[str, str] = {
     "oci": "mkdocs_taghistory.registry.oci:OciVendor",

@@ -29,7 +29,7 @@ from mkdocs_taghistory.registry.tls import TlsContexts
 _UNUSED_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-class RoutingTransport(httpx.AsyncBaseTransport):
+class HostPools(httpx.AsyncBaseTransport):
     """Sends each request through the pool of its host, TLS material and proxy."""
 
     def __init__(self, contexts: TlsContexts, *, http2: bool) -> None:

@@ -1,6 +1,6 @@
 """One request, sent again while its failure may pass, within its deadline and the fetch's.
 
-Every request of a build goes through :class:`Exchange`: it counts requests and retries, holds
+Every request of a build goes through :class:`Sender`: it counts requests and retries, holds
 a slot of its host while it runs (:mod:`.host_slots`), backs off exponentially with jitter (or
 as ``Retry-After``/``X-Retry-After`` ask, at most 30 s), gives each request ``timeout`` from
 connecting to its last byte and stops everything at ``fetch_timeout``, and turns what httpx
@@ -33,16 +33,16 @@ import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.answers import (
+from mkdocs_taghistory.registry.bodies import ACCEPT_ENCODING, drain, read_body
+from mkdocs_taghistory.registry.host_slots import LANE, HostSlots
+from mkdocs_taghistory.registry.origins import Origin, origin_of
+from mkdocs_taghistory.registry.responses import (
     RETRY_STATUSES,
     describe_transport_error,
     netloc,
     retry_after_seconds,
     unix_time_seconds_from_now,
 )
-from mkdocs_taghistory.registry.body import ACCEPT_ENCODING, drain, read_body
-from mkdocs_taghistory.registry.host_slots import LANE, HostSlots
-from mkdocs_taghistory.registry.origins import Origin, origin_of
 from mkdocs_taghistory.registry.tls import (
     TlsContexts,
     describe_tls_failure,
@@ -89,7 +89,7 @@ class FetchCounters:
     http_versions: Counter[str] = field(default_factory=Counter)
 
 
-class Exchange:
+class Sender:
     """Sends requests through one httpx client, retrying failures that may pass."""
 
     def __init__(

@@ -4,7 +4,7 @@ httpx decodes ``Content-Encoding`` for us, a whole network chunk at a time and l
 layer: a 3.5 KB body sent as ``gzip, gzip`` decodes to gigabytes before any cap can look at
 it. So bodies are read raw here: only ``gzip`` is asked for (``Accept-Encoding``) and decoded,
 one layer, in steps that never produce more than the cap allows. Time is bounded by the caller
-(:mod:`.exchange` runs each request under its deadline, which cancels a body that trickles).
+(:mod:`.sender` runs each request under its deadline, which cancels a body that trickles).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.body import read_body
+from mkdocs_taghistory.registry.bodies import read_body
 
 
 class Chunks(httpx.AsyncByteStream):

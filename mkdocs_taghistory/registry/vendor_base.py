@@ -14,10 +14,10 @@ import httpx
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.answers import parse_json, status_error
 from mkdocs_taghistory.registry.credentials import Credentials
-from mkdocs_taghistory.registry.http import RegistryHttp, VendorUnavailable
 from mkdocs_taghistory.registry.origins import same_origin
+from mkdocs_taghistory.registry.responses import parse_json, status_error
+from mkdocs_taghistory.registry.session import RegistrySession, VendorUnavailable
 
 __all__ = [
     "ImageFetch",
@@ -155,7 +155,7 @@ class Vendor:
     """A source of tags, digests and times; each method is one stage for one job.
 
     The stages run across all images at once, each job a task on the fetch's event loop: first
-    :meth:`list_tags` per image, then :meth:`read_tag` per tag (:meth:`resolve_tag`, then
+    :meth:`list_tags` per image, then :meth:`read_tag` per tag (:meth:`read_digest`, then
     :meth:`inspect_digest` of its digest if the tag is the first to name one that needs it),
     then :meth:`inspect_digest` of the digests of tags a listing gave, as
     :meth:`digests_to_inspect` names them.
@@ -179,9 +179,9 @@ class Vendor:
         """True for a registry host this vendor reads without a ``vendors`` entry."""
         return host in cls.hosts
 
-    def __init__(self, http: RegistryHttp, url: str | None = None) -> None:
-        """Speak through ``http``; ``url`` replaces the vendor API's public address."""
-        self.http = http
+    def __init__(self, session: RegistrySession, url: str | None = None) -> None:
+        """Speak through ``session``; ``url`` replaces the vendor API's public address."""
+        self.session = session
         self.url = (url or self.default_url or "").rstrip("/")
 
     def api_credentials(self, reference: ImageReference) -> Credentials | None:
@@ -191,7 +191,7 @@ class Vendor:
         docker.io password there. Where the API answers (the vendor's public address, the
         host itself, or the ``url`` the site gives for the host) is the site's choice.
         """
-        return self.http.credentials_for(reference.host)
+        return self.session.credentials_for(reference.host)
 
     async def api_pages(
         self,
@@ -215,7 +215,7 @@ class Vendor:
         reference = fetch.reference
 
         async def get(page_url: str) -> tuple[httpx.Response, Any]:
-            return await self.http.api_json(
+            return await self.session.api_json(
                 reference,
                 page_url,
                 listing,
@@ -246,8 +246,8 @@ class Vendor:
         reference = fetch.reference
 
         async def get(page_url: str) -> tuple[httpx.Response, Any]:
-            # The registry's own origin only, as for its tag list (http.registry checks it).
-            response, body = await self.http.registry(
+            # The registry's own origin only, as for its tag list (session.registry checks it).
+            response, body = await self.session.registry(
                 reference, "GET", page_url, max_bytes=MAX_API_PAGE_BYTES, origin=self.url or None
             )
             if response.status_code in self.fallback_statuses:
@@ -284,7 +284,7 @@ class Vendor:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""
         raise NotImplementedError
 
-    async def resolve_tag(self, fetch: ImageFetch, tag: str) -> None:
+    async def read_digest(self, fetch: ImageFetch, tag: str) -> None:
         """Fill ``fetch.digests[tag]`` (and, where known, ``fetch.changed[tag]``)."""
         raise NotImplementedError
 
@@ -292,7 +292,7 @@ class Vendor:
         """Resolve ``tag``, then look its digest up if it is the first tag read to need it: a
         digest's look-up starts as soon as one of its tags is read, while the other tags are
         still being read, rather than after all of them."""
-        await self.resolve_tag(fetch, tag)
+        await self.read_digest(fetch, tag)
         digest = self.claim_digest(fetch, tag)
         if digest is not None:
             await self.inspect_digest(fetch, digest)
