@@ -25,20 +25,24 @@ from mkdocs_taghistory.cache import (
     read_regular_file,
     snapshot_from_json,
 )
+from mkdocs_taghistory.directive import Target
+from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
-from mkdocs_taghistory.history import DigestGroup, TagDemand, arrange, group_by_digest
+from mkdocs_taghistory.history import TagDemand
 from mkdocs_taghistory.reference import (
     ImageReference,
     has_registry_host,
     parse_reference,
     parse_registry,
 )
-from mkdocs_taghistory.render import render_markdown, table_view
-from mkdocs_taghistory.service import ImageResult, TagHistoryService
+from mkdocs_taghistory.render import json_rows, render_markdown
+from mkdocs_taghistory.service import ImageResult, TagHistoryService, is_fresh
 from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, settings_from_options
 from mkdocs_taghistory.site import page_label, plan_site
+from mkdocs_taghistory.tables import table_for
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
+from mkdocs_taghistory.view import TableView
 
 CONFIG_OPTION = click.option(
     "-f",
@@ -300,85 +304,48 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         # the site has them (and --registry, like registry=, is not given), else `registry`.
         sections = settings.registries if registry is None and not has_registry_host(image) else ()
         try:
-            targets: list[tuple[str | None, ImageReference]] = [
-                (section.title, parse_reference(image, section.registry)) for section in sections
-            ] or [(None, parse_reference(image, settings.registry))]
+            targets = [
+                Target(parse_reference(image, section.registry), section) for section in sections
+            ] or [Target(parse_reference(image, settings.registry))]
         except InvalidReferenceError as error:
             raise CommandError(str(error)) from None
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
         # Only what the table shows: the site's filters.
-        demand = {reference: TagDemand((settings.tag_filter,)) for _, reference in targets}
+        demand = {target.reference: TagDemand((settings.tag_filter,)) for target in targets}
         results = TagHistoryService(settings).results_for(list(demand), demand)
-    shown: list[Shown] = []
-    for title, reference in targets:
-        result = results[reference]
-        if result.snapshot is None and not (title is not None and result.not_found):
-            raise CommandError(f"{reference.name}: {result.problem}")
-        rows = (
-            arrange(
-                group_by_digest(result.snapshot, settings.tag_filter),
-                limit=limit,
-                now=result.snapshot.fetched_at,
-            )
-            if result.snapshot is not None
-            else []
-        )
-        shown.append((title, reference, result, rows))
-    _print_tables(shown, settings, as_json=as_json, sectioned=bool(sections))
-
-
-Shown = tuple[str | None, ImageReference, ImageResult, list[DigestGroup]]
-"""A table of ``taghistory show``: its section's title, image, result and rows."""
-
-
-def _print_tables(
-    shown: list[Shown], settings: Settings, *, as_json: bool, sectioned: bool
-) -> None:
-    """Print what ``taghistory show`` found: JSON, or Markdown tables under section titles."""
+    for target in targets:
+        result = results[target.reference]
+        if result.snapshot is None and not (target.section is not None and result.not_found):
+            raise CommandError(f"{target.reference.name}: {result.problem}")
+    options = TableOptions(limit=limit)
+    # The same tables as a page's: the site's filters, dates, labels and short digests.
+    shown = [(target, results[target.reference]) for target in targets]
+    views = [table_for(settings, options, target, result) for target, result in shown]
     if as_json:
-        documents = [_json_table(*table) for table in shown]
-        click.echo(json.dumps(documents if sectioned else documents[0], indent=2))
+        documents = [
+            _json_table(target, result, view)
+            for (target, result), view in zip(shown, views, strict=True)
+        ]
+        click.echo(json.dumps(documents if sections else documents[0], indent=2))
         return
-    for title, reference, result, rows in shown:
-        if title is not None:
-            _say(f"## {title}\n")
-        if result.snapshot is None:
-            _say(settings.empty_message.format(title=title, image=reference.name) + "\n")
-            continue
-        table = render_markdown(
-            table_view(
-                reference.name,
-                rows,
-                date_format=settings.date_format,
-                zone=settings.zone,
-                year=result.snapshot.fetched_at.year,
-                labels=settings.labels,
-            )
-        )
-        _say(table + ("\n" if title is not None else ""))
+    for (target, result), view in zip(shown, views, strict=True):
+        if target.section is not None:
+            _say(f"## {target.section.title}\n")
+        _say(render_markdown(view) + ("\n" if target.section is not None else ""))
         if result.as_of is not None:
             note = f"(as of {format_timestamp(result.as_of)}, from the cache: {result.problem})"
             _say(f"\n{note}", err=True)
 
 
-def _json_table(
-    title: str | None, reference: ImageReference, result: ImageResult, rows: list[DigestGroup]
-) -> dict[str, Any]:
+def _json_table(target: Target, result: ImageResult, view: TableView) -> dict[str, Any]:
     """One table of ``taghistory show --json``."""
-    document: dict[str, Any] = {"section": title} if title is not None else {}
+    document: dict[str, Any] = {"section": target.section.title} if target.section else {}
     document.update(
         {
-            "image": reference.name,
+            "image": target.reference.name,
             "fetched_at": format_timestamp(result.snapshot.fetched_at) if result.snapshot else None,
             "from_cache": result.as_of is not None,
-            "rows": [
-                {
-                    "tags": list(row.tags),
-                    "digest": row.digest,
-                    "last_changed": format_timestamp(row.changed) if row.changed else None,
-                }
-                for row in rows
-            ],
+            "rows": json_rows(view),
         }
     )
     return document
@@ -406,7 +373,7 @@ def cache_command(config_file: Path, sphinx_conf: Path | None) -> None:
             _say(f"{path.name}: damaged ({error}); the next refresh replaces it")
             continue
         age = now - snapshot.fetched_at
-        state = "fresh" if age < settings.ttl else "stale"
+        state = "fresh" if is_fresh(snapshot.fetched_at, settings, now) else "stale"
         note = "" if snapshot.image in used else "  (no page uses it)"
         _say(f"{snapshot.image}  {format_age(age)} old  {len(snapshot.tags)} tags  {state}{note}")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from mkdocs_taghistory.directive_options import OptionError, TableOptions, parse_options
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
 from mkdocs_taghistory.reference import ImageReference, has_registry_host, parse_reference
-from mkdocs_taghistory.render import RegistrySection
+from mkdocs_taghistory.settings import RegistrySection
 
 NAME = "tag_history"
 

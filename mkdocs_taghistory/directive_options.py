@@ -8,17 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError
 from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import parse_registry
-from mkdocs_taghistory.render import (
-    COLUMNS,
-    DEFAULT_COLUMNS,
-    DateFormatError,
-    check_date_format,
-)
+from mkdocs_taghistory.view import COLUMNS, DEFAULT_COLUMNS
 
 SORTS = ("newest", "oldest", "tag")
 

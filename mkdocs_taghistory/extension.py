@@ -60,12 +60,11 @@ class TagHistoryPreprocessor(Preprocessor):
                 return lines
             if not settings.enabled:
                 return self._replace(lines, plan, self._placeholders)
-            results = service.results_for(plan.references, plan.demand(settings))
-            plan.check(results)
+            tables = plan.fetch(service)
             if extension.report_doubts:
-                for doubt in plan.doubts(results):
+                for doubt in tables.doubts:
                     logger.warning("%s", doubt)
-            return self._replace(lines, plan, lambda planned: self._tables(planned, results))
+            return self._replace(lines, plan, lambda planned: self._tables(planned, tables.results))
         except DirectiveError as error:
             located = error.on_page(extension.page, extension.line_note)
             raise extension.error_type(str(located)) from None
@@ -79,7 +78,8 @@ class TagHistoryPreprocessor(Preprocessor):
         for target in planned.targets:
             if target.section is not None:
                 # Markdown, not stashed HTML, so the heading joins the table of contents.
-                block += section_lines(target.section, settings.heading_level)
+                section = target.section
+                block += section_lines(section.title, section.description, settings.heading_level)
             view = directive_table(settings, planned, target, results[target.reference])
             block += [self.md.htmlStash.store(render_html(view)), ""]
         return block

@@ -122,9 +122,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         try:
             plan = plan_site(pages, service.settings)
             if plan.directives and service.settings.enabled:
-                results = service.results_for(plan.references, plan.demand(service.settings))
-                plan.check(results)
-                for doubt in plan.doubts(results):
+                for doubt in plan.fetch(service).doubts:
                     log.warning("%s", doubt)
         except DirectiveError as error:
             raise PluginError(str(error)) from None

@@ -106,7 +106,7 @@ class TagHistoryService:
             for reference, result in self._results.items()
             if result.snapshot is not None
             and result.as_of is None
-            and now - result.snapshot.fetched_at < self.settings.ttl
+            and is_fresh(result.snapshot.fetched_at, self.settings, now)
         }
         if self.settings.client.credentials is not None:
             self.settings.client.credentials.forget()
@@ -127,7 +127,7 @@ class TagHistoryService:
         ``fetched_at`` (None: never), rather than show that fetch."""
         if self.settings.offline:
             return False
-        return fetched_at is None or utc_now() - fetched_at >= self.settings.ttl
+        return fetched_at is None or not is_fresh(fetched_at, self.settings, utc_now())
 
     def results_for(
         self,
@@ -166,7 +166,7 @@ class TagHistoryService:
             # skipped tags a table now shows).
             if (
                 snapshot is not None
-                and now - snapshot.fetched_at < self.settings.ttl
+                and is_fresh(snapshot.fetched_at, self.settings, now)
                 and (reference not in demand or demand[reference].covers(snapshot))
             ):
                 results[reference] = _from_cache(snapshot, as_of=None)
@@ -349,6 +349,12 @@ class TagHistoryService:
                     "Cannot write the tag history cache in %s: %s", self.settings.cache_dir, error
                 )
             self._cache_write_failed = True
+
+
+def is_fresh(fetched_at: datetime, settings: Settings, now: datetime) -> bool:
+    """True when a fetch made at ``fetched_at`` is fresh enough to show without asking the
+    registry again: younger than ``ttl``. The one freshness rule, for builds and commands."""
+    return now - fetched_at < settings.ttl
 
 
 def _covers(result: ImageResult, demand: TagDemand | None) -> bool:

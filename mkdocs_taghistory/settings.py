@@ -14,6 +14,7 @@ from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.history import TagFilter
@@ -28,13 +29,7 @@ from mkdocs_taghistory.registry.tls_settings import (
     TlsSetupError,
 )
 from mkdocs_taghistory.registry.vendors import VENDOR_NAMES
-from mkdocs_taghistory.render import (
-    COLUMNS,
-    DEFAULT_DATE_FORMAT,
-    DateFormatError,
-    RegistrySection,
-    check_date_format,
-)
+from mkdocs_taghistory.view import COLUMNS
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
 DEFAULT_EMPTY_MESSAGE = "Currently, there are no versions of this image available in the {title}."
@@ -159,6 +154,21 @@ their defaults and help are made from it, and a test holds README's table to it.
 
 DEFAULT_OPTIONS: Mapping[str, Any] = {option.name: option.default for option in SITE_OPTIONS}
 """Every option with its default, as both the plugin and the extension take them."""
+
+
+@dataclass(frozen=True)
+class RegistrySection:
+    """One section of a sectioned table: a registry and how the page introduces it.
+
+    Attributes:
+        title: the section's heading, which the table of contents lists.
+        registry: ``HOST/NAMESPACE`` that the image's bare name is looked up under.
+        description: Markdown shown between the heading and the table.
+    """
+
+    title: str
+    registry: str
+    description: str = ""
 
 
 class ConfigurationError(TagHistoryError):

@@ -23,7 +23,7 @@ from mkdocs_taghistory.directive import (
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import TagDemand
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.service import ImageResult
+from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import Settings
 
 
@@ -91,6 +91,20 @@ class SitePlan:
                 found[target.reference] = wanted if known is None else known.joined(wanted)
         return found
 
+    def fetch(self, service: TagHistoryService, *, check: bool = True) -> SiteTables:
+        """What every directive's tables can show: each image fetched (or read from the
+        cache) once, in one pass, with the tags the tables show; then checked, unless not
+        ``check``; and the directives that show what their author likely did not mean.
+
+        Raises:
+            DirectiveError: for a directive whose table cannot be shown, located on its page.
+        """
+        results = service.results_for(self.references, self.demand(service.settings))
+        if not check:
+            return SiteTables(results)
+        self.check(results)
+        return SiteTables(results, tuple(self.doubts(results)))
+
     def check(self, results: Mapping[ImageReference, ImageResult]) -> None:
         """Raise for the first directive whose table cannot be shown.
 
@@ -137,6 +151,20 @@ class SitePlan:
                     reason = f"tag {tag!r} of {target.reference.name} has never been seen"
                     found.append(DirectiveError(line, reason, page_directive.page))
         return found
+
+
+@dataclass(frozen=True)
+class SiteTables:
+    """What a site's plan found to show.
+
+    Attributes:
+        results: per image, what its tables can show.
+        doubts: directives that show what their author most likely did not mean, located:
+            warnings (which fail ``mkdocs build --strict``), not errors.
+    """
+
+    results: Mapping[ImageReference, ImageResult]
+    doubts: tuple[DirectiveError, ...] = ()
 
 
 Finder = Callable[[str], Sequence[Directive]]

@@ -1,18 +1,19 @@
-"""What each directive's table shows: the site's filters and format, narrowed by the
-directive's own, applied to what the service found. No markup and no I/O: every front end
-(the Markdown extension's HTML, the Sphinx extension's docutils nodes) writes the same view.
+"""Which rows a table shows, and what it says around them: the site's filters and format,
+narrowed by the table's own options, applied to what the service found. No markup and no I/O:
+every front end, and ``taghistory show``, writes the :class:`~.view.TableView` this gives.
 """
 
 from __future__ import annotations
 
 from mkdocs_taghistory.directive import PlannedDirective, Target
+from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.durations import in_words
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
 from mkdocs_taghistory.patterns import PatternTooSlowError
-from mkdocs_taghistory.render import AsOf, TableView, table_view, tag_history_view
 from mkdocs_taghistory.service import ImageResult
 from mkdocs_taghistory.settings import Settings
+from mkdocs_taghistory.view import AsOf, TableView, table_view, tag_history_view
 
 
 def directive_table(
@@ -24,18 +25,22 @@ def directive_table(
         DirectiveError: at the directive's line, when one of its patterns runs too long.
     """
     try:
-        return _view(settings, planned, target, result)
+        return table_for(settings, planned.options, target, result)
     except PatternTooSlowError as error:
         raise DirectiveError(planned.directive.line, str(error)) from None
 
 
-def _view(
-    settings: Settings, planned: PlannedDirective, target: Target, result: ImageResult
+def table_for(
+    settings: Settings, options: TableOptions, target: Target, result: ImageResult
 ) -> TableView:
-    options = planned.options
+    """The table ``options`` ask for of ``target``, from ``result``.
+
+    Raises:
+        PatternTooSlowError: when a pattern's search does not end in time.
+    """
     name = target.reference.name
     date_format = options.date_format or settings.date_format
-    as_of = _as_of(settings, result)
+    as_of = as_of_note(settings, result)
     year = result.snapshot.fetched_at.year if result.snapshot is not None else None
     if options.tag is not None:
         ledger = result.snapshot.ledger if result.snapshot is not None else {}
@@ -85,7 +90,7 @@ def _view(
     )
 
 
-def _as_of(settings: Settings, result: ImageResult) -> AsOf | None:
+def as_of_note(settings: Settings, result: ImageResult) -> AsOf | None:
     """The note under a table from an earlier fetch, as the ``as_of_note`` option has it."""
     if result.as_of is None or settings.as_of_note is False:
         return None

@@ -131,7 +131,7 @@ def _env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str
         return
     plan = plan_documents(env, docnames, build.settings)
     if plan.references:
-        build.service.results_for(plan.references, plan.demand(build.settings))
+        plan.fetch(build.service, check=False)
 
 
 def _env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:

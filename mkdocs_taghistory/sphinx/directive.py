@@ -20,13 +20,13 @@ from sphinx.util.docutils import SphinxDirective
 from mkdocs_taghistory.directive import Directive, PlannedDirective, Target, plan_directive
 from mkdocs_taghistory.directive_options import OPTION_NAMES
 from mkdocs_taghistory.errors import DirectiveError
-from mkdocs_taghistory.render import RegistrySection, placeholder_run
 from mkdocs_taghistory.service import ImageResult
-from mkdocs_taghistory.settings import Settings
+from mkdocs_taghistory.settings import RegistrySection, Settings
 from mkdocs_taghistory.site import PageDirective, SitePlan
 from mkdocs_taghistory.sphinx.build import build_of, note_tables
 from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
 from mkdocs_taghistory.tables import directive_table
+from mkdocs_taghistory.view import placeholder_run
 
 logger = logging.getLogger(__name__)
 
@@ -80,19 +80,18 @@ class TagHistoryDirective(SphinxDirective):
             names = dict.fromkeys(target.reference.name for target in planned.targets)
             return [placeholder_nodes(placeholder_run(name)) for name in names]
         plan = SitePlan((PageDirective(docname, planned),))
-        results = build.service.results_for(plan.references, plan.demand(settings))
         images = [reference.name for reference in plan.references]
         try:
-            plan.check(results)
+            tables = plan.fetch(build.service)
             made: list[nodes.Node] = [
-                self._target_nodes(settings, planned, target, results[target.reference])
+                self._target_nodes(settings, planned, target, tables.results[target.reference])
                 for target in planned.targets
             ]
         except DirectiveError as error:
             # Read again by the next build, which may have the table (a cache filled since).
             note_tables(self.env, docname, images, build.service, complete=False)
             return self._error(error)
-        for doubt in plan.doubts(results):
+        for doubt in tables.doubts:
             logger.warning(doubt.reason, location=self.get_location(), type="taghistory")
         note_tables(self.env, docname, images, build.service, complete=True)
         return made

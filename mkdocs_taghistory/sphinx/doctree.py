@@ -1,6 +1,6 @@
 """A table view as docutils nodes, which every Sphinx builder writes.
 
-The content is :class:`~mkdocs_taghistory.render.TableView`, decided once for every front end;
+The content is :class:`~mkdocs_taghistory.view.TableView`, decided once for every front end;
 here it becomes a real docutils table (tags and digests as ``literal``), so HTML, LaTeX/PDF,
 text, man pages, Texinfo and EPUB all have it. Two small node types carry what only HTML can
 show, and fall back to their base type in every other builder (Sphinx's translators look a
@@ -18,7 +18,9 @@ from docutils import nodes
 from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.text import TextTranslator
 
-from mkdocs_taghistory.render import Piece, Run, TableView, utc_datetime, utc_title
+from mkdocs_taghistory.dates import utc_datetime, utc_title
+from mkdocs_taghistory.render import copy_button
+from mkdocs_taghistory.view import Piece, Run, TableView
 
 
 class tag_time(nodes.inline):  # noqa: N801 (docutils names node classes in lower case)
@@ -73,12 +75,7 @@ def _piece(piece: Piece) -> nodes.Node:
     if piece.kind == "code":
         return nodes.literal(piece.text, piece.text)
     if piece.kind == "copy":
-        return nodes.raw(
-            "",
-            f'<button type="button" class="taghistory-copy" data-copy="{escape(piece.text)}" '
-            'title="Copy" aria-label="Copy"></button>',
-            format="html",
-        )
+        return nodes.raw("", copy_button(piece.text), format="html")
     return nodes.Text(piece.text)
 
 

@@ -208,3 +208,45 @@ def test_show_resolves_a_bare_name_as_a_directive_does(tmp_path: Path) -> None:
         "Public",
         "Private",
     ]
+
+
+def test_show_writes_the_table_a_page_would_short_digests_labels_and_time_zone(
+    tmp_path: Path,
+) -> None:
+    # The same pipeline as a page: the site's short_digests, labels and timezone hold in show.
+    digest = "sha256:" + "b" * 64
+    fetched = datetime(2024, 3, 22, 23, 30, tzinfo=UTC)  # March 23rd in Tokyo
+    config = write_site(
+        tmp_path,
+        {"w.md": '<< tag_history "registry.example/acme/widget" >>\n'},
+        {
+            "cache_dir": "cache",
+            "short_digests": True,
+            "labels": {"tags": "Tags", "digest": "SHA"},
+            "timezone": "Asia/Tokyo",
+        },
+    )
+    SnapshotCache(tmp_path / "cache").store(
+        TagSnapshot(
+            image="registry.example/acme/widget",
+            fetched_at=fetched,
+            tags={"latest": TagState(digest, fetched)},
+            digest_created={},
+        )
+    )
+    runner = CliRunner()
+    image = "registry.example/acme/widget"
+    shown = runner.invoke(main, ["show", image, "-f", str(config), "--offline"])
+    assert shown.exit_code == 0, shown.output
+    header, _, row = shown.stdout.splitlines()[:3]
+    assert [cell.strip() for cell in header.strip("|").split("|")] == [
+        "Tags",
+        "Last Changed",
+        "SHA",
+    ]
+    assert "`sha256:bbbbbbbbbbbb\u2026`" in row and digest not in row
+    assert "March 23rd" in row
+    as_json = runner.invoke(main, ["show", image, "-f", str(config), "--offline", "--json"])
+    rows = json.loads(as_json.stdout)["rows"]
+    # Data, not text: the whole digest, the time in UTC.
+    assert rows == [{"tags": ["latest"], "last_changed": "2024-03-22T23:30:00Z", "digest": digest}]

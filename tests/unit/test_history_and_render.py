@@ -7,16 +7,10 @@ from datetime import UTC, datetime
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory import render
+from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date, ordinal_day, shown_date
 from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
-from mkdocs_taghistory.render import (
-    DEFAULT_DATE_FORMAT,
-    AsOf,
-    format_date,
-    ordinal_day,
-    render_html,
-    shown_date,
-    table_view,
-)
+from mkdocs_taghistory.render import render_html
+from mkdocs_taghistory.view import AsOf, table_view
 
 A, B, C, D = ("sha256:" + letter * 64 for letter in "abcd")
 

@@ -20,7 +20,8 @@ from mkdocs_taghistory.cache import CacheFormatError, snapshot_from_json
 from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import group_by_digest
-from mkdocs_taghistory.render import AsOf, render_html, table_view, tag_history_view
+from mkdocs_taghistory.render import render_html
+from mkdocs_taghistory.view import AsOf, table_view, tag_history_view
 
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]

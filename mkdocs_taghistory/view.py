@@ -1,0 +1,285 @@
+"""What a table shows, before any markup: rows in; headings, typed cells, a sentence and a
+note out. No I/O.
+
+Every writer renders a :class:`TableView` (HTML, Markdown and JSON in :mod:`.render`, docutils
+nodes in ``sphinx/doctree.py``), so what a table says is decided here once, for every front
+end and for ``taghistory show``. A new column is one entry of :data:`COLUMNS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+
+from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date, shown_date
+from mkdocs_taghistory.history import DigestGroup, Sighting
+
+SHORT_DIGEST_HEX = 12
+"""Hex digits a short digest keeps, as ``docker images`` shows them."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part of a cell or a sentence, typed so each writer can write it its way.
+
+    Attributes:
+        kind: ``code`` (a tag, a digest, a reference), ``time`` (a date, with ``moment``),
+            ``text``, ``missing`` (a value the registry did not give; ``text`` says so), or
+            ``copy`` (a button that copies ``text``; HTML only).
+        text: what is shown.
+        moment: the date a ``time`` piece shows.
+        full: the whole value, where ``text`` shows it shortened.
+    """
+
+    kind: str
+    text: str
+    moment: datetime | None = None
+    full: str | None = None
+
+    @property
+    def value(self) -> str:
+        """The whole value, shortened or not."""
+        return self.full or self.text
+
+
+Run = tuple[Piece, ...]
+"""Inline content written as it stands: a heading, a sentence, the note under a table."""
+Cell = tuple[Piece, ...]
+"""The values of one cell (tags, a date, a digest and its copy button), set apart by spaces."""
+
+
+@dataclass(frozen=True)
+class CellStyle:
+    """How a table writes its cells.
+
+    Attributes:
+        image: the full image reference (the pull column's).
+        date_format: strftime codes plus ``%O``.
+        zone: the time zone dates are written in.
+        year: the fetch's year: the default format adds the year to other years' dates.
+        short_digests: digests shortened, the full value in the title and the copy button.
+    """
+
+    image: str
+    date_format: str = DEFAULT_DATE_FORMAT
+    zone: tzinfo = UTC
+    year: int | None = None
+    short_digests: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column a table can have.
+
+    Attributes:
+        heading: its default heading (a site's ``labels`` replace it).
+        many: a cell holds a list of values (tags, platforms), not one; JSON writes a list.
+        cell: what the column shows for one row.
+    """
+
+    heading: str
+    many: bool
+    cell: Callable[[DigestGroup, CellStyle], list[Piece]]
+
+
+def _digest_pieces(value: str, digest: str, *, short: bool) -> list[Piece]:
+    """A digest (or a pull reference), shortened if asked, and its copy button."""
+    if short:
+        shown = value[: len(value) - len(digest)] + digest[: len("sha256:") + SHORT_DIGEST_HEX]
+        return [Piece("code", shown + "\u2026", full=value), Piece("copy", value)]
+    return [Piece("code", value), Piece("copy", value)]
+
+
+def _tags(group: DigestGroup, style: CellStyle) -> list[Piece]:
+    return [Piece("code", tag) for tag in group.tags]
+
+
+def _last_changed(group: DigestGroup, style: CellStyle) -> list[Piece]:
+    if group.changed is None:
+        return [Piece("missing", "unknown")]
+    shown = shown_date(group.changed, style.date_format, style.zone, style.year)
+    return [Piece("time", shown, group.changed)]
+
+
+def _digest(group: DigestGroup, style: CellStyle) -> list[Piece]:
+    return _digest_pieces(group.digest, group.digest, short=style.short_digests)
+
+
+def _pull(group: DigestGroup, style: CellStyle) -> list[Piece]:
+    reference = f"{style.image}@{group.digest}"
+    return _digest_pieces(reference, group.digest, short=style.short_digests)
+
+
+def _architectures(group: DigestGroup, style: CellStyle) -> list[Piece]:
+    return [Piece("code", platform) for platform in group.platforms] or [
+        Piece("missing", "unknown")
+    ]
+
+
+COLUMNS: Mapping[str, Column] = {
+    "tags": Column("Tag (s)", many=True, cell=_tags),
+    "last_changed": Column("Last Changed", many=False, cell=_last_changed),
+    "digest": Column("Digest", many=False, cell=_digest),
+    "pull": Column("Pull", many=False, cell=_pull),
+    "architectures": Column("Architectures", many=True, cell=_architectures),
+}
+"""Every column a table can have, by the name ``columns=`` and ``labels`` use."""
+
+DEFAULT_COLUMNS = ("tags", "last_changed", "digest")
+
+
+def headings(columns: Sequence[str], labels: Mapping[str, str] | None) -> tuple[Run, ...]:
+    """The columns' headings, a site's ``labels`` in place of the defaults."""
+    return tuple(
+        (Piece("text", (labels or {}).get(column, COLUMNS[column].heading)),) for column in columns
+    )
+
+
+@dataclass(frozen=True)
+class TableView:
+    """One table as the reader sees it, before any markup.
+
+    Attributes:
+        image: the full image reference the table is of.
+        columns: the columns' names, in order (the keys of a JSON row).
+        headings: the column headings, in order.
+        rows: the cells of each row, in the order to show.
+        sentence: said instead of a table when there are no rows.
+        note: said under the table when it shows an earlier fetch; empty otherwise.
+    """
+
+    image: str
+    columns: tuple[str, ...] = ()
+    headings: tuple[Run, ...] = ()
+    rows: tuple[tuple[Cell, ...], ...] = ()
+    sentence: Run = ()
+    note: Run = ()
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """Why a table shows an earlier fetch, and from when: the page says so under it.
+
+    Attributes:
+        moment: when that fetch was made.
+        offline: the build did not ask (offline by choice), rather than failed to reach.
+        wording: the site's own sentence (``{date}`` is filled in), or None for ours.
+    """
+
+    moment: datetime
+    offline: bool = False
+    wording: str | None = None
+
+    def run(self, zone: tzinfo) -> Run:
+        """The note: a true sentence, its date with the UTC time."""
+        date = Piece("time", format_date(self.moment.astimezone(zone), "%B %O, %Y"), self.moment)
+        if self.wording is not None:
+            words = self.wording.split("{date}")
+            run: list[Piece] = [Piece("text", words[0])]
+            for after in words[1:]:
+                run += [date, Piece("text", after)]
+            return tuple(piece for piece in run if piece.text)
+        if self.offline:
+            return (Piece("text", "Tags as of "), date, Piece("text", "."))
+        return (
+            Piece("text", "The registry could not be reached; tags as of "),
+            date,
+            Piece("text", "."),
+        )
+
+
+def table_view(
+    image: str,
+    groups: Sequence[DigestGroup],
+    *,
+    as_of: AsOf | None = None,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    zone: tzinfo = UTC,
+    empty: str | None = None,
+    hidden: str | None = None,
+    year: int | None = None,
+    labels: Mapping[str, str] | None = None,
+    short_digests: bool = False,
+) -> TableView:
+    """What one image's tag table shows.
+
+    Args:
+        image: the full image reference, for the pull column and the empty sentence.
+        groups: the rows, in the order to show.
+        as_of: when the table comes from an earlier fetch, the time of that fetch, stated in a
+            note under the table.
+        columns: which columns, in order (see :data:`COLUMNS`).
+        date_format: how "Last Changed" is written.
+        zone: the time zone the dates are written in; tooltips always show UTC.
+        empty: the sentence shown instead of a table of an image with no tags.
+        hidden: the sentence shown when the image has tags but the directive's filters hide
+            every row, as "No tag changed in the last 30 days".
+        year: the fetch's year; the default date format adds the year to other years' dates.
+        labels: headings that replace the columns' own.
+        short_digests: show digests shortened, the full value in the title and the copy
+            button.
+    """
+    note = as_of.run(zone) if as_of is not None else ()
+    names = tuple(columns)
+    heads = headings(names, labels)
+    if not groups:
+        if hidden or empty:
+            sentence: Run = (Piece("text", hidden or empty or ""),)
+        else:
+            sentence = (
+                Piece("text", "There are no tags of "),
+                Piece("code", image),
+                Piece("text", "."),
+            )
+        return TableView(image, names, heads, sentence=sentence, note=note)
+    style = CellStyle(image, date_format, zone, year, short_digests)
+    cells = [COLUMNS[name].cell for name in names]
+    rows = tuple(tuple(tuple(cell(group, style)) for cell in cells) for group in groups)
+    return TableView(image, names, heads, rows, note=note)
+
+
+def tag_history_view(
+    image: str,
+    tag: str,
+    sightings: Sequence[Sighting],
+    *,
+    as_of: AsOf | None = None,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    zone: tzinfo = UTC,
+    year: int | None = None,
+) -> TableView:
+    """What one tag's history shows: each digest it was seen on, newest first."""
+    note = as_of.run(zone) if as_of is not None else ()
+    if not sightings:
+        sentence = f"No history of tag {tag} of {image} has been recorded yet."
+        return TableView(image, sentence=(Piece("text", sentence),), note=note)
+    rows = tuple(
+        (
+            (Piece("code", sighting.digest),),
+            (
+                Piece(
+                    "time",
+                    shown_date(sighting.first_seen, date_format, zone, year),
+                    sighting.first_seen,
+                ),
+            ),
+        )
+        for sighting in reversed(sightings)
+    )
+    # When this site first saw the tag there, which is not when it was pushed.
+    heads = (
+        (Piece("text", "Digest of "), Piece("code", tag)),
+        (Piece("text", "First Seen by This Site"),),
+    )
+    return TableView(image, ("digest", "first_seen"), heads, rows, note=note)
+
+
+def placeholder_run(image: str) -> Run:
+    """What a table becomes in a build with the plugin switched off (``enabled: false``)."""
+    return (
+        Piece("text", "Tag history of "),
+        Piece("code", image),
+        Piece("text", ": not built (taghistory is switched off for this build)."),
+    )
