@@ -31,12 +31,13 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 from mkdocs_taghistory.history import (
+    FACTS,
     MAX_SIGHTINGS_PER_TAG,
+    DigestFacts,
     Sighting,
     TagSnapshot,
     TagState,
     is_digest,
-    is_platform,
     is_valid_tag,
 )
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp, utc_now
@@ -86,18 +87,7 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
             }
             for tag, state in snapshot.tags.items()
         },
-        "digests": {
-            digest: {
-                "created": format_timestamp(created) if created else None,
-                # Only where read: a file without it is the same file as before.
-                **(
-                    {"platforms": list(snapshot.digest_platforms[digest])}
-                    if digest in snapshot.digest_platforms
-                    else {}
-                ),
-            }
-            for digest, created in snapshot.digest_created.items()
-        },
+        "digests": {digest: _facts_to_json(facts) for digest, facts in snapshot.digests.items()},
         "source": snapshot.source,
         "origin": snapshot.origin,
         "missing": snapshot.missing,
@@ -167,8 +157,7 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
         image=image,
         fetched_at=fetched_at,
         tags=_tag_states(tags),
-        digest_created=_creation_times(digests),
-        digest_platforms=_platforms(digests),
+        digests=_digests(digests),
         source=source,
         ledger=_ledger(document.get("ledger", {})),
         origin=origin,
@@ -197,27 +186,29 @@ def _tag_states(entries: dict[Any, Any]) -> dict[str, TagState]:
     return states
 
 
-def _platforms(entries: dict[Any, Any]) -> dict[str, tuple[str, ...]]:
+def _facts_to_json(facts: DigestFacts) -> dict[str, Any]:
+    """A digest's facts; only those read, so a file from before a fact was kept stays as it
+    was until the digest is looked up again."""
+    return {
+        name: codec.dump(getattr(facts, name)) for name, codec in FACTS if name not in facts.unread
+    }
+
+
+def _digests(entries: dict[Any, Any]) -> dict[str, DigestFacts]:
     found = {}
-    for digest, entry in entries.items():
-        platforms = entry.get("platforms") if isinstance(entry, dict) else None
-        if platforms is None:
-            continue
-        if not isinstance(platforms, list) or not all(
-            isinstance(platform, str) and is_platform(platform) for platform in platforms
-        ):
-            raise CacheFormatError(f"digest {digest[:80]!r} has invalid platforms")
-        found[digest] = tuple(platforms)
-    return found
-
-
-def _creation_times(entries: dict[Any, Any]) -> dict[str, datetime | None]:
-    created: dict[str, datetime | None] = {}
     for digest, entry in entries.items():
         if not is_digest(digest) or not isinstance(entry, dict):
             raise CacheFormatError(f"invalid digest entry {digest[:80]!r}")
-        created[digest] = _optional_time(entry.get("created"), f"digest {digest}")
-    return created
+        values = {}
+        for name, codec in FACTS:
+            if name in entry:
+                try:
+                    values[name] = codec.load(entry[name])
+                except ValueError as error:
+                    raise CacheFormatError(f"digest {digest}: {name}: {error}") from None
+        unread = frozenset(name for name, _ in FACTS if name not in entry)
+        found[digest] = DigestFacts(**values, unread=unread)
+    return found
 
 
 def _ledger(entries: Any) -> dict[str, tuple[Sighting, ...]]:

@@ -29,7 +29,7 @@ from mkdocs_taghistory.directive import Target
 from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
-from mkdocs_taghistory.history import TagDemand
+from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.reference import (
     ImageReference,
     has_registry_host,

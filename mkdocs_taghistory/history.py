@@ -1,13 +1,16 @@
-"""The model: what a registry said about an image's tags, and its grouping by digest. No I/O."""
+"""The model: what a registry said about an image's tags and digests, and its grouping by
+digest into rows. No I/O."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from mkdocs_taghistory.patterns import PatternTooSlowError, TagPattern
+from mkdocs_taghistory.filters import TagFilter
+from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 # A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
@@ -17,11 +20,6 @@ MAX_SIGHTINGS_PER_TAG = 10_000
 
 _PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
-# Tags that signing and attestation tools push beside an image (cosign's sha256-<hex>.sig,
-# .att and .sbom, and the referrers fallback's bare sha256-<hex>): noise on a tag page.
-_SIGNATURE_TAG = re.compile(r"sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?")
-# Chainguard's per-build tags: a package epoch (1.77.0-r1) or a build date (latest-20240318).
-_BUILD_TAG = re.compile(r"-(?:r\d+|\d{8})$")
 
 
 def is_digest(text: str) -> bool:
@@ -67,6 +65,68 @@ class Sighting:
 
 
 @dataclass(frozen=True)
+class Codec:
+    """How a fact is kept in the cache's JSON: ``dump`` writes it, ``load`` reads it back and
+    raises ``ValueError`` (saying why) for anything that is not such a fact."""
+
+    dump: Callable[[Any], Any]
+    load: Callable[[Any], Any]
+
+
+def _load_time(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not a timestamp")
+    return parse_timestamp(value)
+
+
+def _load_platforms(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(platform, str) and is_platform(platform) for platform in value
+    ):
+        raise ValueError("not a list of platforms")
+    return tuple(value)
+
+
+TIME = Codec(lambda moment: format_timestamp(moment) if moment else None, _load_time)
+PLATFORMS = Codec(list, _load_platforms)
+CODEC = "codec"
+"""The key of a :class:`DigestFacts` field's metadata that holds its :class:`Codec`."""
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    """What is known of one digest. Content-addressed, so it holds for good: a later fetch
+    never asks for it again, and the cache keeps it.
+
+    A new fact is a field here, with its :class:`Codec`: the cache reads and writes it, the
+    fetch passes it on, with no change of theirs.
+
+    Attributes:
+        created: when its image was created; None when the image does not say.
+        platforms: the platforms of an index (``linux/arm64``), or the image's one.
+        unread: facts a cache file did not hold (it was written before they were kept): the
+            digest is looked up again, once.
+    """
+
+    created: datetime | None = field(default=None, metadata={CODEC: TIME})
+    platforms: tuple[str, ...] = field(default=(), metadata={CODEC: PLATFORMS})
+    unread: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @property
+    def complete(self) -> bool:
+        """True when every fact was read: no look-up is needed."""
+        return not self.unread
+
+
+FACTS = tuple(
+    (fact.name, fact.metadata[CODEC]) for fact in fields(DigestFacts) if CODEC in fact.metadata
+)
+"""Every fact a digest has, with its codec, in the order the cache writes them."""
+
+
+@dataclass(frozen=True)
 class TagSnapshot:
     """Everything one fetch learned about one image.
 
@@ -74,15 +134,12 @@ class TagSnapshot:
         image: the full image reference, e.g. ``cgr.dev/chainguard/rust``.
         fetched_at: when the registry answered.
         tags: each tag's state.
-        digest_created: the creation time of each digest seen (None where the image has none).
-            Content-addressed, so it holds for good and spares later fetches a request.
+        digests: what is known of each digest looked up (see :class:`DigestFacts`).
         source: the vendor whose API gave the data (``oci`` for the generic path).
         ledger: per tag, every digest it has been seen pointing at, oldest first, kept across
             fetches: what this plugin observed itself, whatever the registry can tell.
         origin: the address the data was read from (the registry's or the vendor API's).
         missing: the registry said it has no such repository (``tags`` is then empty).
-        digest_platforms: per digest, the platforms its index lists (``linux/arm64``), where
-            they were read; content-addressed, so kept for good like creation times.
         skipped: tags the registry listed that were not read, as no table showed them (a
             later table that shows one of them has the image fetched again).
     """
@@ -90,10 +147,9 @@ class TagSnapshot:
     image: str
     fetched_at: datetime
     tags: Mapping[str, TagState]
-    digest_created: Mapping[str, datetime | None]
+    digests: Mapping[str, DigestFacts] = field(default_factory=dict)
     source: str = "oci"
     ledger: Mapping[str, tuple[Sighting, ...]] = field(default_factory=dict)
-    digest_platforms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = ""
     missing: bool = False
     skipped: tuple[str, ...] = ()
@@ -107,86 +163,13 @@ class DigestGroup:
         digest: the digest the tags share.
         tags: the tags, in natural (version-aware) order.
         changed: the latest change among the tags, or None when no time is known.
-        platforms: the platforms of a multi-arch index (``linux/amd64``); empty when unknown.
+        facts: what is known of the digest (its platforms, say).
     """
 
     digest: str
     tags: tuple[str, ...]
     changed: datetime | None
-    platforms: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TagFilter:
-    """Which tags a table shows.
-
-    Attributes:
-        hide_signatures: hide cosign and referrer tags (``sha256-<hex>[.sig|.att|.sbom]``).
-        hide_builds: hide Chainguard's per-build tags (``-r<N>`` epochs, ``-<YYYYMMDD>`` dates).
-        include: show only tags in which every one of these patterns is found.
-        exclude: hide tags in which any of these patterns is found.
-    """
-
-    hide_signatures: bool = True
-    hide_builds: bool = False
-    include: tuple[TagPattern, ...] = ()
-    exclude: tuple[TagPattern, ...] = ()
-
-    def shows(self, tag: str) -> bool:
-        """True when ``tag`` belongs in the table.
-
-        Raises:
-            PatternTooSlowError: when a pattern's search does not end in time.
-        """
-        if self.hide_signatures and _SIGNATURE_TAG.fullmatch(tag):
-            return False
-        if self.hide_builds and _BUILD_TAG.search(tag):
-            return False
-        if not all(pattern.found_in(tag) for pattern in self.include):
-            return False
-        return not any(pattern.found_in(tag) for pattern in self.exclude)
-
-    def narrowed(self, include: TagPattern | None, exclude: TagPattern | None) -> TagFilter:
-        """This filter with a directive's own patterns added to the site's."""
-        return replace(
-            self,
-            include=self.include + ((include,) if include else ()),
-            exclude=self.exclude + ((exclude,) if exclude else ()),
-        )
-
-
-@dataclass(frozen=True)
-class TagDemand:
-    """Which tags of an image some table shows: what a fetch must read, and may skip.
-
-    Attributes:
-        filters: the filter of each table of the image (the site's, narrowed by the
-            directive's own patterns); a tag one of them shows is wanted.
-        tags: tags whose history a table shows (``tag=``), wanted whatever the filters say.
-    """
-
-    filters: tuple[TagFilter, ...] = ()
-    tags: frozenset[str] = frozenset()
-
-    def wants(self, tag: str) -> bool:
-        """True when some table of the image shows ``tag``, or may: a pattern that runs too
-        long is read as showing it, so the table reports the pattern at its directive."""
-        if tag in self.tags:
-            return True
-        try:
-            return any(tag_filter.shows(tag) for tag_filter in self.filters)
-        except PatternTooSlowError:
-            return True
-
-    def covers(self, snapshot: TagSnapshot) -> bool:
-        """True when ``snapshot`` read every tag this demand wants."""
-        return not any(self.wants(tag) for tag in snapshot.skipped)
-
-    def joined(self, other: TagDemand) -> TagDemand:
-        """What this and ``other`` want together."""
-        return TagDemand(
-            tuple(dict.fromkeys((*self.filters, *other.filters))), self.tags | other.tags
-        )
+    facts: DigestFacts = field(default_factory=DigestFacts)
 
 
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
@@ -223,7 +206,7 @@ def group_by_digest(
             digest=digest,
             tags=tuple(sorted(tags, key=natural_key)),
             changed=changed_by_digest[digest],
-            platforms=tuple(snapshot.digest_platforms.get(digest, ())),
+            facts=snapshot.digests.get(digest, DigestFacts()),
         )
         for digest, tags in tags_by_digest.items()
     ]

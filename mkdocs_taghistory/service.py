@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import TagDemand, TagSnapshot, record_sightings
+from mkdocs_taghistory.filters import TagDemand
+from mkdocs_taghistory.history import TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
@@ -187,7 +188,7 @@ class TagHistoryService:
             from mkdocs_taghistory.registry.client import RegistryClient  # noqa: PLC0415
 
             client = RegistryClient(self.settings.client, self._transport, self._progress)
-            fetched = client.fetch_many(stale, demand, previous)
+            fetched = client.fetch_many(stale, previous, demand)
             requests = client.requests_sent
             results.update(
                 {
@@ -292,7 +293,6 @@ class TagHistoryService:
                     image=reference.name,
                     fetched_at=now,
                     tags={},
-                    digest_created={},
                     ledger=latest.ledger if latest else {},
                     missing=True,
                 ),

@@ -17,7 +17,7 @@ from typing import Any
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
-from mkdocs_taghistory.history import TagFilter
+from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY, parse_registry, validate_host
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting

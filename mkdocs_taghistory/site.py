@@ -21,7 +21,7 @@ from mkdocs_taghistory.directive import (
     plan_directive,
 )
 from mkdocs_taghistory.errors import DirectiveError
-from mkdocs_taghistory.history import TagDemand
+from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
 from mkdocs_taghistory.settings import Settings

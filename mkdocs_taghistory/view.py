@@ -112,7 +112,7 @@ def _pull(group: DigestGroup, style: CellStyle) -> list[Piece]:
 
 
 def _architectures(group: DigestGroup, style: CellStyle) -> list[Piece]:
-    return [Piece("code", platform) for platform in group.platforms] or [
+    return [Piece("code", platform) for platform in group.facts.platforms] or [
         Piece("missing", "unknown")
     ]
 

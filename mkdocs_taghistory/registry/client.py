@@ -30,7 +30,8 @@ from typing import Any, TypeVar
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import TagDemand, TagSnapshot, TagState
+from mkdocs_taghistory.filters import TagDemand
+from mkdocs_taghistory.history import TagSnapshot, TagState
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
 from mkdocs_taghistory.registry.oci import OciVendor
@@ -115,20 +116,20 @@ class RegistryClient:
     def fetch_many(
         self,
         references: Iterable[ImageReference],
-        demand: Mapping[ImageReference, TagDemand] | None = None,
         previous: Mapping[ImageReference, TagSnapshot] | None = None,
+        demand: Mapping[ImageReference, TagDemand] | None = None,
     ) -> dict[ImageReference, TagSnapshot | RegistryError]:
         """Fetch the tags of every image concurrently.
 
         Args:
             references: the images.
+            previous: per image, its last fetch: what it learned of each digest (its facts;
+                a digest's content never changes) is not asked again, and the vendor that
+                made it may read on from it (Chainguard's history asks only for records
+                since).
             demand: per image, the tags some table shows; where a tag costs requests of its
                 own (the generic path, Chainguard's history), the others are listed as
                 skipped and never read. An image without one has every tag read.
-            previous: per image, its last fetch: what it learned of each digest (creation
-                time, platforms; a digest's content never changes) is not asked again, and
-                the vendor that made it may read on from it (Chainguard's history asks only
-                for records since).
 
         Returns:
             Per image, its snapshot or the error that stopped its fetch.
@@ -238,12 +239,11 @@ class FetchRun:
     def _start(self, reference: ImageReference, last: TagSnapshot | None) -> ImageFetch:
         vendor = self.vendor_for(reference)
         if last is None:
-            return ImageFetch(reference, vendor, known_platforms={})
+            return ImageFetch(reference, vendor)
         return ImageFetch(
             reference,
             vendor,
-            last.digest_created,
-            last.digest_platforms,
+            known=last.digests,
             known_tags=last.tags if last.source == vendor.name else {},
         )
 
@@ -323,30 +323,28 @@ class FetchRun:
             fetch.error = failure.for_image(fetch.reference.name)
 
 
+def _created(fetch: ImageFetch, digest: str) -> datetime | None:
+    facts = fetch.facts.get(digest)
+    return facts.created if facts is not None else None
+
+
 def _snapshot(fetch: ImageFetch, fetched_at: datetime, origin: str) -> TagSnapshot:
     """The snapshot of a finished fetch: a vendor's time per tag, else its image's creation."""
     return TagSnapshot(
         image=fetch.reference.name,
         fetched_at=fetched_at,
         tags={
-            tag: TagState(
-                digest=digest,
-                changed=fetch.changed.get(tag) or fetch.created.get(digest),
-            )
+            tag: TagState(digest=digest, changed=fetch.changed.get(tag) or _created(fetch, digest))
             for tag, digest in fetch.digests.items()
         },
-        # Only the times really looked up: a vendor that gave none leaves them to a later fetch.
-        digest_created={
-            digest: fetch.created[digest]
-            for digest in set(fetch.digests.values())
-            if digest in fetch.created
+        # Only the digests really looked up: a vendor that gave no facts leaves them to a
+        # later fetch.
+        digests={
+            digest: fetch.facts[digest]
+            for digest in dict.fromkeys(fetch.digests.values())
+            if digest in fetch.facts
         },
         source=fetch.vendor.name,
         origin=origin,
-        digest_platforms={
-            digest: fetch.platforms[digest]
-            for digest in set(fetch.digests.values())
-            if digest in fetch.platforms
-        },
         skipped=tuple(fetch.skipped),
     )

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import is_digest, is_platform, is_valid_tag
+from mkdocs_taghistory.history import DigestFacts, is_digest, is_platform, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.responses import PORTAL_HINT, parse_json, status_error
 from mkdocs_taghistory.registry.vendor_base import (
@@ -149,21 +149,21 @@ class OciVendor(Vendor):
         if digest is None or fetch.changed.get(tag) is not None or digest in fetch.claimed:
             return None
         fetch.claimed.add(digest)
-        platforms = fetch.known_platforms
-        if digest in fetch.known_created and (platforms is None or digest in platforms):
-            fetch.created[digest] = fetch.known_created[digest]
-            if platforms is not None:
-                fetch.platforms[digest] = platforms[digest]
+        known = fetch.known.get(digest)
+        if known is not None and known.complete:
+            fetch.facts[digest] = known
             return None
         return digest
 
     async def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
-        """The creation time: the annotation of the index or manifest, else the config's."""
+        """The digest's facts: the creation time (the annotation of the index or manifest,
+        else the config's) and its platforms (the index's, or the config's)."""
         reference = fetch.reference
         manifest = await self._manifest(reference, digest)
         created = _created_annotation(reference, manifest)
+        platforms: tuple[str, ...] | None = None
         if isinstance(manifest.get("manifests"), list):
-            fetch.platforms[digest] = _index_platforms(manifest["manifests"])
+            platforms = _index_platforms(manifest["manifests"])
         if created is None and isinstance(manifest.get("manifests"), list):
             platform_digest = _first_platform_digest(manifest["manifests"])
             if platform_digest is not None:
@@ -175,10 +175,9 @@ class OciVendor(Vendor):
             if isinstance(config_digest, str) and is_digest(config_digest):
                 image_config = await self._blob(reference, config_digest)
                 created = _parse_created(reference, image_config.get("created"))
-                if digest not in fetch.platforms:  # a single image: its config's platform
-                    fetch.platforms[digest] = _index_platforms([{"platform": image_config}])
-        fetch.created[digest] = created
-        fetch.platforms.setdefault(digest, ())
+                if platforms is None:  # a single image: its config's platform
+                    platforms = _index_platforms([{"platform": image_config}])
+        fetch.facts[digest] = DigestFacts(created=created, platforms=platforms or ())
 
     async def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.session.base_url(reference)}/manifests/{digest}"

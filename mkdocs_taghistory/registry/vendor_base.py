@@ -12,7 +12,7 @@ from urllib.parse import quote, urljoin
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import TagState, is_digest, is_valid_tag
+from mkdocs_taghistory.history import DigestFacts, TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.origins import same_origin
@@ -59,16 +59,14 @@ class ImageFetch:
     Attributes:
         reference: the image.
         vendor: where its tags and times come from.
-        known_created: digest creation times from an earlier fetch, not fetched again.
-        known_platforms: digest platforms from an earlier fetch; when given, a digest is
-            known only with both (caches from before platforms were kept are read again).
+        known: what an earlier fetch learned of each digest; a digest whose facts are
+            complete is not looked up again.
         known_tags: each tag's state after an earlier fetch through this same vendor, which
             a vendor may read on from (Chainguard's history, from its newest record).
         tags: the tags listed, in the order the registry gave them.
         digests: each tag's digest.
         changed: per tag, when the vendor says it last changed (not set by plain OCI).
-        created: per digest, when its image was created.
-        platforms: per digest, the platforms its index lists.
+        facts: what this fetch knows of each digest (looked up, or known before).
         complete: the vendor gave digests and times with the list; no further stage runs.
         skipped: tags listed but not read further, as no table shows them.
         fallback: why the host's vendor API could not serve the image, when it could not and
@@ -80,14 +78,12 @@ class ImageFetch:
 
     reference: ImageReference
     vendor: Vendor
-    known_created: Mapping[str, datetime | None] = field(default_factory=dict)
-    known_platforms: Mapping[str, tuple[str, ...]] | None = None
+    known: Mapping[str, DigestFacts] = field(default_factory=dict)
     known_tags: Mapping[str, TagState] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     changed: dict[str, datetime | None] = field(default_factory=dict)
-    created: dict[str, datetime | None] = field(default_factory=dict)
-    platforms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    facts: dict[str, DigestFacts] = field(default_factory=dict)
     complete: bool = False
     skipped: list[str] = field(default_factory=list)
     fallback: str | None = None
@@ -308,5 +304,5 @@ class Vendor:
         return [digest for digest in claimed if digest is not None]
 
     async def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
-        """Fill ``fetch.created[digest]``."""
+        """Fill ``fetch.facts[digest]``."""
         raise NotImplementedError

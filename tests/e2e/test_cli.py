@@ -186,7 +186,6 @@ def test_show_resolves_a_bare_name_as_a_directive_does(tmp_path: Path) -> None:
             image="registry.example/acme/widget",
             fetched_at=fetched,
             tags={"latest": TagState("sha256:" + "a" * 64, fetched)},
-            digest_created={},
         )
     )
     cache.store(
@@ -194,7 +193,6 @@ def test_show_resolves_a_bare_name_as_a_directive_does(tmp_path: Path) -> None:
             image="registry.example/private/widget",
             fetched_at=fetched,
             tags={},
-            digest_created={},
             missing=True,
         )
     )
@@ -231,7 +229,6 @@ def test_show_writes_the_table_a_page_would_short_digests_labels_and_time_zone(
             image="registry.example/acme/widget",
             fetched_at=fetched,
             tags={"latest": TagState(digest, fetched)},
-            digest_created={},
         )
     )
     runner = CliRunner()

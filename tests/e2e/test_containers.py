@@ -88,7 +88,6 @@ def build(tmp_path: Path, page: str, *extra: str) -> Build:
             "latest": TagState("sha256:" + "a" * 64, FETCHED),
             "1.0": TagState("sha256:" + "b" * 64, FETCHED),
         },
-        digest_created={},
     )
     (tmp_path / "cache" / cache_file_name(IMAGE)).write_text(snapshot_to_json(snapshot))
     options = {"cache_dir": "cache", "offline": True, "ttl": "1w"}
@@ -159,9 +158,7 @@ def test_an_image_no_registries_section_has_fails_strict_at_its_line(tmp_path: P
     (tmp_path / "cache").mkdir()
     for registry in ("registry.example/acme", "registry.example/private"):
         image = f"{registry}/widgit"
-        missing = TagSnapshot(
-            image=image, fetched_at=FETCHED, tags={}, digest_created={}, missing=True
-        )
+        missing = TagSnapshot(image=image, fetched_at=FETCHED, tags={}, missing=True)
         (tmp_path / "cache" / cache_file_name(image)).write_text(snapshot_to_json(missing))
     options = {"cache_dir": "cache", "offline": True, "ttl": "1w", "registries": sections}
     config = write_site(tmp_path, {"page.md": '# Page\n\n<< tag_history "widgit" >>\n'}, options)

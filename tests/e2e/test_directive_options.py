@@ -188,7 +188,7 @@ def test_a_catastrophic_include_ends_the_build_at_page_and_line(tmp_path: Path) 
     tags = {"a" * 40: TagState(DIGEST_A, FETCHED), "latest": TagState(DIGEST_B, FETCHED)}
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / cache_file_name(image)).write_text(
-        snapshot_to_json(TagSnapshot(image=image, fetched_at=FETCHED, tags=tags, digest_created={}))
+        snapshot_to_json(TagSnapshot(image=image, fetched_at=FETCHED, tags=tags))
     )
     page = f'# Widget\n\n<< tag_history "{image}" include="(a|aa)+\\1c" >>\n'
     config = write_site(tmp_path, {"w.md": page}, {"cache_dir": "cache", "offline": True})

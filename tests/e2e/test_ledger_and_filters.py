@@ -11,8 +11,9 @@ import markdown
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory import TagHistoryExtension
+from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.history import (
-    TagFilter,
+    DigestFacts,
     TagSnapshot,
     TagState,
     group_by_digest,
@@ -36,7 +37,11 @@ T0 = datetime(2024, 3, 1, tzinfo=UTC)
 def snapshot(at: datetime, tags: dict[str, str], source: str = "oci") -> TagSnapshot:
     created = {A: T0 - timedelta(days=10), B: T0 - timedelta(days=20)}
     return TagSnapshot(
-        "h.io/x", at, {tag: TagState(d, created[d]) for tag, d in tags.items()}, created, source
+        "h.io/x",
+        at,
+        {tag: TagState(d, created[d]) for tag, d in tags.items()},
+        {digest: DigestFacts(created=time) for digest, time in created.items()},
+        source,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mkdocs_taghistory.cache import SnapshotCache, snapshot_from_json, snapshot_to_json
-from mkdocs_taghistory.history import TagSnapshot, TagState
+from mkdocs_taghistory.history import DigestFacts, TagSnapshot, TagState
 from mkdocs_taghistory.timestamps import utc_now
 from tests.support.fixtures import GADGET, SeededRegistry
 from tests.support.front import RegistryFront
@@ -192,7 +192,7 @@ def _snapshot(tags: int, stamp: int) -> TagSnapshot:
         "r.example/acme/big",
         utc_now() - timedelta(seconds=stamp),
         {f"tag-{n}": TagState(digest, None) for n in range(tags)},
-        {digest: None},
+        {digest: DigestFacts()},
     )
 
 

@@ -193,11 +193,13 @@ def test_the_platforms_of_each_index_are_read_once_and_kept(
     assert cells == [["linux/amd64", "linux/arm64"]] * len(seeded_registry.gadget)
     snapshot = SnapshotCache(tmp_path / "cache").load(image)
     assert snapshot is not None
-    assert set(snapshot.digest_platforms.values()) == {("linux/amd64", "linux/arm64")}
+    assert {facts.platforms for facts in snapshot.digests.values()} == {
+        ("linux/amd64", "linux/arm64")
+    }
     # Content-addressed: the next fetch asks for no manifest again.
     reference = parse_reference(image)
     client = RegistryClient(ClientSettings())
     again = client.fetch_many([reference], previous={reference: snapshot})[reference]
     assert client.requests_sent == 1 + len(snapshot.tags)  # the list and a HEAD per tag
     assert isinstance(again, TagSnapshot)
-    assert again.digest_platforms == snapshot.digest_platforms
+    assert again.digests == snapshot.digests

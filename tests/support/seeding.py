@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.history import DigestFacts, TagSnapshot
 from mkdocs_taghistory.reference import ImageReference
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -167,7 +167,6 @@ def known_digests(
             image=reference.name,
             fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
             tags={},
-            digest_created=dict(created),
-            digest_platforms=dict.fromkeys(created, ()),
+            digests={digest: DigestFacts(created=time) for digest, time in created.items()},
         )
     }

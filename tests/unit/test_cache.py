@@ -18,7 +18,7 @@ from mkdocs_taghistory.cache import (
     snapshot_to_json,
     write_atomically,
 )
-from mkdocs_taghistory.history import TagSnapshot, TagState
+from mkdocs_taghistory.history import DigestFacts, TagSnapshot, TagState
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
@@ -30,7 +30,7 @@ def snapshot(image: str = "cgr.dev/chainguard/rust") -> TagSnapshot:
         image=image,
         fetched_at=datetime(2024, 3, 22, 0, 34, 55, tzinfo=UTC),
         tags={"latest": TagState(DIGEST_A, created), "old": TagState(DIGEST_B, None)},
-        digest_created={DIGEST_A: created, DIGEST_B: None},
+        digests={DIGEST_A: DigestFacts(created=created), DIGEST_B: DigestFacts()},
     )
 
 

@@ -26,7 +26,21 @@ from mkdocs_taghistory.view import AsOf, table_view, tag_history_view
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-ELEMENTS = {"div", "table", "thead", "tbody", "tr", "th", "td", "code", "time", "p", "em"}
+ELEMENTS = {
+    "div",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "code",
+    "time",
+    "p",
+    "em",
+    "span",
+    "button",
+}
 
 # Pieces of the directive grammar and of what surrounds directives in pages, so that the
 # generated text often comes close to a directive rather than being noise.

@@ -27,6 +27,7 @@ from mkdocs_taghistory.directive_options import parse_age
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError, RegistryError
 from mkdocs_taghistory.history import (
+    DigestFacts,
     Sighting,
     TagSnapshot,
     TagState,
@@ -52,7 +53,7 @@ def snapshot(**changes: object) -> TagSnapshot:
         image="registry.example/acme/widget",
         fetched_at=FETCHED,
         tags={"latest": TagState(DIGEST_A, FETCHED)},
-        digest_created={DIGEST_A: FETCHED},
+        digests={DIGEST_A: DigestFacts(created=FETCHED)},
         origin="https://registry.example/v2/acme/widget",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
