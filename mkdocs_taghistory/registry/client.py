@@ -75,15 +75,22 @@ def default_vendor(host: str) -> type[Vendor]:
 def run_to_completion(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine ``make`` gives on an event loop of its own, and close the loop.
 
-    A caller inside a running loop (a notebook, an async application that renders Markdown)
-    cannot start another in its thread: the fetch then runs in a thread of its own.
+    The loop is never made the thread's current one (as ``asyncio.run`` would, and then clear
+    the caller's). A caller inside a running loop (a notebook, an async application that
+    renders Markdown) cannot start another in its thread: the fetch then runs in a thread of
+    its own.
     """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(make())
+        return _run(make)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="taghistory") as thread:
-        return thread.submit(lambda: asyncio.run(make())).result()
+        return thread.submit(_run, make).result()
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+        return runner.run(make())
 
 
 class RegistryClient:

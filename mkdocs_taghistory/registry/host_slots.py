@@ -4,8 +4,9 @@ An HTTP/2 host answers many requests at once on one connection, as streams; an H
 answers one request a connection, and past 16 connections more of them cost (handshakes, the
 registry's CPU, httpcore's pool, which looks at every connection on every event) more than they
 win. So each host gets :data:`HTTP1_SLOTS` until its first answer says it speaks HTTP/2, and
-:data:`HTTP2_SLOTS` from then on: httpcore's own cap on streams a connection, which a server
-may lower in its settings (httpcore then queues the rest on the connection).
+:data:`HTTP2_SLOTS` from then on (httpcore's own cap on streams a connection), or fewer when
+the server's settings allow fewer: the first requests to a host carry a trace that reads them.
+A request past the server's number would wait inside httpcore with its clock running.
 
 A request takes its host's slot before its clock starts (:mod:`.sender`), so time spent
 waiting for a slot never counts against the request's ``timeout``. A request that continues a
@@ -19,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mkdocs_taghistory.registry.origins import Origin, origin_of
 
@@ -29,6 +31,8 @@ HTTP1_SLOTS = 16
 as many connections. More is no faster on the registries measured (``bench/engine.py``)."""
 HTTP2_SLOTS = 100
 """Streams in flight to a host that speaks HTTP/2, on its one connection (httpcore's cap)."""
+# h2's code of the SETTINGS_MAX_CONCURRENT_STREAMS setting (RFC 9113, 6.5.2).
+_MAX_CONCURRENT_STREAMS = 0x3
 LANE = "taghistory.lane"
 """The request extension that names an HTTP/1.1 request's lane, for the transport."""
 
@@ -60,12 +64,17 @@ class _Slots:
             raise
 
     def give_back(self, lane: int) -> None:
-        self._free.append(lane)
+        if lane < self._size:
+            self._free.append(lane)
         self._hand_over()
 
-    def grow(self, size: int) -> None:
-        self._free.extend(range(self._size, size))
-        self._size = max(self._size, size)
+    def resize(self, size: int) -> None:
+        if size >= self._size:
+            self._free.extend(range(self._size, size))
+        else:
+            # Slots in use are taken back as they are given back (see give_back).
+            self._free = deque(lane for lane in self._free if lane < size)
+        self._size = size
         self._hand_over()
 
     def _hand_over(self) -> None:
@@ -96,6 +105,7 @@ class HostSlots:
         self._http2 = http2_slots
         self._slots: dict[Origin | None, _Slots] = {}
         self._protocols: dict[Origin | None, bytes] = {}
+        self._streams_allowed: dict[Origin | None, int] = {}
 
     @asynccontextmanager
     async def held(self, url: str, *, urgent: bool = False) -> AsyncIterator[int | None]:
@@ -123,5 +133,27 @@ class HostSlots:
         if origin in self._protocols:
             return
         self._protocols[origin] = http_version
-        if http_version == b"HTTP/2" and origin in self._slots:
-            self._slots[origin].grow(self._http2)
+        self._resize(origin)
+
+    def tracer(self, url: str) -> Callable[[str, dict[str, Any]], Awaitable[None]] | None:
+        """A trace for a request to ``url`` (httpcore's ``trace`` extension) that reads the
+        host's HTTP/2 settings, while its protocol is not known; None once it is (so the
+        requests after the first few pay nothing for it)."""
+        origin = origin_of(url)
+        if origin in self._protocols or self._speaks_http1(origin):
+            return None
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event == "http2.receive_remote_settings.complete":
+                changed = getattr(info.get("return_value"), "changed_settings", {})
+                setting = changed.get(_MAX_CONCURRENT_STREAMS)
+                if setting is not None and setting.new_value > 0:
+                    self._streams_allowed[origin] = setting.new_value
+                    self._resize(origin)
+
+        return trace
+
+    def _resize(self, origin: Origin | None) -> None:
+        if self._protocols.get(origin) == b"HTTP/2" and origin in self._slots:
+            allowed = self._streams_allowed.get(origin, self._http2)
+            self._slots[origin].resize(min(self._http2, allowed))

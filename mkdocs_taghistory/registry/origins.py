@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
+import idna
+
 Origin = tuple[str, str, int | None]
 """Scheme, host and port (the scheme's default filled in)."""
 
@@ -30,7 +32,15 @@ def _origin_of_start(url: str) -> Origin | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+    hostname = (parts.hostname or "").lower()
+    if not hostname.isascii():
+        # As httpx writes it on the wire (and keys its pools): an internationalised name in
+        # its ASCII form, so both spellings are one host.
+        try:
+            hostname = idna.encode(hostname, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return None
+    return scheme, hostname, port or _DEFAULT_PORTS.get(scheme)
 
 
 def same_origin(url: str, base: str) -> bool:

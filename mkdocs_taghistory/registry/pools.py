@@ -15,11 +15,16 @@ request event, which costs quadratically with many connections in one pool.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import urllib.request
 from collections.abc import Mapping
+from typing import Any
 
+import h2.errors
+import h2.exceptions
 import httpx
+from httpcore._async.http2 import AsyncHTTP2Connection
 
 from mkdocs_taghistory.registry.host_slots import HTTP1_SLOTS, LANE
 from mkdocs_taghistory.registry.tls import TlsContexts
@@ -80,6 +85,10 @@ class HostPools(httpx.AsyncBaseTransport):
         for pool in pools:
             await pool.aclose()
 
+    def uses_proxy(self, url: str) -> bool:
+        """True when a request to ``url`` goes through a proxy."""
+        return self._proxy_for(httpx.URL(url)) is not None
+
     def _proxy_for(self, url: httpx.URL) -> str | None:
         proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
         if not proxy:
@@ -89,3 +98,33 @@ class HostPools(httpx.AsyncBaseTransport):
         if bypassed is None:
             bypassed = self._bypassed[host] = bool(urllib.request.proxy_bypass(host))
         return None if bypassed else proxy
+
+
+def _cancel_abandoned_streams() -> None:
+    """Make httpcore reset an HTTP/2 stream whose answer was closed before its end.
+
+    httpcore 1.0 forgets such a stream without telling the server (encode/httpcore#943 and
+    #1022): the server goes on sending, h2 still counts the stream as open, so once as many
+    answers as the server allows streams were cut short (a deadline, a body past its cap, an
+    error page drained), every new request on the connection is refused ("Max outbound
+    streams"), and the data never acknowledged shrinks the connection's window. Here the
+    stream is reset (RST_STREAM, CANCEL), sent with the connection's next write, as
+    httpcore's proposed fix (#1098) does. Streams read to their end are closed already, and
+    left as they are.
+    """
+    closed: Any = AsyncHTTP2Connection._response_closed
+    if getattr(closed, "resets_streams", False):
+        return
+
+    async def response_closed(self: Any, stream_id: int) -> None:
+        stream = self._h2_state.streams.get(stream_id)
+        if stream is not None and not stream.closed:
+            with contextlib.suppress(h2.exceptions.ProtocolError):
+                self._h2_state.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+        await closed(self, stream_id)
+
+    response_closed.resets_streams = True  # type: ignore[attr-defined]
+    AsyncHTTP2Connection._response_closed = response_closed  # type: ignore[method-assign]
+
+
+_cancel_abandoned_streams()

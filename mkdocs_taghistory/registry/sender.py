@@ -24,11 +24,12 @@ import logging
 import random
 import ssl
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
+import h2.exceptions
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
@@ -69,6 +70,8 @@ _CONNECTION_ERRORS = (
     anyio.EndOfStream,
     anyio.BrokenResourceError,
     anyio.ClosedResourceError,
+    # A frame h2 refuses while a body is read (httpcore maps it only while headers are due).
+    h2.exceptions.ProtocolError,
 )
 
 
@@ -97,7 +100,9 @@ class Sender:
         transport: httpx.AsyncBaseTransport,
         settings: ClientSettings,
         counters: FetchCounters | None = None,
+        *,
         tls: TlsContexts | None = None,
+        proxied: Callable[[str], bool] | None = None,
     ) -> None:
         """Send through ``transport`` by ``settings`` (retries, backoff, timeouts).
 
@@ -107,6 +112,8 @@ class Sender:
             counters: where requests, retries and connections are counted.
             tls: the TLS contexts of the hosts, to tell a refused client certificate from a
                 dropped connection (None: no such probe).
+            proxied: whether a request goes through a proxy (a probe, which connects
+                directly, would meet another server then, and is not made).
         """
         self._transport = transport
         self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
@@ -114,9 +121,11 @@ class Sender:
         self.counters = counters or FetchCounters()
         self._slots = HostSlots(http2=settings.http2)
         self._tls = tls
-        # Hosts that answered in this fetch, and what a probe found of the others.
+        self._proxied = proxied
+        # Hosts that answered in this fetch, and the probe of each that never did (one a host,
+        # shared by every failure that asks).
         self._answered: set[Origin | None] = set()
-        self._refusals: dict[Origin | None, str | None] = {}
+        self._refusals: dict[Origin | None, asyncio.Task[str | None]] = {}
         self._fetch_deadline = float("inf")
         # The connections seen so far (their network streams), to count them.
         self._streams: set[object] = set()
@@ -172,11 +181,12 @@ class Sender:
             if overdue is not None:
                 raise overdue
             last = attempt >= self.settings.retries
+            answer = _Attempt()
+            broken: Exception | None = None
             async with self._slots.held(url, urgent=urgent) as lane:
                 # The clock starts once the host has a slot: waiting for one is not slowness.
                 deadline = min(_now() + self.settings.timeout, self._fetch_deadline)
                 self.counters.requests += 1
-                answer = _Attempt()
                 limit = asyncio.timeout_at(deadline)
                 try:
                     async with limit:
@@ -194,12 +204,9 @@ class Sender:
                 except TimeoutError:
                     if not limit.expired():
                         raise  # not our deadline: a TimeoutError from elsewhere is a bug
-                    wait, failure = None, self._timed_out(reference, url, answer)
-                    self._give_up_after_last(reference, url, attempt, failure)
+                    answer.failure = self._timed_out(reference, url, answer)
                 except _CONNECTION_ERRORS as error:
-                    failure = await self._connection_failure(url, error)
-                    wait = None
-                    self._give_up_after_last(reference, url, attempt, failure)
+                    broken = error
                 except TlsSetupError as error:
                     raise RegistryError(f"TLS for {netloc(url)}: {error}") from None
                 except (httpx.HTTPError, httpx.InvalidURL) as error:
@@ -208,10 +215,14 @@ class Sender:
                     raise RegistryError(
                         f"unusable answer from {netloc(url)}: {error or type(error).__name__}",
                     ) from None
-                else:
-                    if answer.done is not None:
-                        return answer.done
-                    wait, failure = answer.wait, answer.failure
+            if answer.done is not None:
+                return answer.done
+            wait, failure = answer.wait, answer.failure
+            if broken is not None:
+                # Told apart with the slot given back: a probe may take a while.
+                failure = await self._connection_failure(url, broken)
+            if broken is not None or not answer.answered:  # no answer: a connection's failure
+                self._give_up_after_last(reference, url, attempt, failure)
             attempt += 1
             self.counters.retries += 1
             delay = self._backoff(attempt, wait)
@@ -241,13 +252,17 @@ class Sender:
     ) -> None:
         """One try, told in ``attempt``: the answer and its body, or what to wait before the
         next try."""
+        extensions: dict[str, Any] = {LANE: lane} if lane is not None else {}
+        trace = self._slots.tracer(url)
+        if trace is not None:
+            extensions["trace"] = trace
         request = httpx.Request(
             method,
             url,
             headers={**self._headers, **headers},
             content=content,
             data=dict(form) if form is not None else None,
-            extensions={LANE: lane} if lane is not None else {},
+            extensions=extensions,
         )
         response = await self._transport.handle_async_request(request)
         response.request = request
@@ -312,13 +327,14 @@ class Sender:
         origin = origin_of(url)
         if self._tls is None or origin is None or origin[0] != "https" or origin in self._answered:
             return None
+        if self._proxied is not None and self._proxied(url):
+            return None
         if origin not in self._refusals:
-            host = netloc(url)
-            _, context = self._tls.context_for(host)
-            self._refusals[origin] = await refused_client_certificate(
-                origin[1], origin[2] or 443, context
+            _, context = self._tls.context_for(netloc(url))
+            self._refusals[origin] = asyncio.ensure_future(
+                refused_client_certificate(origin[1], origin[2] or 443, context)
             )
-        return self._refusals[origin]
+        return await asyncio.shield(self._refusals[origin])
 
     def _give_up_after_last(
         self, reference: ImageReference, url: str, attempt: int, failure: str

@@ -60,8 +60,18 @@ class RegistrySession:
         """Make the client; no connection is opened before the first request."""
         self.settings = settings
         self._tls = TlsContexts(settings.tls)
-        self._transport = transport or HostPools(self._tls, http2=settings.http2)
-        self.sender = Sender(self._transport, settings, counters, self._tls)
+        # A transport given from outside is its owner's to close, and is not probed around.
+        self._pools: HostPools | None = None
+        if transport is None:
+            transport = self._pools = HostPools(self._tls, http2=settings.http2)
+        self._transport = transport
+        self.sender = Sender(
+            self._transport,
+            settings,
+            counters,
+            tls=self._tls if self._pools is not None else None,
+            proxied=self._pools.uses_proxy if self._pools is not None else None,
+        )
         self._auth = Authenticator(
             self.sender, self.credentials_for, lambda image: not self.is_plain_http(image)
         )
@@ -87,8 +97,9 @@ class RegistrySession:
         return self.sender.overdue(reference)
 
     async def aclose(self) -> None:
-        """Close every connection."""
-        await self._transport.aclose()
+        """Close every connection of its own."""
+        if self._pools is not None:
+            await self._pools.aclose()
 
     async def __aenter__(self) -> RegistrySession:
         return self

@@ -200,3 +200,60 @@ def test_no_event_loop_outlives_a_fetch(seeded_registry: SeededRegistry) -> None
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()
     assert _taghistory_threads() == []
+
+
+# --- streams cut short, and the server's own limit -----------------------------------------
+
+
+@pytest.mark.faults(max_concurrent_streams=2, trickle_paths=f"^/v2/{GADGET}/tags/list")
+def test_a_stream_cut_short_is_reset_so_it_never_holds_a_place_the_server_allows(
+    front: H2Front, seeded_registry: SeededRegistry, test_ca: CertificateAuthority
+) -> None:
+    # httpcore forgets a stream it stops reading without telling the server; unreset, the
+    # trickled one would hold one of the two streams allowed until it ends, for ever here.
+    widget, gadget = (parse_reference(f"{front.host}/{name}") for name in (WIDGET, GADGET))
+    client = RegistryClient(settings_for(front, test_ca, timeout=2, backoff=0.01))
+    results = client.fetch_many([widget, gadget])
+    assert isinstance(results[gadget], RegistryError)
+    assert_is_the_widget(results[widget], seeded_registry)
+    # At most the stream the server had not yet seen reset was refused once and sent again.
+    assert client.counters.retries == front.refused <= 1
+
+
+@pytest.mark.faults(max_concurrent_streams=4, hold_paths="/manifests/", hold_seconds=0.05)
+def test_requests_beyond_the_streams_a_server_allows_wait_without_their_clock_running(
+    front: H2Front, seeded_registry: SeededRegistry, test_ca: CertificateAuthority
+) -> None:
+    # 300 HEADs of 0.05 s, four at a time: almost 4 s in all. Sent a hundred at once, the
+    # hundredth would wait 1.25 s inside httpcore for a stream, past its 1 s timeout.
+    settings = settings_for(front, test_ca, timeout=1, retries=0)
+    result, _ = fetch_widget(front, seeded_registry, settings)
+    assert_is_the_widget(result, seeded_registry)
+    assert front.max_streams_in_flight <= 4
+
+
+@pytest.mark.faults(bad_frame_paths=f"^/v2/{GADGET}/tags/list")
+def test_a_frame_the_protocol_forbids_mid_body_is_a_connection_failure(
+    front: H2Front, test_ca: CertificateAuthority
+) -> None:
+    gadget = parse_reference(f"{front.host}/{GADGET}")
+    client = RegistryClient(settings_for(front, test_ca, retries=1, backoff=0.01))
+    failed = client.fetch_many([gadget])[gadget]
+    assert isinstance(failed, RegistryError) and failed.transient
+    assert f"cannot reach {front.host}" in failed.reason
+    assert client.requests_sent == 2  # sent again once, as a dropped connection is
+
+
+def test_a_fetch_leaves_the_callers_event_loop_as_it_was(
+    seeded_registry: SeededRegistry,
+) -> None:
+    # A host that set a current loop (a script, another extension) still has it afterwards.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        reference = parse_reference(f"{seeded_registry.server.host}/{GADGET}")
+        assert isinstance(RegistryClient().fetch_many([reference])[reference], TagSnapshot)
+        assert asyncio.get_event_loop() is loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -58,6 +58,9 @@ class H2Faults:
     # Answers to matching paths wait hold_seconds before their headers.
     hold_paths: str | None = None
     hold_seconds: float = 0.0
+    # Answers to matching paths (GET) send their headers and a byte of body, then a frame the
+    # protocol forbids (DATA on stream 0), which ends the connection for the client.
+    bad_frame_paths: str | None = None
 
 
 @dataclass(eq=False)
@@ -107,6 +110,7 @@ class H2Front:
         self.faults = faults or H2Faults()
         self._trickle = re.compile(self.faults.trickle_paths or r"(?!)")
         self._hold = re.compile(self.faults.hold_paths or r"(?!)")
+        self._bad_frame = re.compile(self.faults.bad_frame_paths or r"(?!)")
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 9113 section 9.2
         self._context.load_cert_chain(key_pair.certificate, key_pair.key)
@@ -363,6 +367,12 @@ class H2Front:
             answer.append(("content-length", length or str(len(content))))
             link.h2.send_headers(stream, answer, end_stream=not content)
             link.flush_soon()
+            if content and self._bad_frame.search(path):
+                link.h2.send_data(stream, content[:1])
+                link.flush()
+                # DATA (type 0) on stream 0, 4 bytes: a connection error for the client.
+                link.writer.write(b"\x00\x00\x04\x00\x00\x00\x00\x00\x00abcd")
+                return
             await self._send_body(link, stream, content, bool(self._trickle.search(path)))
         except ProtocolError:
             pass  # The client reset the stream, or the connection is closing.
