@@ -38,8 +38,9 @@ from mkdocs_taghistory.reference import (
 )
 from mkdocs_taghistory.render import json_rows, render_markdown
 from mkdocs_taghistory.service import ImageResult, TagHistoryService, is_fresh
-from mkdocs_taghistory.settings import DEFAULT_CACHE_DIR, Settings, settings_from_options
+from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import page_label, plan_site
+from mkdocs_taghistory.site_options import DEFAULT_CACHE_DIR, settings_from_options
 from mkdocs_taghistory.tables import table_for
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
 from mkdocs_taghistory.view import TableView

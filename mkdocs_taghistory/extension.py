@@ -21,12 +21,13 @@ from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import placeholder_html, render_html, section_lines
 from mkdocs_taghistory.service import ImageResult, TagHistoryService
-from mkdocs_taghistory.settings import (
+from mkdocs_taghistory.site import SitePlan, plan_site
+from mkdocs_taghistory.site_options import (
     DEFAULT_OPTIONS,
+    RENAMED_OPTIONS,
     SITE_OPTIONS,
     settings_from_options,
 )
-from mkdocs_taghistory.site import SitePlan, plan_site
 from mkdocs_taghistory.tables import directive_table
 
 logger = logging.getLogger(__name__)
@@ -138,6 +139,10 @@ class TagHistoryExtension(Extension):
             name: [_EXTENSION_DEFAULTS.get(name, default), OPTION_HELP[name]]
             for name, default in DEFAULT_OPTIONS.items()
         }
+        # An old name is still taken ("": not given), and read as its new one, with a warning.
+        self.config.update(
+            {rename.old: ["", f"renamed: {rename.new}"] for rename in RENAMED_OPTIONS}
+        )
         super().__init__(**kwargs)
         self._service = service
         self.page = "<markdown>"
@@ -154,7 +159,14 @@ class TagHistoryExtension(Extension):
     def service(self) -> TagHistoryService:
         """The service that fetches and remembers images, made from the options when needed."""
         if self._service is None:
-            self._service = TagHistoryService(settings_from_options(self.getConfigs(), Path.cwd()))
+            given = self.getConfigs()
+            for rename in RENAMED_OPTIONS:
+                if given.get(rename.old) == "":
+                    del given[rename.old]
+                elif given[rename.new] == DEFAULT_OPTIONS[rename.new]:
+                    del given[rename.new]  # not given: the old name's value takes its place
+            settings = settings_from_options(given, Path.cwd(), warn=logger.warning)
+            self._service = TagHistoryService(settings)
         return self._service
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's name)

@@ -19,12 +19,13 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from mkdocs_taghistory.config import TagHistoryConfig
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.extension import TagHistoryExtension
+from mkdocs_taghistory.mkdocs_schema import TagHistoryConfig
 from mkdocs_taghistory.service import TagHistoryService
-from mkdocs_taghistory.settings import DEFAULT_OPTIONS, ConfigurationError, settings_from_options
+from mkdocs_taghistory.settings import ConfigurationError
 from mkdocs_taghistory.site import page_label, plan_site
+from mkdocs_taghistory.site_options import DEFAULT_OPTIONS, settings_from_options
 
 log = get_plugin_logger("taghistory")
 
@@ -91,7 +92,10 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         options = {**dict(self.config), "config_dir": str(self._config_dir)}
         if self.service is None or options != self._service_options:
             try:
-                settings = settings_from_options(dict(self.config), self._config_dir)
+                # Only the options of today: MkDocs moved a renamed one's value already, and
+                # keeps its old name as None.
+                given = {name: self.config[name] for name in DEFAULT_OPTIONS}
+                settings = settings_from_options(given, self._config_dir)
             except ConfigurationError as error:
                 raise PluginError(f"taghistory: {error}") from None
             self.service = TagHistoryService(settings)

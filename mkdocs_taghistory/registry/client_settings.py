@@ -50,7 +50,7 @@ class ClientSettings:
     """
 
     concurrency: int = 128
-    timeout: float = 10.0
+    timeout: float = 10
     insecure_registries: frozenset[str] = field(default_factory=frozenset)
     retries: int = 3
     backoff: float = 0.5
@@ -58,4 +58,4 @@ class ClientSettings:
     vendors: Mapping[str, VendorSetting] = field(default_factory=dict)
     http2: bool = True
     tls: TlsSettings = field(default_factory=TlsSettings)
-    fetch_timeout: float = 600.0
+    fetch_timeout: float = 600

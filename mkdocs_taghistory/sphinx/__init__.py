@@ -25,6 +25,7 @@ from mkdocs_taghistory.sphinx.build import (
     page_tables,
     start_build,
 )
+from mkdocs_taghistory.sphinx.config_values import add_config_values
 from mkdocs_taghistory.sphinx.directive import PlaceRegistrySections, TagHistoryDirective
 from mkdocs_taghistory.sphinx.doctree import (
     cell_paragraph,
@@ -36,7 +37,6 @@ from mkdocs_taghistory.sphinx.doctree import (
     visit_tag_time_html,
 )
 from mkdocs_taghistory.sphinx.logs import forward_to_sphinx
-from mkdocs_taghistory.sphinx.options import add_config_values
 from mkdocs_taghistory.sphinx.project import plan_documents
 from mkdocs_taghistory.sphinx.sources import NAME
 

@@ -22,7 +22,8 @@ from sphinx.errors import ConfigError, SphinxError
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import PageDirective
-from mkdocs_taghistory.sphinx.options import forget_credentials, settings_from_config
+from mkdocs_taghistory.site_options import settings_from_options
+from mkdocs_taghistory.sphinx.config_values import forget_credentials, settings_from_config
 
 _ENVIRONMENT_ATTRIBUTE = "taghistory_pages"
 
@@ -64,7 +65,9 @@ def start_build(config: Config, confdir: Path) -> SphinxBuild:
         settings = settings_from_config(config, confdir)
         misconfigured = None
     except ConfigError as error:
-        settings, misconfigured = Settings(enabled=False, cache_dir=None), str(error)
+        # Nothing is fetched or cached for a build whose configuration cannot be used.
+        unused = settings_from_options({"enabled": False, "cache": False}, confdir)
+        settings, misconfigured = unused, str(error)
     forget_credentials(config)
     build = SphinxBuild(settings, TagHistoryService(settings), misconfigured)
     _BUILDS[config] = build

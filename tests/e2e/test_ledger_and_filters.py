@@ -21,10 +21,9 @@ from mkdocs_taghistory.history import (
 )
 from mkdocs_taghistory.patterns import compile_pattern
 from mkdocs_taghistory.reference import parse_reference
-from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.service import TagHistoryService
-from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import plan_site
+from mkdocs_taghistory.site_options import settings_from_options
 from tests.support.fixtures import WIDGET
 from tests.support.registry_server import RegistryServer
 from tests.support.seeding import OCI_INDEX, Pusher, seed_image
@@ -68,9 +67,8 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
     own_registry: RegistryServer, tmp_path: Path
 ) -> None:
     pushed = seed_image(own_registry.url, WIDGET, digests=2, tags_per_digest=2)
-    service_settings = Settings(
-        cache_dir=tmp_path, client=ClientSettings(retries=0), ttl=timedelta(0)
-    )
+    service_settings = settings_from_options({"retries": 0, "ttl": 0, "cache_dir": ""}, tmp_path)
+    service_settings = replace(service_settings, cache_dir=tmp_path)
     reference = parse_reference(f"{own_registry.host}/{WIDGET}")
     first = TagHistoryService(service_settings).results_for([reference])[reference].snapshot
     assert first is not None
@@ -169,11 +167,7 @@ def test_tags_no_table_shows_are_never_read(own_registry: RegistryServer, tmp_pa
         builds = [f"{tag}-r{number}" for tag in index.tags for number in (1, 2)]
         tag_again(own_registry.url, WIDGET, index.digest, builds)
     image = f"{own_registry.host}/{WIDGET}"
-    settings = Settings(
-        cache_dir=tmp_path / "cache",
-        tag_filter=TagFilter(hide_builds=True),
-        client=ClientSettings(),
-    )
+    settings = settings_from_options({"cache_dir": "cache", "hide_build_tags": True}, tmp_path)
 
     def requests_for(page: str, service: TagHistoryService) -> tuple[int, TagSnapshot]:
         plan = plan_site([("page.md", page)], service.settings)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_taghistory.config import TagHistoryConfig
 from mkdocs_taghistory.extension import OPTION_HELP
-from mkdocs_taghistory.settings import DEFAULT_OPTIONS, SITE_OPTIONS
+from mkdocs_taghistory.mkdocs_schema import TagHistoryConfig
+from mkdocs_taghistory.site_options import DEFAULT_OPTIONS, SITE_OPTIONS
 from tests.support.registry_server import free_port
 from tests.support.site import mkdocs_build, write_site
 

@@ -3,11 +3,17 @@ that shows such an error to the user is tested once, in tests/e2e/test_plugin_er
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
+from mkdocs.config.base import Config
 
-from mkdocs_taghistory.settings import ConfigurationError, settings_from_options
+from mkdocs_taghistory.filters import TagFilter
+from mkdocs_taghistory.mkdocs_schema import schema
+from mkdocs_taghistory.registry.client_settings import ClientSettings
+from mkdocs_taghistory.settings import ConfigurationError, Settings
+from mkdocs_taghistory.site_options import SITE_OPTIONS, Renamed, settings_from_options
 
 
 @pytest.mark.parametrize(
@@ -41,3 +47,47 @@ def test_the_vendor_catalogue_names_each_vendor_by_its_own_name() -> None:
     from mkdocs_taghistory.registry.vendors import VENDOR_CLASSES, load_vendor  # noqa: PLC0415
 
     assert all(load_vendor(name).name == name for name in VENDOR_CLASSES)
+
+
+def test_every_setting_is_filled_by_one_declared_option() -> None:
+    # A new option is one declaration: its reader fills one field; nothing else is set by hand.
+    filled: dict[str, list[str]] = {}
+    for option in SITE_OPTIONS:
+        if option.field is not None:
+            filled.setdefault(f"{option.part}.{option.field}", []).append(option.name)
+    parts = {"site": Settings, "client": ClientSettings, "filter": TagFilter}
+    wanted = {
+        f"{part}.{field.name}"
+        for part, kind in parts.items()
+        for field in fields(kind)
+        if field.name not in {"client", "tag_filter", "backoff"}  # made of the others; no option
+    }
+    assert set(filled) == wanted
+    assert all(len(names) == 1 for names in filled.values()), filled
+
+
+def test_client_defaults_are_declared_once(tmp_path: Path) -> None:
+    client = settings_from_options({}, tmp_path).client
+    assert client == replace(ClientSettings(), credentials=client.credentials)
+
+
+def test_a_renamed_option_is_read_under_its_old_name_with_a_message(tmp_path: Path) -> None:
+    renamed = (Renamed("max_requests", "concurrency"),)
+    said: list[str] = []
+    settings = settings_from_options(
+        {"max_requests": 4}, tmp_path, warn=said.append, renamed=renamed
+    )
+    assert settings.client.concurrency == 4
+    assert said == ["option 'max_requests' is now 'concurrency'; rename it in the configuration"]
+    with pytest.raises(ConfigurationError, match="option 'max_requests': is now 'concurrency'"):
+        settings_from_options({"max_requests": 4, "concurrency": 8}, tmp_path, renamed=renamed)
+
+
+def test_mkdocs_moves_a_renamed_options_value_and_says_so() -> None:
+    config_class = type("Renamed", (Config,), schema((Renamed("max_requests", "concurrency"),)))
+    config = config_class()
+    config.load_dict({"max_requests": 4})
+    failed, warnings = config.validate()
+    assert not failed
+    assert config["concurrency"] == 4
+    assert any("max_requests" in message and "concurrency" in message for _, message in warnings)

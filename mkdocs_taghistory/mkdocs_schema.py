@@ -13,7 +13,7 @@ from typing import Any
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, Config
 
-from mkdocs_taghistory.settings import SITE_OPTIONS, SiteOption
+from mkdocs_taghistory.site_options import RENAMED_OPTIONS, SITE_OPTIONS, Renamed, SiteOption
 
 
 def config_option(option: SiteOption) -> BaseConfigOption[Any]:
@@ -31,12 +31,16 @@ def config_option(option: SiteOption) -> BaseConfigOption[Any]:
     return made
 
 
-def _schema() -> dict[str, Any]:
+def schema(renamed: tuple[Renamed, ...] = RENAMED_OPTIONS) -> dict[str, Any]:
+    """Every option's MkDocs config option; a renamed one's old name moves its value to the
+    new, with MkDocs' own deprecation message (as Material's plugins rename theirs)."""
     options: dict[str, Any] = {option.name: config_option(option) for option in SITE_OPTIONS}
+    for rename in renamed:
+        options[rename.old] = opt.Deprecated(moved_to=rename.new)
     options["__doc__"] = "Options of the ``taghistory`` plugin (see ``SITE_OPTIONS``)."
     return options
 
 
 # Made with type() so that MkDocs' Config collects the options as it does for a class body
 # (in __init_subclass__); the declaration itself stays in one place.
-TagHistoryConfig: type[Config] = type("TagHistoryConfig", (Config,), _schema())
+TagHistoryConfig: type[Config] = type("TagHistoryConfig", (Config,), schema())

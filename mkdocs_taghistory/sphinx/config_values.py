@@ -15,13 +15,10 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
+from sphinx.util import logging
 
-from mkdocs_taghistory.settings import (
-    SITE_OPTIONS,
-    ConfigurationError,
-    Settings,
-    settings_from_options,
-)
+from mkdocs_taghistory.settings import ConfigurationError, Settings
+from mkdocs_taghistory.site_options import RENAMED_OPTIONS, SITE_OPTIONS, settings_from_options
 
 PREFIX = "taghistory_"
 DEFAULT_CACHE_DIR = ".cache/taghistory"
@@ -30,25 +27,15 @@ SPHINX_DEFAULTS = {"cache_dir": DEFAULT_CACHE_DIR}
 
 # What only says how registries are reached changes no document: Sphinx need not read them all
 # again when it changes. Credentials are among them, and so never decide a rebuild.
-_TRANSPORT_OPTIONS = frozenset(
-    {
-        "auth",
-        "concurrency",
-        "timeout",
-        "retries",
-        "fetch_timeout",
-        "http2",
-        "tls",
-        "certs_dirs",
-        "insecure_registries",
-    }
-)
+_TRANSPORT_OPTIONS = frozenset(option.name for option in SITE_OPTIONS if option.part == "client")
 _REDACTED = "(given in conf.py; not kept)"
+logger = logging.getLogger(__name__)
 _OPTION_IN_MESSAGE = re.compile(r"option '(?P<name>\w+)'")
 
 
 def add_config_values(app: Sphinx) -> None:
-    """Declare ``taghistory_<option>`` for every site option."""
+    """Declare ``taghistory_<option>`` for every site option, and for the old name of every
+    renamed one (None: not given)."""
     for option in SITE_OPTIONS:
         app.add_config_value(
             PREFIX + option.name,
@@ -56,6 +43,10 @@ def add_config_values(app: Sphinx) -> None:
             "" if option.name in _TRANSPORT_OPTIONS else "env",
             types=frozenset(option.types),
             description=option.help,
+        )
+    for rename in RENAMED_OPTIONS:
+        app.add_config_value(
+            PREFIX + rename.old, None, "env", description=f"now {PREFIX}{rename.new}"
         )
 
 
@@ -68,13 +59,36 @@ def settings_from_config(config: Config, confdir: Path) -> Settings:
         ConfigError: naming the configuration value that cannot be used.
     """
     values = {option.name: getattr(config, PREFIX + option.name) for option in SITE_OPTIONS}
+    for rename in RENAMED_OPTIONS:
+        old = getattr(config, PREFIX + rename.old, None)
+        if old is not None:
+            values[rename.old] = old
+            if values[rename.new] == _default(rename.new):
+                del values[rename.new]  # not given: the old name's value takes its place
     try:
-        return settings_from_options(values, confdir)
+        return settings_from_options(values, confdir, warn=_warn_renamed)
     except ConfigurationError as error:
         message = _OPTION_IN_MESSAGE.sub(
             lambda match: f"configuration value '{PREFIX}{match.group('name')}'", str(error)
         )
         raise ConfigError(f"taghistory: {message}") from None
+
+
+def _default(name: str) -> Any:
+    return next(
+        SPHINX_DEFAULTS.get(option.name, option.default)
+        for option in SITE_OPTIONS
+        if option.name == name
+    )
+
+
+def _warn_renamed(message: str) -> None:
+    logger.warning(
+        _OPTION_IN_MESSAGE.sub(
+            lambda match: f"configuration value '{PREFIX}{match.group('name')}'", message
+        ).replace("' is now '", f"' is now '{PREFIX}"),
+        type="taghistory",
+    )
 
 
 def forget_credentials(config: Config) -> None:
