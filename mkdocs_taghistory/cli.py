@@ -10,9 +10,9 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,16 +30,14 @@ from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.filters import TagDemand
+from mkdocs_taghistory.frontend import LoadedSite, site_reader
 from mkdocs_taghistory.reference import (
-    ImageReference,
     has_registry_host,
     parse_reference,
     parse_registry,
 )
 from mkdocs_taghistory.render import json_rows, render_markdown
 from mkdocs_taghistory.service import ImageResult, TagHistoryService, is_fresh
-from mkdocs_taghistory.settings import Settings
-from mkdocs_taghistory.site import page_label, plan_site
 from mkdocs_taghistory.site_options import DEFAULT_CACHE_DIR, settings_from_options
 from mkdocs_taghistory.tables import table_for
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
@@ -62,24 +60,6 @@ SPHINX_OPTION = click.option(
 )
 
 
-@dataclass(frozen=True)
-class Site:
-    """What the commands need of a site: its settings and the images its pages name.
-
-    Attributes:
-        settings: the plugin's options, checked.
-        images: every image a directive names.
-        optional: images named only as a registry section, where "no such image" is an
-            answer (the section says so), not a failure.
-        demand: per image, the tags its tables show, which are all a fetch reads.
-    """
-
-    settings: Settings
-    images: tuple[ImageReference, ...] = ()
-    optional: frozenset[ImageReference] = frozenset()
-    demand: Mapping[ImageReference, TagDemand] = field(default_factory=dict)
-
-
 @contextmanager
 def one_line_errors() -> Iterator[None]:
     """Turn this package's errors, and the file errors a site can give, into one-line exits."""
@@ -89,44 +69,19 @@ def one_line_errors() -> Iterator[None]:
         raise CommandError(str(error)) from None
 
 
-def _quiet_mkdocs_logging() -> None:
-    # The commands report for themselves; MkDocs' own info lines about loading a config would
-    # only be noise. Warnings still show.
-    logging.getLogger("mkdocs").setLevel(logging.WARNING)
-
-
-def _mkdocs_config(config_file: Path) -> tuple[Any, Settings]:
-    """A site's MkDocs configuration and its taghistory settings."""
-    from mkdocs.config import load_config  # noqa: PLC0415 (only the site commands need MkDocs)
-    from mkdocs.exceptions import ConfigurationError  # noqa: PLC0415
-
-    if not config_file.is_file():
-        raise CommandError(f"{config_file}: no such file")
-    _quiet_mkdocs_logging()
-    try:
-        config = load_config(str(config_file))
-    except ConfigurationError as error:
-        raise CommandError(f"{config_file}: {error}") from None
-    plugin: Any = config.plugins.get("taghistory")
-    if plugin is None:
-        raise CommandError(f"{config_file} does not use the taghistory plugin")
-    with one_line_errors():
-        return config, settings_from_options(dict(plugin.config), config_file.resolve().parent)
-
-
-def load_settings(config_file: Path) -> Settings:
-    """A site's taghistory settings, without reading its pages."""
-    return _mkdocs_config(config_file)[1]
-
-
-def load_site(config_file: Path, sphinx_conf: Path | None = None) -> Site:
-    """Read a site's taghistory options and the images its pages name: a MkDocs site's, or a
-    Sphinx project's when ``sphinx_conf`` is given.
+def load_site(
+    config_file: Path, sphinx_conf: Path | None = None, *, pages: bool = True
+) -> LoadedSite:
+    """Read a site through its front end: a Sphinx project's when ``sphinx_conf`` is given,
+    else the MkDocs site of ``config_file``.
 
     Raises:
         CommandError: when the site cannot be read, does not use the plugin, or a
             page holds a damaged directive.
     """
+    front_end, path = (
+        ("sphinx", sphinx_conf) if sphinx_conf is not None else ("mkdocs", config_file)
+    )
     if sphinx_conf is not None:
         context = click.get_current_context(silent=True)
         if context is not None and context.get_parameter_source("config_file") not in {
@@ -134,43 +89,8 @@ def load_site(config_file: Path, sphinx_conf: Path | None = None) -> Site:
             click.core.ParameterSource.DEFAULT,
         }:
             raise click.UsageError("give -f (a MkDocs site) or -c (a Sphinx project), not both")
-        return _sphinx_site(sphinx_conf)
-    from mkdocs.structure.files import get_files  # noqa: PLC0415
-
-    config, settings = _mkdocs_config(config_file)
-    site_dir = config_file.resolve().parent
     with one_line_errors():
-        pages = (
-            (page_label(Path(file.abs_src_path or file.src_uri), site_dir), file.content_string)
-            for file in get_files(config).documentation_pages()
-        )
-        plan = plan_site(pages, settings)
-    return Site(settings, plan.references, plan.optional, plan.demand(settings))
-
-
-def _sphinx_site(conf: Path) -> Site:
-    """A Sphinx project's settings and the images its sources name, as a build reads them."""
-    try:
-        # Only a Sphinx project needs Sphinx, an optional extra.
-        from sphinx.errors import SphinxError  # noqa: PLC0415
-
-        from mkdocs_taghistory.sphinx.project import load_project  # noqa: PLC0415
-    except ImportError:
-        raise CommandError(
-            "a Sphinx project needs Sphinx: pip install 'mkdocs-taghistory[sphinx]'"
-        ) from None
-    with one_line_errors():
-        try:
-            settings, plan, warnings = load_project(conf)
-        except SphinxError as error:
-            raise CommandError(f"{conf}: {error}") from None
-    for warning in warnings:
-        _say(warning, err=True)
-    errors = sum(1 for warning in warnings if ": ERROR: " in warning)
-    if errors:
-        # As for a MkDocs site: a damaged directive is fixed before the cache is filled.
-        raise CommandError(f"{errors} tag-history directive{'s' * (errors > 1)} cannot be read")
-    return Site(settings, plan.references, plan.optional, plan.demand(settings))
+        return site_reader(front_end)(path, pages)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -189,20 +109,20 @@ def refresh(config_file: Path, sphinx_conf: Path | None) -> None:
     """
     site = load_site(config_file, sphinx_conf)
     if site.settings.cache_dir is None:
-        raise CommandError(f"{sphinx_conf or config_file}: the taghistory cache is switched off")
-    if not site.images:
+        raise CommandError(f"{site.source}: the taghistory cache is switched off")
+    if not site.plan.references:
         click.echo("No tag_history directives in this site; nothing to fetch.")
         return
     # A refresh always asks the registry: it is the step that makes the cache fresh.
     settings = replace(site.settings, ttl=timedelta(0), offline=False)
     with _progress_bar() as progress, one_line_errors():
         service = TagHistoryService(settings, progress=progress)
-        results = service.results_for(site.images, site.demand)
+        results = service.results_for(site.plan.references, site.plan.demand(settings))
     failed = {
         image: result
         for image, result in results.items()
         if result.as_of is not None
-        or (result.snapshot is None and not (result.not_found and image in site.optional))
+        or (result.snapshot is None and not (result.not_found and image in site.plan.optional))
     }
     not_found = [
         image for image, result in results.items() if image not in failed and result.not_found
@@ -288,10 +208,9 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
     """Print the tag table of IMAGE, from its registry or the cache, without a site."""
     if as_json and as_markdown:
         raise click.UsageError("--json and --markdown exclude each other")
-    _quiet_mkdocs_logging()
     with one_line_errors():
         if config_file is not None:
-            settings = load_settings(config_file)
+            settings = load_site(config_file, pages=False).settings
         else:
             settings = settings_from_options({}, Path.cwd())
         overrides: dict[str, Any] = {"offline": offline or settings.offline}
@@ -360,13 +279,13 @@ def cache_command(config_file: Path, sphinx_conf: Path | None) -> None:
     site = load_site(config_file, sphinx_conf)
     settings = site.settings
     if settings.cache_dir is None:
-        raise CommandError(f"{sphinx_conf or config_file}: the taghistory cache is switched off")
+        raise CommandError(f"{site.source}: the taghistory cache is switched off")
     files = sorted(settings.cache_dir.glob("*.json")) if settings.cache_dir.is_dir() else []
     if not files:
         click.echo(f"No cached images in {settings.cache_dir}.")
         return
     now = utc_now()
-    used = {image.name for image in site.images}
+    used = {image.name for image in site.plan.references}
     for path in files:
         try:
             snapshot = snapshot_from_json(read_regular_file(path, MAX_FILE_BYTES))

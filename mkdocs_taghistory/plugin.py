@@ -21,6 +21,7 @@ from mkdocs.utils import get_relative_url
 
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.extension import TagHistoryExtension
+from mkdocs_taghistory.frontend import ASSET_FOLDER, ASSETS, forward_core_logs
 from mkdocs_taghistory.mkdocs_schema import TagHistoryConfig
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import ConfigurationError
@@ -29,24 +30,15 @@ from mkdocs_taghistory.site_options import DEFAULT_OPTIONS, settings_from_option
 
 log = get_plugin_logger("taghistory")
 
-# Shipped with the package, copied into the site under this folder.
-ASSETS_ROOT = Path(__file__).resolve().parent
-ASSETS = "assets/taghistory"
-ASSET_NAMES = ("taghistory.css", "taghistory.js")
+# Where the stylesheet and the script go in the site.
+SITE_ASSETS = "assets/taghistory"
 
 
-class _ForwardToMkDocs(logging.Handler):
-    """Hands the core modules' records to the plugin's logger.
-
-    The core logs under ``mkdocs_taghistory`` so it can run without MkDocs; MkDocs shows (and
-    counts, for ``--strict``) only records under its own logger.
-    """
-
-    def emit(self, record: logging.LogRecord) -> None:
-        log.log(record.levelno, record.getMessage(), exc_info=record.exc_info)
-
-
-_FORWARDER = _ForwardToMkDocs()
+def _to_mkdocs(record: logging.LogRecord) -> None:
+    """A core record, through the plugin's logger: the core logs under ``mkdocs_taghistory``
+    so it can run without MkDocs, and MkDocs shows (and counts, for ``--strict``) only
+    records under its own loggers."""
+    log.log(record.levelno, record.getMessage(), exc_info=record.exc_info)
 
 
 # The config class is made from SITE_OPTIONS at run time, which a type checker cannot follow:
@@ -101,11 +93,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
             self.service = TagHistoryService(settings)
             self._service_options = options
         self.service.start_build()
-        core_logger = logging.getLogger("mkdocs_taghistory")
-        if _FORWARDER not in core_logger.handlers:
-            core_logger.addHandler(_FORWARDER)
-            core_logger.propagate = False
-        core_logger.setLevel(logging.DEBUG)
+        forward_core_logs(_to_mkdocs)
         self.extension = TagHistoryExtension(service=self.service)
         self.extension.error_type = PluginError
         self.extension.report_doubts = False
@@ -135,11 +123,11 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
             documents[page_directive.page].src_uri for page_directive in plan.directives
         }
         if self._pages_with_tables:
-            for name in ASSET_NAMES:
+            for name in ASSETS:
                 files.append(
                     File(
-                        f"{ASSETS}/{name}",
-                        str(ASSETS_ROOT),
+                        f"{SITE_ASSETS}/{name}",
+                        str(ASSET_FOLDER.parents[1]),
                         config.site_dir,
                         config.use_directory_urls,
                     )
@@ -150,7 +138,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         """Link the stylesheet and the script into a page that has tables."""
         if page.file.src_uri not in self._pages_with_tables:
             return output
-        css, script = (get_relative_url(f"{ASSETS}/{name}", page.url) for name in ASSET_NAMES)
+        css, script = (get_relative_url(f"{SITE_ASSETS}/{name}", page.url) for name in ASSETS)
         output = output.replace("</head>", f'<link rel="stylesheet" href="{css}">\n</head>', 1)
         return output.replace("</body>", f'<script src="{script}" defer></script>\n</body>', 1)
 

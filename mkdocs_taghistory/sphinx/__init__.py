@@ -19,6 +19,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.fileutil import copy_asset_file
 
+from mkdocs_taghistory.frontend import ASSET_FOLDER, ASSETS, SCRIPT, STYLESHEET
 from mkdocs_taghistory.sphinx.build import (
     build_of,
     outdated_documents,
@@ -43,10 +44,6 @@ from mkdocs_taghistory.sphinx.sources import NAME
 __all__ = ["setup"]
 
 logger = logging.getLogger(__name__)
-
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "taghistory"
-ASSETS = ("taghistory.css", "taghistory.js")
-"""The stylesheet and the copy buttons' script, which HTML builds copy into ``_static``."""
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -106,7 +103,7 @@ def _html_collect_pages(app: Sphinx) -> list[tuple[str, dict[str, Any], str]]:
     if page_tables(app.env):
         static = Path(app.builder.outdir) / "_static"
         for name in ASSETS:
-            copy_asset_file(ASSETS_DIR / name, static)
+            copy_asset_file(ASSET_FOLDER / name, static)
     return []
 
 
@@ -156,8 +153,8 @@ def _html_page_context(
     """Link the stylesheet and the copy buttons' script into the pages that have tables."""
     if doctree is None or next(doctree.findall(_is_table), None) is None:
         return
-    app.add_css_file(ASSETS[0])
-    app.add_js_file(ASSETS[1], defer="defer")
+    app.add_css_file(STYLESHEET)
+    app.add_js_file(SCRIPT, defer="defer")
 
 
 def _is_table(node: nodes.Node) -> bool:

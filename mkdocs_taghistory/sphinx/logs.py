@@ -10,34 +10,24 @@ import logging
 
 from sphinx.util import logging as sphinx_logging
 
-CORE_LOGGER = "mkdocs_taghistory"
+from mkdocs_taghistory.frontend import CORE_LOGGER, forward_core_logs
+from mkdocs_taghistory.frontend import stop_forwarding as _stop_forwarding
+
 _sphinx_log = sphinx_logging.getLogger(CORE_LOGGER)
 
 
-class _ForwardToSphinx(logging.Handler):
-    """Hands each record to Sphinx's logger, typed so ``suppress_warnings`` can name it."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        _sphinx_log.log(record.levelno, record.getMessage(), type="taghistory")
-
-
-_FORWARDER = _ForwardToSphinx()
+def _to_sphinx(record: logging.LogRecord) -> None:
+    # Typed, so that suppress_warnings can name the records.
+    _sphinx_log.log(record.levelno, record.getMessage(), type="taghistory")
 
 
 def forward_to_sphinx() -> None:
-    """Send the core's records to Sphinx (and only there), detail included: Sphinx's own
-    verbosity decides what is shown."""
-    core = logging.getLogger(CORE_LOGGER)
-    if _FORWARDER not in core.handlers:
-        core.addHandler(_FORWARDER)
-    core.propagate = False
-    core.setLevel(logging.DEBUG)
+    """Send the core's records to Sphinx (and only there): Sphinx's verbosity decides what is
+    shown."""
+    forward_core_logs(_to_sphinx)
 
 
 def stop_forwarding() -> None:
     """Give the core's records back to Python's logging (a command that loaded a project
     reports for itself)."""
-    core = logging.getLogger(CORE_LOGGER)
-    core.removeHandler(_FORWARDER)
-    core.propagate = True
-    core.setLevel(logging.NOTSET)
+    _stop_forwarding(forward_core_logs(_to_sphinx))

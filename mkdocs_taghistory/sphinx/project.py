@@ -11,11 +11,12 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
-from sphinx.errors import ConfigError, FiletypeNotFoundError
+from sphinx.errors import ConfigError, FiletypeNotFoundError, SphinxError
 from sphinx.util import get_filetype
 from sphinx.util.console import strip_colors
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
+from mkdocs_taghistory.frontend import LoadedSite, SiteError
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import Finder, PageDirective, SitePlan, plan_site
 from mkdocs_taghistory.sphinx.build import build_of, collect_directives
@@ -107,3 +108,26 @@ def load_project(conf: Path) -> tuple[Settings, SitePlan, list[str]]:
     # Only what this extension said (a damaged directive): the rest is the project's own.
     ours = [line for line in said if line.rstrip().endswith("[taghistory]")]
     return build.settings, SitePlan(tuple(collected)), ours
+
+
+def read_site(conf: Path, pages: bool = True) -> LoadedSite:
+    """A Sphinx project as the ``taghistory`` command reads it (the front end's
+    :data:`~mkdocs_taghistory.frontend.SiteReader`): always with its documents, as Sphinx
+    reads them.
+
+    Raises:
+        SiteError: when it cannot be read, does not use the extension, or a document holds a
+            directive that cannot be read (every such line is in the message).
+    """
+    try:
+        settings, plan, said = load_project(conf)
+    except SphinxError as error:
+        raise SiteError(f"{conf}: {error}") from None
+    except OSError as error:
+        raise SiteError(str(error)) from None  # it names the path
+    errors = [line for line in said if ": ERROR: " in line]
+    if errors:
+        # As for a MkDocs site: a damaged directive is fixed before the cache is filled.
+        count = f"{len(errors)} tag-history directive{'s' * (len(errors) > 1)} cannot be read"
+        raise SiteError("\n".join([f"{count}:", *errors]))
+    return LoadedSite(settings, plan, conf)
