@@ -52,6 +52,11 @@ Reader = Callable[[str, Any, OptionContext], Any]
 """Checks an option's value and gives what the settings hold; raises ConfigurationError."""
 
 
+def _has_texts(entry: Any, *keys: str) -> bool:
+    """True for a mapping whose ``keys`` all hold text."""
+    return isinstance(entry, dict) and all(isinstance(entry.get(key), str) for key in keys)
+
+
 def as_bool(name: str, value: Any, context: OptionContext) -> bool:
     """True or false (the front ends' schemas check the type)."""
     return bool(value)
@@ -120,9 +125,7 @@ def auth(name: str, value: Any, context: OptionContext) -> CredentialSource:
     found = {}
     for host, entry in value.items():
         require(
-            isinstance(entry, dict)
-            and isinstance(entry.get("username"), str)
-            and isinstance(entry.get("password"), str),
+            _has_texts(entry, "username", "password"),
             name,
             f"{host}: expected 'username' and 'password' (use !ENV to keep them out of the file)",
         )
@@ -251,9 +254,7 @@ def sections(name: str, value: Any, context: OptionContext) -> tuple[RegistrySec
     found = []
     for number, entry in enumerate(value, start=1):
         require(
-            isinstance(entry, dict)
-            and isinstance(entry.get("title"), str)
-            and isinstance(entry.get("registry"), str),
+            _has_texts(entry, "title", "registry"),
             name,
             f"entry {number}: expected 'title' and 'registry' (and optionally 'description')",
         )

@@ -77,6 +77,7 @@ class TagHistoryService:
         self,
         settings: Settings,
         transport: httpx.AsyncBaseTransport | None = None,
+        *,
         progress: Progress | None = None,
     ) -> None:
         """Serve tables by ``settings``.
@@ -187,7 +188,7 @@ class TagHistoryService:
             # all fresh never imports it, and costs no more than the page without the plugin.
             from mkdocs_taghistory.registry.client import RegistryClient  # noqa: PLC0415
 
-            client = RegistryClient(self.settings.client, self._transport, self._progress)
+            client = RegistryClient(self.settings.client, self._transport, progress=self._progress)
             fetched = client.fetch_many(stale, previous, demand)
             requests = client.requests_sent
             results.update(

@@ -54,23 +54,35 @@ class SiteOption:
             text), ``list``, ``mapping``, ``pattern`` (a regular expression, or none),
             ``duration`` (seconds, or text such as ``6h``), ``note`` (true, false or text) or
             ``switch`` (true, false or ``auto``).
-        help: one line on what it does (the extension's help; README says more).
         group: the heading it is listed under.
         read: checks a value and gives what the settings hold.
-        part: the part of the settings it decides: ``site`` (:class:`.Settings`), ``client``
-            (how registries are reached) or ``filter`` (which tags tables show).
-        field: the field of that part its value fills; None for an option another one reads
+        into: where the value goes, ``PART.FIELD``: a field of the ``site`` settings
+            (:class:`.Settings`), the ``client`` ones (how registries are reached) or the
+            ``filter`` (which tags tables show); None for an option another one reads
             (``cache`` by ``cache_dir``, ``certs_dirs`` by ``tls``).
+        help: one line on what it does (the extension's help; README says more).
     """
 
     name: str
     default: Any
     kind: str
-    help: str
     group: str
     read: Reader
-    part: str
-    field: str | None
+    into: str | None
+    help: str
+
+    @property
+    def part(self) -> str:
+        """The part of the settings it decides: ``site``, ``client`` or ``filter``."""
+        if self.into is None:
+            # Read by another option of the same part: certs_dirs by tls, cache by cache_dir.
+            return "client" if self.name == "certs_dirs" else "site"
+        return self.into.split(".")[0]
+
+    @property
+    def field(self) -> str | None:
+        """The field of that part its value fills; None for an option another one reads."""
+        return self.into.split(".", 1)[1] if self.into else None
 
     @property
     def types(self) -> tuple[type, ...]:
@@ -87,11 +99,6 @@ class Renamed:
     new: str
 
 
-def _client_default(name: str) -> Any:
-    """A client option's default, as :class:`.ClientSettings` declares it (the one place)."""
-    return next(field.default for field in fields(ClientSettings) if field.name == name)
-
-
 _WHERE, _HOW, _TLS, _ACCESS, _WHICH, _CACHE, _LAYOUT = (
     "Where images come from",
     "How they are fetched",
@@ -101,93 +108,80 @@ _WHERE, _HOW, _TLS, _ACCESS, _WHICH, _CACHE, _LAYOUT = (
     "Cache and offline builds",
     "How tables are laid out",
 )
-_SITE, _CLIENT, _FILTER = "site", "client", "filter"
+_CLIENT = {field.name: field.default for field in fields(ClientSettings)}
+"""The client options' defaults, as :class:`.ClientSettings` declares them (the one place)."""
+_AT_LEAST_ONE = read.whole_number(1, None, "must be at least 1")
+_UP_TO_TEN = read.whole_number(0, 10, "must be 0 to 10")
+_ONE_TO_SIX = read.whole_number(1, 6, "must be 1 to 6")
+_SECONDS = read.seconds(None, "must be seconds, more than 0")
+_UP_TO_A_DAY = read.seconds(86400, "must be seconds, more than 0 and at most a day")
 
 SITE_OPTIONS: tuple[SiteOption, ...] = (
-    SiteOption("enabled", True, "bool",
-               "false: no fetch, no cache; each table becomes a one-line placeholder", _WHERE,
-               read.as_bool, _SITE, "enabled"),
-    SiteOption("registry", DEFAULT_REGISTRY, "str",
-               "HOST/NAMESPACE that bare image names resolve against", _WHERE,
-               read.registry_path, _SITE, "registry"),
-    SiteOption("insecure_registries", [], "strings",
-               "Hosts spoken to over plain HTTP (loopback always is, unless it has TLS material)",
-               _WHERE, read.hosts, _CLIENT, "insecure_registries"),
-    SiteOption("concurrency", _client_default("concurrency"), "int",
-               "Most requests in flight at once, across the site", _HOW,
-               read.whole_number(1, None, "must be at least 1"), _CLIENT, "concurrency"),
-    SiteOption("timeout", _client_default("timeout"), "number",
-               "Seconds one request may take, from connecting to its last byte", _HOW,
-               read.seconds(None, "must be seconds, more than 0"), _CLIENT, "timeout"),
-    SiteOption("retries", _client_default("retries"), "int",
-               "Further attempts after a failure that may pass", _HOW,
-               read.whole_number(0, 10, "must be 0 to 10"), _CLIENT, "retries"),
-    SiteOption("fetch_timeout", _client_default("fetch_timeout"), "number",
-               "Seconds a build's whole fetch may take; then the cache stands in", _HOW,
-               read.seconds(86400, "must be seconds, more than 0 and at most a day"),
-               _CLIENT, "fetch_timeout"),
-    SiteOption("http2", "auto", "switch",
-               "auto: HTTP/2 where a TLS registry offers it; false: HTTP/1.1 only", _HOW,
-               read.http2_switch, _CLIENT, "http2"),
-    SiteOption("tls", {}, "mapping",
-               "Trusted CA and client certificate per host: {HOST: {ca_file, cert_file, "
-               "key_file}}", _TLS, read.tls, _CLIENT, "tls"),
-    SiteOption("certs_dirs", list(DEFAULT_CERTS_DIRS), "strings",
-               "Docker-style folders of per-host certificates (HOST[:PORT]/*.crt, *.cert)", _TLS,
-               read.as_given, _CLIENT, None),
-    SiteOption("auth", {}, "mapping",
-               "Credentials per registry host: {HOST: {username, password}}", _ACCESS,
-               read.auth, _CLIENT, "credentials"),
-    SiteOption("vendors", {}, "mapping", "API per registry host: {HOST: {type, url}}", _ACCESS,
-               read.vendors, _CLIENT, "vendors"),
-    SiteOption("hide_signature_tags", True, "bool",
-               "Hide cosign and referrer tags (sha256-<hex>[.sig|.att|.sbom])", _WHICH,
-               read.as_bool, _FILTER, "hide_signatures"),
-    SiteOption("hide_build_tags", False, "bool",
-               "Hide Chainguard's per-build tags (-r<N>, -<YYYYMMDD>)", _WHICH,
-               read.as_bool, _FILTER, "hide_builds"),
-    SiteOption("include_tags", None, "pattern",
-               "Show only tags in which this regular expression is found", _WHICH,
-               read.tag_patterns, _FILTER, "include"),
-    SiteOption("exclude_tags", None, "pattern",
-               "Hide tags in which this regular expression is found", _WHICH,
-               read.tag_patterns, _FILTER, "exclude"),
-    SiteOption("cache", True, "bool", "Keep fetches on disk (false: memory only)", _CACHE,
-               read.as_bool, _SITE, None),
-    SiteOption("cache_dir", DEFAULT_CACHE_DIR, "str",
-               "Folder of the on-disk cache, relative to mkdocs.yml; '' for none", _CACHE,
-               read.cache_folder, _SITE, "cache_dir"),
-    SiteOption("ttl", "1h", "duration",
-               "How long a fetch stays fresh: seconds, or 30m, 6h, 1d, 1w", _CACHE,
-               read.duration, _SITE, "ttl"),
-    SiteOption("offline", False, "bool",
-               "Never ask a registry; use the cache (or TAGHISTORY_OFFLINE=1)", _CACHE,
-               read.offline, _SITE, "offline"),
-    SiteOption("strict", False, "bool",
-               "Warn, rather than inform, when a table comes from the cache", _CACHE,
-               read.as_bool, _SITE, "strict"),
-    SiteOption("registries", [], "list",
-               "Sections per bare image: [{title, registry, description}]", _LAYOUT,
-               read.sections, _SITE, "registries"),
-    SiteOption("heading_level", 3, "int", "Heading level of those sections", _LAYOUT,
-               read.whole_number(1, 6, "must be 1 to 6"), _SITE, "heading_level"),
-    SiteOption("empty_message", DEFAULT_EMPTY_MESSAGE, "str",
-               "Sentence of a section without tags ({title}, {image})", _LAYOUT,
-               read.sentence, _SITE, "empty_message"),
-    SiteOption("short_digests", False, "bool",
-               "Digests as sha256:<12 hex>..., the full one in the tooltip and copy button",
-               _LAYOUT, read.as_bool, _SITE, "short_digests"),
-    SiteOption("labels", {}, "mapping",
-               "Column headings in place of the defaults: {tags, last_changed, digest, pull, "
-               "architectures}", _LAYOUT, read.labels, _SITE, "labels"),
-    SiteOption("as_of_note", True, "note",
+    SiteOption("enabled", True, "bool", _WHERE, read.as_bool, "site.enabled",
+               "false: no fetch, no cache; each table becomes a one-line placeholder"),
+    SiteOption("registry", DEFAULT_REGISTRY, "str", _WHERE, read.registry_path, "site.registry",
+               "HOST/NAMESPACE that bare image names resolve against"),
+    SiteOption("insecure_registries", [], "strings", _WHERE, read.hosts,
+               "client.insecure_registries",
+               "Hosts spoken to over plain HTTP (loopback always is, unless it has TLS material)"),
+    SiteOption("concurrency", _CLIENT["concurrency"], "int", _HOW, _AT_LEAST_ONE,
+               "client.concurrency", "Most requests in flight at once, across the site"),
+    SiteOption("timeout", _CLIENT["timeout"], "number", _HOW, _SECONDS, "client.timeout",
+               "Seconds one request may take, from connecting to its last byte"),
+    SiteOption("retries", _CLIENT["retries"], "int", _HOW, _UP_TO_TEN, "client.retries",
+               "Further attempts after a failure that may pass"),
+    SiteOption("fetch_timeout", _CLIENT["fetch_timeout"], "number", _HOW, _UP_TO_A_DAY,
+               "client.fetch_timeout",
+               "Seconds a build's whole fetch may take; then the cache stands in"),
+    SiteOption("http2", "auto", "switch", _HOW, read.http2_switch, "client.http2",
+               "auto: HTTP/2 where a TLS registry offers it; false: HTTP/1.1 only"),
+    SiteOption("tls", {}, "mapping", _TLS, read.tls, "client.tls",
+               "Trusted CA and client certificate per host: "
+               "{HOST: {ca_file, cert_file, key_file}}"),
+    SiteOption("certs_dirs", list(DEFAULT_CERTS_DIRS), "strings", _TLS, read.as_given, None,
+               "Docker-style folders of per-host certificates (HOST[:PORT]/*.crt, *.cert)"),
+    SiteOption("auth", {}, "mapping", _ACCESS, read.auth, "client.credentials",
+               "Credentials per registry host: {HOST: {username, password}}"),
+    SiteOption("vendors", {}, "mapping", _ACCESS, read.vendors, "client.vendors",
+               "API per registry host: {HOST: {type, url}}"),
+    SiteOption("hide_signature_tags", True, "bool", _WHICH, read.as_bool,
+               "filter.hide_signatures",
+               "Hide cosign and referrer tags (sha256-<hex>[.sig|.att|.sbom])"),
+    SiteOption("hide_build_tags", False, "bool", _WHICH, read.as_bool, "filter.hide_builds",
+               "Hide Chainguard's per-build tags (-r<N>, -<YYYYMMDD>)"),
+    SiteOption("include_tags", None, "pattern", _WHICH, read.tag_patterns, "filter.include",
+               "Show only tags in which this regular expression is found"),
+    SiteOption("exclude_tags", None, "pattern", _WHICH, read.tag_patterns, "filter.exclude",
+               "Hide tags in which this regular expression is found"),
+    SiteOption("cache", True, "bool", _CACHE, read.as_bool, None,
+               "Keep fetches on disk (false: memory only)"),
+    SiteOption("cache_dir", DEFAULT_CACHE_DIR, "str", _CACHE, read.cache_folder,
+               "site.cache_dir",
+               "Folder of the on-disk cache, relative to mkdocs.yml; '' for none"),
+    SiteOption("ttl", "1h", "duration", _CACHE, read.duration, "site.ttl",
+               "How long a fetch stays fresh: seconds, or 30m, 6h, 1d, 1w"),
+    SiteOption("offline", False, "bool", _CACHE, read.offline, "site.offline",
+               "Never ask a registry; use the cache (or TAGHISTORY_OFFLINE=1)"),
+    SiteOption("strict", False, "bool", _CACHE, read.as_bool, "site.strict",
+               "Warn, rather than inform, when a table comes from the cache"),
+    SiteOption("registries", [], "list", _LAYOUT, read.sections, "site.registries",
+               "Sections per bare image: [{title, registry, description}]"),
+    SiteOption("heading_level", 3, "int", _LAYOUT, _ONE_TO_SIX, "site.heading_level",
+               "Heading level of those sections"),
+    SiteOption("empty_message", DEFAULT_EMPTY_MESSAGE, "str", _LAYOUT, read.sentence,
+               "site.empty_message", "Sentence of a section without tags ({title}, {image})"),
+    SiteOption("short_digests", False, "bool", _LAYOUT, read.as_bool, "site.short_digests",
+               "Digests as sha256:<12 hex>..., the full one in the tooltip and copy button"),
+    SiteOption("labels", {}, "mapping", _LAYOUT, read.labels, "site.labels",
+               "Column headings in place of the defaults: "
+               "{tags, last_changed, digest, pull, architectures}"),
+    SiteOption("as_of_note", True, "note", _LAYOUT, read.note, "site.as_of_note",
                "The note under a table from an earlier fetch: true, false, or your sentence "
-               "with {date}", _LAYOUT, read.note, _SITE, "as_of_note"),
-    SiteOption("date_format", DEFAULT_DATE_FORMAT, "str",
-               "strftime codes plus %O (ordinal day) for Last Changed", _LAYOUT,
-               read.date_format, _SITE, "date_format"),
-    SiteOption("timezone", "UTC", "str", "IANA time zone the dates are written in", _LAYOUT,
-               read.time_zone, _SITE, "zone"),
+               "with {date}"),
+    SiteOption("date_format", DEFAULT_DATE_FORMAT, "str", _LAYOUT, read.date_format,
+               "site.date_format", "strftime codes plus %O (ordinal day) for Last Changed"),
+    SiteOption("timezone", "UTC", "str", _LAYOUT, read.time_zone, "site.zone",
+               "IANA time zone the dates are written in"),
 )  # fmt: skip
 """Every site option, declared once; a test holds README's table to it."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import OciVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import optional_timestamp
@@ -36,14 +35,7 @@ class AcrVendor(OciVendor):
         root = self.url or self.session.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/acr/v1/{path}/_tags?n={PAGE_SIZE}&orderby=timedesc"
-        async for page in self.registry_api_pages(fetch, url, "ACR's tag list"):
-            tags = page.get("tags") if isinstance(page, dict) else None
-            if not isinstance(tags, list):
-                raise RegistryError("the ACR answer has no 'tags'")
-            for entry in tags:
-                if isinstance(entry, dict):
-                    changed = optional_timestamp(
-                        entry.get("lastUpdateTime") or entry.get("createdTime")
-                    )
-                    fetch.add_tag(entry.get("name"), entry.get("digest"), changed)
+        async for entry in self.registry_api_records(fetch, url, "ACR's tag list", key="tags"):
+            changed = optional_timestamp(entry.get("lastUpdateTime") or entry.get("createdTime"))
+            fetch.add_tag(entry.get("name"), entry.get("digest"), changed)
         fetch.complete = True

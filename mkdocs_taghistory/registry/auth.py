@@ -64,6 +64,25 @@ def parse_bearer_challenge(header: str) -> BearerChallenge | None:
 
 
 @dataclass(frozen=True)
+class ApiCall:
+    """One call of the distribution API, as the session asks it of the authenticator.
+
+    Attributes:
+        reference: the image it is for (its host's credentials, its repository's token).
+        method: ``GET`` or ``HEAD``.
+        url: the address, on the registry or on a host it redirected to.
+        headers: what to send besides authorization.
+        max_bytes: the most of an answer that is read.
+    """
+
+    reference: ImageReference
+    method: str
+    url: str
+    headers: Mapping[str, str] | None
+    max_bytes: int
+
+
+@dataclass(frozen=True)
 class _HeldToken:
     token: str
     refresh_at: float
@@ -163,17 +182,11 @@ class Authenticator:
         self._basic_hosts: set[str] = set()
 
     async def on_registry(
-        self,
-        reference: ImageReference,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None,
-        max_bytes: int,
-        urgent: bool = False,
+        self, call: ApiCall, *, urgent: bool = False
     ) -> tuple[httpx.Response, bytes]:
         """One call on the registry's own origin, with its token or credentials (``urgent``:
         a redirect's next hop, see :meth:`.Sender.send`)."""
+        reference = call.reference
         token_key = f"{reference.api_host}/{reference.repository}"
         credentials = self._credentials_for(reference.host)
         fetch_token, fetched_here = self._token_fetcher(
@@ -185,15 +198,7 @@ class Authenticator:
         token = await self._tokens.token(token_key, fetch_token)
         authorization = self._authorization(reference, token, credentials)
         for round_number in range(_MAX_AUTH_ROUNDS):
-            response, body = await self._sender.send(
-                reference,
-                method,
-                url,
-                headers=headers,
-                authorization=authorization,
-                max_bytes=max_bytes,
-                urgent=urgent or round_number > 0,
-            )
+            response, body = await self._send(call, authorization, urgent or round_number > 0)
             if response.status_code != 401:
                 return response, body
             if token is not None and token in fetched_here:
@@ -219,40 +224,38 @@ class Authenticator:
                 )
         raise self.refused(reference)
 
-    async def elsewhere(
-        self,
-        reference: ImageReference,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None,
-        max_bytes: int,
-    ) -> tuple[httpx.Response, bytes]:
+    async def elsewhere(self, call: ApiCall) -> tuple[httpx.Response, bytes]:
         """One call on a host the registry redirected to: no credentials, an anonymous token
         if that host asks for one."""
-        target = httpx.URL(url)
+        target = httpx.URL(call.url)
         repository = _REPOSITORY_IN_PATH.match(target.path)
         default_scope = f"repository:{repository.group(1)}:pull" if repository else ""
         token_key = f"{target.scheme}://{target.netloc.decode()} {default_scope}"
         fetch_token, fetched_here = self._token_fetcher(
-            reference, None, default_scope, over_tls=target.scheme == "https"
+            call.reference, None, default_scope, over_tls=target.scheme == "https"
         )
         token = await self._tokens.token(token_key, fetch_token)
         for _ in range(_MAX_AUTH_ROUNDS):
-            response, body = await self._sender.send(
-                reference,
-                method,
-                url,
-                headers=headers,
-                max_bytes=max_bytes,
-                authorization=f"Bearer {token}" if token else None,
-                urgent=True,  # a redirect's next hop
-            )
+            # A redirect's next hop: urgent.
+            response, body = await self._send(call, f"Bearer {token}" if token else None, True)
             challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code != 401 or challenge is None or token in fetched_here:
                 return response, body
             token = await self._tokens.renew(token_key, token, challenge, fetch_token)
         return response, body
+
+    async def _send(
+        self, call: ApiCall, authorization: str | None, urgent: bool
+    ) -> tuple[httpx.Response, bytes]:
+        return await self._sender.send(
+            call.reference,
+            call.method,
+            call.url,
+            headers=call.headers,
+            authorization=authorization,
+            max_bytes=call.max_bytes,
+            urgent=urgent,
+        )
 
     def _token_fetcher(
         self,

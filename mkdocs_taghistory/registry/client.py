@@ -24,6 +24,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -100,6 +101,7 @@ class RegistryClient:
         self,
         settings: ClientSettings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        *,
         progress: Progress | None = None,
     ) -> None:
         """Reach registries by ``settings``; nothing is opened before a fetch.
@@ -141,19 +143,24 @@ class RegistryClient:
         Returns:
             Per image, its snapshot or the error that stopped its fetch.
         """
-        wanted = list(dict.fromkeys(references))
-        return run_to_completion(lambda: self._fetch_all(wanted, demand or {}, previous or {}))
+        wanted = Wanted(list(dict.fromkeys(references)), previous or {}, demand or {})
+        return run_to_completion(lambda: self._fetch_all(wanted))
 
-    async def _fetch_all(
-        self,
-        references: list[ImageReference],
-        demand: Mapping[ImageReference, TagDemand],
-        previous: Mapping[ImageReference, TagSnapshot],
-    ) -> dict[ImageReference, TagSnapshot | RegistryError]:
-        async with RegistrySession(self.settings, self._transport, self.counters) as session:
-            return await FetchRun(session, self.settings, self._progress).run(
-                references, demand, previous
-            )
+    async def _fetch_all(self, wanted: Wanted) -> dict[ImageReference, TagSnapshot | RegistryError]:
+        async with RegistrySession(
+            self.settings, transport=self._transport, counters=self.counters
+        ) as session:
+            return await FetchRun(session, self.settings, self._progress).run(wanted)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a fetch is asked for: the images, what is known of them, and the tags the tables
+    show (see :meth:`RegistryClient.fetch_many`)."""
+
+    references: list[ImageReference]
+    previous: Mapping[ImageReference, TagSnapshot]
+    demand: Mapping[ImageReference, TagDemand]
 
 
 class FetchRun:
@@ -185,23 +192,21 @@ class FetchRun:
             self._vendors[key] = vendor(self.session, url)
         return self._vendors[key]
 
-    async def run(
-        self,
-        references: list[ImageReference],
-        demand: Mapping[ImageReference, TagDemand],
-        previous: Mapping[ImageReference, TagSnapshot],
-    ) -> dict[ImageReference, TagSnapshot | RegistryError]:
+    async def run(self, wanted: Wanted) -> dict[ImageReference, TagSnapshot | RegistryError]:
         """Every image's snapshot or error."""
-        await self._look_up_credentials(references)
-        fetches = [self._start(reference, previous.get(reference)) for reference in references]
+        await self._look_up_credentials(wanted.references)
+        fetches = [
+            self._start(reference, wanted.previous.get(reference))
+            for reference in wanted.references
+        ]
         self.session.start_fetch()
         await self._stage("tag lists", fetches, lambda fetch: [fetch], self._list_tags)
         for fetch in fetches:
-            wanted = demand.get(fetch.reference)
-            if wanted is not None and not fetch.complete and fetch.error is None:
+            shown = wanted.demand.get(fetch.reference)
+            if shown is not None and not fetch.complete and fetch.error is None:
                 # What no table shows is never asked for, tag by tag.
                 pending = [tag for tag in fetch.tags if tag not in fetch.digests]
-                fetch.skipped = [tag for tag in pending if not wanted.wants(tag)]
+                fetch.skipped = [tag for tag in pending if not shown.wants(tag)]
                 skipped = set(fetch.skipped)
                 fetch.tags = [tag for tag in fetch.tags if tag not in skipped]
         await self._stage(

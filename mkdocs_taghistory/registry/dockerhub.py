@@ -21,9 +21,8 @@ from urllib.parse import quote
 
 import httpx
 
-from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_valid_tag
-from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.oci import HostedApiVendor
 from mkdocs_taghistory.registry.vendor_base import (
     ImageFetch,
     VendorUnavailable,
@@ -36,14 +35,12 @@ def _next_page(response: httpx.Response, page: Any, url: str) -> str | None:
     return following if isinstance(following, str) and following else None
 
 
-class DockerHubVendor(OciVendor):
+class DockerHubVendor(HostedApiVendor):
     """docker.io through the Hub API, with a login token when credentials are known."""
 
     name: ClassVar[str] = "dockerhub"
     default_url: ClassVar[str | None] = "https://hub.docker.com"
     hosts: ClassVar[frozenset[str]] = frozenset({"docker.io"})
-    # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
-    api_on_registry: ClassVar[bool] = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         """As :class:`Vendor`; the login token is fetched once and shared."""
@@ -63,22 +60,16 @@ class DockerHubVendor(OciVendor):
         )
         without_digest: list[str] = []
         headers = await self._headers(fetch)
-        async for page in self.api_pages(
-            fetch, url, "Docker Hub's tag list", _next_page, headers=headers
+        async for result in self.api_records(
+            fetch, url, "Docker Hub's tag list", _next_page, key="results", headers=headers
         ):
-            results = page.get("results") if isinstance(page, dict) else None
-            if not isinstance(results, list):
-                raise RegistryError("the Docker Hub answer has no 'results'")
-            for result in results:
-                if not isinstance(result, dict):
-                    continue
-                changed = optional_timestamp(
-                    result.get("tag_last_pushed") or result.get("last_updated")
-                )
-                if result.get("digest") is None and isinstance(result.get("name"), str):
-                    without_digest.append(result["name"])
-                else:
-                    fetch.add_tag(result.get("name"), result.get("digest"), changed)
+            changed = optional_timestamp(
+                result.get("tag_last_pushed") or result.get("last_updated")
+            )
+            if result.get("digest") is None and isinstance(result.get("name"), str):
+                without_digest.append(result["name"])
+            else:
+                fetch.add_tag(result.get("name"), result.get("digest"), changed)
         # Tags Hub gave no digest for: read by HEAD, with the image's creation as their time.
         for tag in without_digest:
             if is_valid_tag(tag) and tag not in fetch.digests:

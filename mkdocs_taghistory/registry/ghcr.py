@@ -13,20 +13,17 @@ from urllib.parse import quote
 
 import httpx
 
-from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.oci import HostedApiVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, VendorUnavailable, next_page
 from mkdocs_taghistory.timestamps import optional_timestamp
 
 
-class GhcrVendor(OciVendor):
+class GhcrVendor(HostedApiVendor):
     """ghcr.io through the GitHub packages API when a token is known."""
 
     name: ClassVar[str] = "ghcr"
     default_url: ClassVar[str | None] = "https://api.github.com"
     hosts: ClassVar[frozenset[str]] = frozenset({"ghcr.io"})
-    # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
-    api_on_registry: ClassVar[bool] = False
 
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tagged version; an organisation first, then a user of that name."""
@@ -59,17 +56,12 @@ class GhcrVendor(OciVendor):
         def next_of(response: httpx.Response, page: Any, current: str) -> str | None:
             return next_page(current, response.links.get("next", {}).get("url"))
 
-        async for versions in self.api_pages(
+        async for version in self.api_records(
             fetch, url, "GitHub's version list", next_of, headers=headers
         ):
-            if not isinstance(versions, list):
-                raise RegistryError("the GitHub answer is not a list")
-            for version in versions:
-                if not isinstance(version, dict):
-                    continue
-                metadata = version.get("metadata")
-                container = metadata.get("container") if isinstance(metadata, dict) else None
-                tags = container.get("tags") if isinstance(container, dict) else None
-                changed = optional_timestamp(version.get("updated_at"))
-                for tag in tags if isinstance(tags, list) else []:
-                    fetch.add_tag(tag, version.get("name"), changed)
+            metadata = version.get("metadata")
+            container = metadata.get("container") if isinstance(metadata, dict) else None
+            tags = container.get("tags") if isinstance(container, dict) else None
+            changed = optional_timestamp(version.get("updated_at"))
+            for tag in tags if isinstance(tags, list) else []:
+                fetch.add_tag(tag, version.get("name"), changed)

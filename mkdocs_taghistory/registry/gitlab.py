@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import TAGS_PER_PAGE, OciVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import optional_timestamp
@@ -30,15 +29,9 @@ class GitLabVendor(OciVendor):
         root = self.url or self.session.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/gitlab/v1/repositories/{path}/tags/list/?n={TAGS_PER_PAGE}"
-        async for page in self.registry_api_pages(fetch, url, "GitLab's tag list"):
-            if not isinstance(page, list):
-                raise RegistryError("the GitLab answer is not a list")
-            for entry in page:
-                if isinstance(entry, dict):
-                    changed = optional_timestamp(
-                        entry.get("published_at")
-                        or entry.get("updated_at")
-                        or entry.get("created_at")
-                    )
-                    fetch.add_tag(entry.get("name"), entry.get("digest"), changed)
+        async for entry in self.registry_api_records(fetch, url, "GitLab's tag list"):
+            changed = optional_timestamp(
+                entry.get("published_at") or entry.get("updated_at") or entry.get("created_at")
+            )
+            fetch.add_tag(entry.get("name"), entry.get("digest"), changed)
         fetch.complete = True

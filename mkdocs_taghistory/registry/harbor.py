@@ -15,8 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.oci import HostedApiVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, VendorUnavailable, next_page
 from mkdocs_taghistory.timestamps import optional_timestamp
 
@@ -27,12 +26,10 @@ def _next_of(response: httpx.Response, page: Any, url: str) -> str | None:
     return next_page(url, response.links.get("next", {}).get("url"))
 
 
-class HarborVendor(OciVendor):
+class HarborVendor(HostedApiVendor):
     """A Harbor instance through its artifact API."""
 
     name: ClassVar[str] = "harbor"
-    # Its own API, on the registry's host (a harbor type is always set for a host).
-    api_on_registry: ClassVar[bool] = False
 
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag of every artifact, with the artifact's digest and the tag's push time."""
@@ -47,17 +44,12 @@ class HarborVendor(OciVendor):
         )
         credentials = self.api_credentials(reference)
         headers = {"Authorization": credentials.basic_authorization()} if credentials else {}
-        async for page in self.api_pages(
+        async for artifact in self.api_records(
             fetch, url, "Harbor's artifacts", _next_of, headers=headers
         ):
-            if not isinstance(page, list):
-                raise RegistryError("the Harbor answer is not a list")
-            for artifact in page:
-                if not isinstance(artifact, dict):
-                    continue
-                pushed = optional_timestamp(artifact.get("push_time"))
-                for tag in artifact.get("tags") or []:
-                    if isinstance(tag, dict):
-                        changed = optional_timestamp(tag.get("push_time")) or pushed
-                        fetch.add_tag(tag.get("name"), artifact.get("digest"), changed)
+            pushed = optional_timestamp(artifact.get("push_time"))
+            for tag in artifact.get("tags") or []:
+                if isinstance(tag, dict):
+                    changed = optional_timestamp(tag.get("push_time")) or pushed
+                    fetch.add_tag(tag.get("name"), artifact.get("digest"), changed)
         fetch.complete = True

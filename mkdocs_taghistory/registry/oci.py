@@ -279,3 +279,10 @@ def _first_platform_digest(manifests: list[Any]) -> str | None:
             continue
         return str(entry["digest"])
     return None
+
+
+class HostedApiVendor(OciVendor):
+    """A vendor whose own API lives apart from its registry (Docker Hub, Quay, GitHub,
+    Harbor); the generic path it inherits still reads the registry, when the API cannot."""
+
+    api_on_registry: ClassVar[bool] = False

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.oci import HostedApiVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date
 
@@ -37,19 +37,16 @@ def _changed(entry: dict[str, Any]) -> datetime | None:
     return None
 
 
-class QuayVendor(OciVendor):
+class QuayVendor(HostedApiVendor):
     """quay.io through its tag API; a private repository falls back to the registry."""
 
     name: ClassVar[str] = "quay"
     default_url: ClassVar[str | None] = "https://quay.io"
     hosts: ClassVar[frozenset[str]] = frozenset({"quay.io"})
-    # Its own API, elsewhere than the registry (the OCI path it inherits is on the registry).
-    api_on_registry: ClassVar[bool] = False
 
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Every active tag, page by page while ``has_additional`` says there is more."""
-        reference = fetch.reference
-        path = quoted_path(reference.repository)
+        path = quoted_path(fetch.reference.repository)
         base = f"{self.url}/api/v1/repository/{path}/tag/?onlyActiveTags=true&limit=100&page="
         known = 0
 
@@ -63,11 +60,8 @@ class QuayVendor(OciVendor):
             known = len(fetch.tags)
             return base + str(int(url.rsplit("=", 1)[1]) + 1)
 
-        async for page in self.api_pages(fetch, base + "1", "Quay's tag list", next_of):
-            tags = page.get("tags") if isinstance(page, dict) else None
-            if not isinstance(tags, list):
-                raise RegistryError("the Quay answer has no 'tags'")
-            for entry in tags:
-                if isinstance(entry, dict):
-                    fetch.add_tag(entry.get("name"), entry.get("manifest_digest"), _changed(entry))
+        async for entry in self.api_records(
+            fetch, base + "1", "Quay's tag list", next_of, key="tags"
+        ):
+            fetch.add_tag(entry.get("name"), entry.get("manifest_digest"), _changed(entry))
         fetch.complete = True

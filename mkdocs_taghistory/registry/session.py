@@ -26,7 +26,7 @@ import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.auth import Authenticator
+from mkdocs_taghistory.registry.auth import ApiCall, Authenticator
 from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.origins import same_origin
@@ -54,10 +54,13 @@ class RegistrySession:
     def __init__(
         self,
         settings: ClientSettings,
-        transport: httpx.AsyncBaseTransport | None = None,
+        *,
         counters: FetchCounters | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """Make the client; no connection is opened before the first request."""
+        """Reach registries by ``settings`` (through ``transport``, when given, rather than
+        the network), counting in ``counters``; no connection is opened before the first
+        request."""
         self.settings = settings
         self._tls = TlsContexts(settings.tls)
         # A transport given from outside is its owner's to close, and is not probed around.
@@ -171,11 +174,11 @@ class RegistrySession:
         for hop in range(_MAX_REDIRECTS + 1):
             if same_origin(url, origin):
                 response, body = await self._auth.on_registry(
-                    reference, method, url, headers=headers, max_bytes=max_bytes, urgent=hop > 0
+                    ApiCall(reference, method, url, headers, max_bytes), urgent=hop > 0
                 )
             else:
                 response, body = await self._auth.elsewhere(
-                    reference, method, url, headers=headers, max_bytes=max_bytes
+                    ApiCall(reference, method, url, headers, max_bytes)
                 )
             location = response.headers.get("Location")
             if (

@@ -147,6 +147,19 @@ class PageTrail:
         self._seen.add(url)
 
 
+def page_records(page: Any, key: str | None, listing: str) -> list[dict[str, Any]]:
+    """The records of one page of a listing: the JSON objects of the page itself, where it is
+    a list, or of the list its ``key`` holds. Anything else in the list is passed over.
+
+    Raises:
+        RegistryError: when there is no such list.
+    """
+    items = page if key is None else page.get(key) if isinstance(page, dict) else None
+    if not isinstance(items, list):
+        raise RegistryError(f"{listing} has no '{key}' list" if key else f"{listing} is not a list")
+    return [item for item in items if isinstance(item, dict)]
+
+
 class Vendor:
     """A source of tags, digests and times; each method is one stage for one job.
 
@@ -257,6 +270,31 @@ class Vendor:
 
         async for page in self._paged(fetch, url, listing, get, link_next):
             yield page
+
+    async def api_records(
+        self,
+        fetch: ImageFetch,
+        url: str,
+        listing: str,
+        next_of: Callable[[httpx.Response, Any, str], str | None],
+        *,
+        key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Each record of a paged listing of the vendor's API (see :meth:`api_pages`, and
+        :func:`page_records` for ``key``)."""
+        async for page in self.api_pages(fetch, url, listing, next_of, headers=headers):
+            for record in page_records(page, key, listing):
+                yield record
+
+    async def registry_api_records(
+        self, fetch: ImageFetch, url: str, listing: str, *, key: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Each record of a paged listing of an API on the registry itself (see
+        :meth:`registry_api_pages`, and :func:`page_records` for ``key``)."""
+        async for page in self.registry_api_pages(fetch, url, listing):
+            for record in page_records(page, key, listing):
+                yield record
 
     @staticmethod
     async def _paged(
