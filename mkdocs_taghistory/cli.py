@@ -22,13 +22,12 @@ import click
 from mkdocs_taghistory.cache import (
     MAX_FILE_BYTES,
     CacheFormatError,
-    read_regular_file,
     snapshot_from_json,
 )
-from mkdocs_taghistory.directive import Target
 from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
+from mkdocs_taghistory.files import read_regular_file
 from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.frontend import LoadedSite, site_reader
 from mkdocs_taghistory.reference import (
@@ -37,7 +36,9 @@ from mkdocs_taghistory.reference import (
     parse_registry,
 )
 from mkdocs_taghistory.render import json_rows, render_markdown
-from mkdocs_taghistory.service import ImageResult, TagHistoryService, is_fresh
+from mkdocs_taghistory.results import ImageResult, is_fresh
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.site import Target
 from mkdocs_taghistory.site_options import DEFAULT_CACHE_DIR, settings_from_options
 from mkdocs_taghistory.tables import table_for
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now

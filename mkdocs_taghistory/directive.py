@@ -8,13 +8,10 @@ the directive's syntax without it being expanded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-from mkdocs_taghistory.directive_options import OptionError, TableOptions, parse_options
-from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
-from mkdocs_taghistory.reference import ImageReference, has_registry_host, parse_reference
-from mkdocs_taghistory.settings import RegistrySection
+from mkdocs_taghistory.errors import DirectiveError
 
 NAME = "tag_history"
 
@@ -326,73 +323,3 @@ def find_directives(text: str) -> list[Directive]:
         expected = line.index + 1
     flush()
     return found
-
-
-@dataclass(frozen=True)
-class Target:
-    """One table a directive shows: an image, and the section it stands in, if any."""
-
-    reference: ImageReference
-    section: RegistrySection | None = None
-
-
-@dataclass(frozen=True)
-class PlannedDirective:
-    """A directive with its options checked and its image resolved.
-
-    Attributes:
-        directive: the directive as written.
-        options: its checked options.
-        targets: one table, or one per registry section.
-    """
-
-    directive: Directive
-    options: TableOptions
-    targets: tuple[Target, ...]
-
-
-def read_directives(
-    text: str, default_registry: str, sections: Sequence[RegistrySection] = ()
-) -> list[PlannedDirective]:
-    """Find every directive in Markdown ``text``, check its options and resolve its image.
-
-    Raises:
-        DirectiveError: for the first directive that is malformed, has an unknown option or a
-            bad value, or names an invalid image.
-    """
-    return [
-        plan_directive(directive, default_registry, sections) for directive in find_directives(text)
-    ]
-
-
-def plan_directive(
-    directive: Directive, default_registry: str, sections: Sequence[RegistrySection] = ()
-) -> PlannedDirective:
-    """Check a directive's options and resolve its image, whatever markup it was written in.
-
-    A bare image name resolves against the directive's ``registry=`` option, else, when
-    ``sections`` are given, against each section's registry (one table each), else against
-    ``default_registry``.
-
-    Raises:
-        DirectiveError: at the directive's line, for an unknown option or a bad value, or an
-            invalid image.
-    """
-    try:
-        options = parse_options(directive.options)
-        if options.registry is not None and has_registry_host(directive.image):
-            raise OptionError(
-                f"registry={options.registry!r} is for a bare image name, but "
-                f"{directive.image!r} names its registry already"
-            )
-        if sections and options.registry is None and not has_registry_host(directive.image):
-            targets = tuple(
-                Target(parse_reference(directive.image, section.registry), section)
-                for section in sections
-            )
-        else:
-            registry = options.registry or default_registry
-            targets = (Target(parse_reference(directive.image, registry)),)
-    except (OptionError, InvalidReferenceError) as error:
-        raise DirectiveError(directive.line, str(error)) from None
-    return PlannedDirective(directive, options, targets)

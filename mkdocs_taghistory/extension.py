@@ -16,12 +16,12 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-from mkdocs_taghistory.directive import PlannedDirective
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import placeholder_html, render_html, section_lines
-from mkdocs_taghistory.service import ImageResult, TagHistoryService
-from mkdocs_taghistory.site import SitePlan, plan_site
+from mkdocs_taghistory.results import ImageResult
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.site import PlannedDirective, SitePlan, plan_site
 from mkdocs_taghistory.site_options import (
     DEFAULT_OPTIONS,
     RENAMED_OPTIONS,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.results import FetchSummary, ImageResult, covers, from_cache, is_fresh
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
 
@@ -27,47 +27,6 @@ if TYPE_CHECKING:
     from mkdocs_taghistory.registry.client import Progress
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ImageResult:
-    """What a build can show for one image.
-
-    Attributes:
-        snapshot: the tags to show, or None when there are none to be had.
-        as_of: set when the snapshot came from the cache instead of a fresh fetch: the time
-            of that earlier fetch, which the page states under the table.
-        problem: why there is no fresh snapshot (or no snapshot at all).
-        not_found: the registry has no such repository (a section shows that as empty).
-        offline: the snapshot is from the cache because the build is offline, not because
-            the registry failed: the page must not claim a failure.
-    """
-
-    snapshot: TagSnapshot | None
-    as_of: datetime | None = None
-    problem: str | None = None
-    not_found: bool = False
-    offline: bool = False
-
-
-@dataclass(frozen=True)
-class FetchSummary:
-    """Counts for the one summary line of a fetch."""
-
-    images: int
-    tags: int
-    requests: int
-    from_cache: int
-    failed: int
-    seconds: float
-    not_found: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"{self.images} images, {self.tags} tags, {self.requests} requests, "
-            f"{self.from_cache} from the cache, {self.not_found} not found, {self.failed} "
-            f"failed, in {self.seconds:.2f} s"
-        )
 
 
 class TagHistoryService:
@@ -150,7 +109,7 @@ class TagHistoryService:
             reference
             for reference in wanted
             if reference not in self._results
-            or not _covers(self._results[reference], demand.get(reference))
+            or not covers(self._results[reference], demand.get(reference))
         ]
         if missing:
             self._results.update(self._load(missing, demand))
@@ -171,7 +130,7 @@ class TagHistoryService:
                 and is_fresh(snapshot.fetched_at, self.settings, now)
                 and (reference not in demand or demand[reference].covers(snapshot))
             ):
-                results[reference] = _from_cache(snapshot, as_of=None)
+                results[reference] = from_cache(snapshot, as_of=None)
         stale = [reference for reference in references if reference not in results]
         requests = 0
         if self.settings.offline:
@@ -261,7 +220,7 @@ class TagHistoryService:
             format_timestamp(cached.fetched_at),
         )
         # Only stale copies come here (fresh ones were served above): say how old they are.
-        return _from_cache(cached, as_of=cached.fetched_at, problem="offline build", offline=True)
+        return from_cache(cached, as_of=cached.fetched_at, problem="offline build", offline=True)
 
     def _settle(
         self,
@@ -278,7 +237,7 @@ class TagHistoryService:
                 fetched.reason,
                 format_timestamp(cached.fetched_at),
             )
-            return _from_cache(cached, as_of=cached.fetched_at, problem=fetched.reason)
+            return from_cache(cached, as_of=cached.fetched_at, problem=fetched.reason)
         if fetched.transient:
             return ImageResult(
                 None, problem=f"{fetched.reason}, and there is {self._no_cached_copy()}"
@@ -350,33 +309,3 @@ class TagHistoryService:
                     "Cannot write the tag history cache in %s: %s", self.settings.cache_dir, error
                 )
             self._cache_write_failed = True
-
-
-def is_fresh(fetched_at: datetime, settings: Settings, now: datetime) -> bool:
-    """True when a fetch made at ``fetched_at`` is fresh enough to show without asking the
-    registry again: younger than ``ttl``. The one freshness rule, for builds and commands."""
-    return now - fetched_at < settings.ttl
-
-
-def _covers(result: ImageResult, demand: TagDemand | None) -> bool:
-    """True when ``result`` read every tag ``demand`` wants."""
-    return demand is None or result.snapshot is None or demand.covers(result.snapshot)
-
-
-def _from_cache(
-    snapshot: TagSnapshot,
-    *,
-    as_of: datetime | None,
-    problem: str | None = None,
-    offline: bool = False,
-) -> ImageResult:
-    """What a cached snapshot shows: its tags, or that the registry had no such image."""
-    if snapshot.missing:
-        return ImageResult(
-            None,
-            as_of=as_of,
-            problem=f"no such repository (as of {format_timestamp(snapshot.fetched_at)})",
-            not_found=True,
-            offline=offline,
-        )
-    return ImageResult(snapshot, as_of=as_of, problem=problem, offline=offline)

@@ -5,14 +5,14 @@ every front end, and ``taghistory show``, writes the :class:`~.view.TableView` t
 
 from __future__ import annotations
 
-from mkdocs_taghistory.directive import PlannedDirective, Target
 from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.durations import in_words
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
 from mkdocs_taghistory.patterns import PatternTooSlowError
-from mkdocs_taghistory.service import ImageResult
+from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.settings import Settings
+from mkdocs_taghistory.site import PlannedDirective, Target
 from mkdocs_taghistory.view import AsOf, TableView, table_view, tag_history_view
 
 

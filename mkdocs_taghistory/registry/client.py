@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
@@ -35,8 +34,9 @@ from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import TagSnapshot, TagState
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
+from mkdocs_taghistory.registry.counters import FetchCounters
+from mkdocs_taghistory.registry.event_loop import run_to_completion
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.sender import FetchCounters
 from mkdocs_taghistory.registry.session import RegistrySession
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor, VendorUnavailable
 from mkdocs_taghistory.registry.vendors import VENDOR_CLASSES, load_vendor
@@ -71,27 +71,6 @@ def default_vendor(host: str) -> type[Vendor]:
     """The vendor whose API gives the true "Last Changed" on ``host``; the generic path where
     none does."""
     return next((vendor for vendor in VENDORS if vendor.serves(host)), OciVendor)
-
-
-def run_to_completion(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run the coroutine ``make`` gives on an event loop of its own, and close the loop.
-
-    The loop is never made the thread's current one (as ``asyncio.run`` would, and then clear
-    the caller's). A caller inside a running loop (a notebook, an async application that
-    renders Markdown) cannot start another in its thread: the fetch then runs in a thread of
-    its own.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return _run(make)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="taghistory") as thread:
-        return thread.submit(_run, make).result()
-
-
-def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
-        return runner.run(make())
 
 
 class RegistryClient:

@@ -23,9 +23,8 @@ import asyncio
 import logging
 import random
 import ssl
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -35,6 +34,7 @@ import httpx
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.bodies import ACCEPT_ENCODING, drain, read_body
+from mkdocs_taghistory.registry.counters import FetchCounters
 from mkdocs_taghistory.registry.host_slots import LANE, HostSlots
 from mkdocs_taghistory.registry.origins import Origin, origin_of
 from mkdocs_taghistory.registry.responses import (
@@ -73,23 +73,6 @@ _CONNECTION_ERRORS = (
     # A frame h2 refuses while a body is read (httpcore maps it only while headers are due).
     h2.exceptions.ProtocolError,
 )
-
-
-@dataclass
-class FetchCounters:
-    """What a client sent and how it went, for the build's summary, tests and benchmarks.
-
-    Attributes:
-        requests: HTTP requests sent, token requests and retries included.
-        retries: requests sent again after a failure that may pass.
-        connections: connections that answered at least once.
-        http_versions: answers per HTTP version (``HTTP/1.1``, ``HTTP/2``).
-    """
-
-    requests: int = 0
-    retries: int = 0
-    connections: int = 0
-    http_versions: Counter[str] = field(default_factory=Counter)
 
 
 class Sender:

@@ -28,11 +28,12 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.auth import ApiCall, Authenticator
 from mkdocs_taghistory.registry.client_settings import ClientSettings
+from mkdocs_taghistory.registry.counters import FetchCounters
 from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.origins import same_origin
 from mkdocs_taghistory.registry.pools import HostPools
 from mkdocs_taghistory.registry.responses import netloc, parse_json, status_error
-from mkdocs_taghistory.registry.sender import FetchCounters, Sender
+from mkdocs_taghistory.registry.sender import Sender
 from mkdocs_taghistory.registry.tls import TlsContexts
 
 logger = logging.getLogger(__name__)

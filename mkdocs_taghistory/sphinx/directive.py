@@ -17,12 +17,12 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from mkdocs_taghistory.directive import Directive, PlannedDirective, Target, plan_directive
+from mkdocs_taghistory.directive import Directive
 from mkdocs_taghistory.directive_options import OPTION_NAMES
 from mkdocs_taghistory.errors import DirectiveError
-from mkdocs_taghistory.service import ImageResult
+from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.settings import RegistrySection, Settings
-from mkdocs_taghistory.site import PageDirective, SitePlan
+from mkdocs_taghistory.site import PageDirective, PlannedDirective, SitePlan, Target, plan_directive
 from mkdocs_taghistory.sphinx.build import build_of, note_tables
 from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
 from mkdocs_taghistory.tables import directive_table

@@ -16,8 +16,8 @@ from mkdocs_taghistory.cache import (
     cache_file_name,
     snapshot_from_json,
     snapshot_to_json,
-    write_atomically,
 )
+from mkdocs_taghistory.files import write_atomically
 from mkdocs_taghistory.history import DigestFacts, TagSnapshot, TagState
 
 DIGEST_A = "sha256:" + "a" * 64

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_taghistory.directive import find_directives, read_directives
+from mkdocs_taghistory.directive import find_directives
 from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.site import read_directives
 
 
 def images(text: str) -> list[tuple[str, int]]:

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mkdocs_taghistory.cache import CacheFormatError, snapshot_from_json
-from mkdocs_taghistory.directive import read_directives
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.history import group_by_digest
 from mkdocs_taghistory.render import render_html
+from mkdocs_taghistory.site import read_directives
 from mkdocs_taghistory.view import AsOf, table_view, tag_history_view
 
 PROPERTY_SETTINGS = settings(

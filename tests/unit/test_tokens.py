@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from mkdocs_taghistory.registry.auth import (
+from mkdocs_taghistory.registry.tokens import (
     BearerChallenge,
     TokenStore,
     parse_bearer_challenge,
