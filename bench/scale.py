@@ -43,7 +43,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -163,7 +163,7 @@ def age_cache(cache: Path, by: timedelta) -> None:
     snapshots = SnapshotCache(cache)
     for path in cache.glob("*.json"):
         snapshot = snapshot_from_json(path.read_text(encoding="utf-8"))
-        snapshots.store(replace(snapshot, fetched_at=snapshot.fetched_at - by))
+        snapshots.store(snapshot._replace(fetched_at=snapshot.fetched_at - by))
 
 
 def measure_site(root: Path, endpoint: Endpoint, results: Results, env: dict[str, str]) -> None:

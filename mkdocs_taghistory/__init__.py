@@ -1,15 +1,50 @@
-"""Live container-image tag history tables for MkDocs and Python-Markdown."""
+"""Live container-image tag history tables for MkDocs, Python-Markdown and Sphinx.
+
+The public names are below; each is imported when first asked for, so that importing one
+module of the package (the Sphinx extension, the command) loads only what it uses.
+
+Where things are, from a page's text to its table:
+
+- ``directive.py`` finds ``<< tag_history ... >>`` in Markdown; ``site.py`` plans a site's
+  directives (their images, targets and the tags they show) and fetches them in one call;
+- ``service.py`` answers from the registry or the cache by one freshness rule (``results.py``
+  holds its answers); ``registry/`` speaks HTTP (``client.py`` runs a fetch);
+  ``cache.py`` keeps fetches on disk;
+- ``history.py`` is the model (a snapshot, its digests' facts, rows by digest), ``filters.py``
+  which tags a table shows;
+- ``tables.py`` picks a table's rows, ``view.py`` says what its cells show, ``render.py`` writes
+  it (HTML, Markdown, JSON); ``dates.py`` writes dates;
+- ``site_options.py`` declares every site option (``option_readers.py`` reads them into
+  ``settings.py``'s values);
+- the front ends: ``plugin.py`` and ``mkdocs_schema.py`` (MkDocs), ``extension.py``
+  (Python-Markdown), ``sphinx/`` (Sphinx), each behind ``frontend.py``'s seam; ``cli.py`` is the
+  ``taghistory`` command.
+"""
 
 from __future__ import annotations
 
-from mkdocs_taghistory.errors import (
-    DirectiveError,
-    InvalidReferenceError,
-    RegistryError,
-    TagHistoryError,
-)
-from mkdocs_taghistory.extension import TagHistoryExtension
-from mkdocs_taghistory.reference import ImageReference, parse_reference
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mkdocs_taghistory.errors import (
+        DirectiveError,
+        InvalidReferenceError,
+        RegistryError,
+        TagHistoryError,
+    )
+    from mkdocs_taghistory.extension import TagHistoryExtension
+    from mkdocs_taghistory.reference import ImageReference, parse_reference
+
+_PUBLIC = {
+    "DirectiveError": "mkdocs_taghistory.errors",
+    "ImageReference": "mkdocs_taghistory.reference",
+    "InvalidReferenceError": "mkdocs_taghistory.errors",
+    "RegistryError": "mkdocs_taghistory.errors",
+    "TagHistoryError": "mkdocs_taghistory.errors",
+    "TagHistoryExtension": "mkdocs_taghistory.extension",
+    "parse_reference": "mkdocs_taghistory.reference",
+}
 
 __all__ = [
     "DirectiveError",
@@ -20,3 +55,13 @@ __all__ = [
     "TagHistoryExtension",
     "parse_reference",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module when first asked for."""
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mkdocs_taghistory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -12,7 +12,6 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -115,7 +114,7 @@ def refresh(config_file: Path, sphinx_conf: Path | None) -> None:
         click.echo("No tag_history directives in this site; nothing to fetch.")
         return
     # A refresh always asks the registry: it is the step that makes the cache fresh.
-    settings = replace(site.settings, ttl=timedelta(0), offline=False)
+    settings = site.settings._replace(ttl=timedelta(0), offline=False)
     with _progress_bar() as progress, one_line_errors():
         service = TagHistoryService(settings, progress=progress)
         results = service.results_for(site.plan.references, site.plan.demand(settings))
@@ -220,7 +219,7 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
             overrides["registry"] = registry
         if cache_dir is not None:
             overrides["cache_dir"] = cache_dir
-        settings = replace(settings, **overrides)
+        settings = settings._replace(**overrides)
         # A bare name resolves as a directive's does: against each `registries` section when
         # the site has them (and --registry, like registry=, is not given), else `registry`.
         sections = settings.registries if registry is None and not has_registry_host(image) else ()

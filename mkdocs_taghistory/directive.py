@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import NamedTuple
 
 from mkdocs_taghistory.errors import DirectiveError
 
@@ -42,8 +43,7 @@ _OPTION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_VALUE = re.compile(r"[^\s\"=]+")
 
 
-@dataclass(frozen=True)
-class Directive:
+class Directive(NamedTuple):
     """One directive found in a page.
 
     Attributes:
@@ -56,7 +56,7 @@ class Directive:
 
     image: str
     line: int
-    options: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, str] = MappingProxyType({})
     indent: str = ""
 
 
@@ -214,9 +214,8 @@ def _inside(line: str, units: list[str]) -> str | None:
     return rest
 
 
-@dataclass(frozen=True)
-class _ProseLine:
-    index: int
+class _ProseLine(NamedTuple):
+    number: int
     text: str
     indent: str
 
@@ -306,20 +305,20 @@ def find_directives(text: str) -> list[Directive]:
             if not _DIRECTIVE_START.search(visible):
                 continue
             if _DIRECTIVE_LINE.match(visible) is None:
-                raise DirectiveError(line.index + 1, _placement_problem(visible))
+                raise DirectiveError(line.number + 1, _placement_problem(visible))
             body = _DIRECTIVE_LINE.match(line.text)
             assert body is not None  # masking only blanks code and comments, outside the match
-            directive = parse_body(body.group("body"), line.index + 1)
-            found.append(replace(directive, indent=line.indent))
+            directive = parse_body(body.group("body"), line.number + 1)
+            found.append(directive._replace(indent=line.indent))
         paragraph.clear()
 
     expected = 0
     for line in _prose_lines(text.split("\n")):
         # A gap in the indices is code or a comment; like a blank line, it ends a paragraph.
-        if line.index != expected or not line.text.strip():
+        if line.number != expected or not line.text.strip():
             flush()
         if line.text.strip():
             paragraph.append(line)
-        expected = line.index + 1
+        expected = line.number + 1
     flush()
     return found

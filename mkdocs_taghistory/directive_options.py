@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
@@ -14,6 +13,7 @@ from mkdocs_taghistory.errors import InvalidReferenceError
 from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import parse_registry
+from mkdocs_taghistory.suggest import did_you_mean
 from mkdocs_taghistory.view import COLUMNS, DEFAULT_COLUMNS
 
 SORTS = ("newest", "oldest", "tag")
@@ -26,8 +26,7 @@ class OptionError(ValueError):
     """An option that cannot be used; the message says what would be right."""
 
 
-@dataclass(frozen=True)
-class TableOptions:
+class TableOptions(NamedTuple):
     """What one directive asks of its table.
 
     Attributes:
@@ -90,8 +89,7 @@ def _columns(value: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in value.split(","))
     for name in names:
         if name not in COLUMNS:
-            close = difflib.get_close_matches(name, list(COLUMNS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, COLUMNS)
             raise OptionError(f"unknown column {name!r}{hint} (columns: {', '.join(COLUMNS)})")
     if len(set(names)) != len(names):
         raise OptionError(f"columns={value!r} names a column twice")
@@ -142,9 +140,7 @@ def parse_options(options: Mapping[str, str]) -> TableOptions:
     """
     for key in options:
         if key not in OPTION_NAMES:
-            close = difflib.get_close_matches(key, OPTION_NAMES, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise OptionError(f"unknown option {key!r}{hint}")
+            raise OptionError(f"unknown option {key!r}{did_you_mean(key, OPTION_NAMES)}")
     ignored = [key for key in _IGNORED_WITH_TAG if key in options]
     if "tag" in options and ignored:
         # A tag's history is one fixed table; silently ignoring these would mislead.

@@ -4,8 +4,7 @@ directive's own patterns. No I/O."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mkdocs_taghistory.patterns import PatternTooSlowError, TagPattern
 
@@ -19,8 +18,7 @@ _SIGNATURE_TAG = re.compile(r"sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?")
 _BUILD_TAG = re.compile(r"-(?:r\d+|\d{8})$")
 
 
-@dataclass(frozen=True)
-class TagFilter:
+class TagFilter(NamedTuple):
     """Which tags a table shows.
 
     Attributes:
@@ -51,15 +49,13 @@ class TagFilter:
 
     def narrowed(self, include: TagPattern | None, exclude: TagPattern | None) -> TagFilter:
         """This filter with a directive's own patterns added to the site's."""
-        return replace(
-            self,
+        return self._replace(
             include=self.include + ((include,) if include else ()),
             exclude=self.exclude + ((exclude,) if exclude else ()),
         )
 
 
-@dataclass(frozen=True)
-class TagDemand:
+class TagDemand(NamedTuple):
     """Which tags of an image some table shows: what a fetch must read, and may skip.
 
     Attributes:

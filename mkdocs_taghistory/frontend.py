@@ -12,8 +12,8 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError
 from mkdocs_taghistory.settings import Settings
@@ -35,8 +35,7 @@ class SiteError(TagHistoryError):
     a directive that cannot be read."""
 
 
-@dataclass(frozen=True)
-class LoadedSite:
+class LoadedSite(NamedTuple):
     """What the commands need of a site.
 
     Attributes:
@@ -93,13 +92,13 @@ def forward_core_logs(emit: Callable[[logging.LogRecord], None]) -> logging.Hand
     verbosity decides what is shown, and what it counts (``--strict``, ``-W``) counts them.
     A handler forwarding there already is kept: a front end set up twice forwards once."""
     core = logging.getLogger(CORE_LOGGER)
+    core.propagate = False
+    core.setLevel(logging.DEBUG)
     for handler in core.handlers:
         if isinstance(handler, _Forward) and handler._emit == emit:
             return handler
     handler = _Forward(emit)
     core.addHandler(handler)
-    core.propagate = False
-    core.setLevel(logging.DEBUG)
     return handler
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
@@ -37,8 +37,7 @@ def is_valid_tag(text: str) -> bool:
     return _TAG.fullmatch(text) is not None
 
 
-@dataclass(frozen=True)
-class TagState:
+class TagState(NamedTuple):
     """Where one tag points and since when.
 
     Attributes:
@@ -51,8 +50,7 @@ class TagState:
     changed: datetime | None
 
 
-@dataclass(frozen=True)
-class Sighting:
+class Sighting(NamedTuple):
     """A digest a tag was first seen pointing at, and when.
 
     Attributes:
@@ -64,8 +62,7 @@ class Sighting:
     first_seen: datetime
 
 
-@dataclass(frozen=True)
-class Codec:
+class Codec(NamedTuple):
     """How a fact is kept in the cache's JSON: ``dump`` writes it, ``load`` reads it back and
     raises ``ValueError`` (saying why) for anything that is not such a fact."""
 
@@ -91,28 +88,27 @@ def _load_platforms(value: object) -> tuple[str, ...]:
 
 TIME = Codec(lambda moment: format_timestamp(moment) if moment else None, _load_time)
 PLATFORMS = Codec(list, _load_platforms)
-CODEC = "codec"
-"""The key of a :class:`DigestFacts` field's metadata that holds its :class:`Codec`."""
+NOTHING: Mapping[Any, Any] = MappingProxyType({})
+"""An empty mapping that is no one's to change: the default of a record's mapping fields."""
 
 
-@dataclass(frozen=True)
-class DigestFacts:
+class DigestFacts(NamedTuple):
     """What is known of one digest. Content-addressed, so it holds for good: a later fetch
     never asks for it again, and the cache keeps it.
 
-    A new fact is a field here, with its :class:`Codec`: the cache reads and writes it, the
-    fetch passes it on, with no change of theirs.
+    A new fact is a field here, with its :class:`Codec` in :data:`FACTS`: the cache reads and
+    writes it, the fetch passes it on, with no change of theirs.
 
     Attributes:
         created: when its image was created; None when the image does not say.
         platforms: the platforms of an index (``linux/arm64``), or the image's one.
         unread: facts a cache file did not hold (it was written before they were kept): the
-            digest is looked up again, once.
+            digest is looked up again, once. Not a fact: the cache never writes it.
     """
 
-    created: datetime | None = field(default=None, metadata={CODEC: TIME})
-    platforms: tuple[str, ...] = field(default=(), metadata={CODEC: PLATFORMS})
-    unread: frozenset[str] = field(default=frozenset(), compare=False)
+    created: datetime | None = None
+    platforms: tuple[str, ...] = ()
+    unread: frozenset[str] = frozenset()
 
     @property
     def complete(self) -> bool:
@@ -120,14 +116,12 @@ class DigestFacts:
         return not self.unread
 
 
-FACTS = tuple(
-    (fact.name, fact.metadata[CODEC]) for fact in fields(DigestFacts) if CODEC in fact.metadata
-)
-"""Every fact a digest has, with its codec, in the order the cache writes them."""
+FACTS: tuple[tuple[str, Codec], ...] = (("created", TIME), ("platforms", PLATFORMS))
+"""Every fact a digest has, with its codec, in the order the cache writes them (a test holds
+it to the fields of :class:`DigestFacts`)."""
 
 
-@dataclass(frozen=True)
-class TagSnapshot:
+class TagSnapshot(NamedTuple):
     """Everything one fetch learned about one image.
 
     Attributes:
@@ -147,16 +141,15 @@ class TagSnapshot:
     image: str
     fetched_at: datetime
     tags: Mapping[str, TagState]
-    digests: Mapping[str, DigestFacts] = field(default_factory=dict)
+    digests: Mapping[str, DigestFacts] = NOTHING
     source: str = "oci"
-    ledger: Mapping[str, tuple[Sighting, ...]] = field(default_factory=dict)
+    ledger: Mapping[str, tuple[Sighting, ...]] = NOTHING
     origin: str = ""
     missing: bool = False
     skipped: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class DigestGroup:
+class DigestGroup(NamedTuple):
     """One row of a tag table: a digest and every tag that points at it.
 
     Attributes:
@@ -169,7 +162,7 @@ class DigestGroup:
     digest: str
     tags: tuple[str, ...]
     changed: datetime | None
-    facts: DigestFacts = field(default_factory=DigestFacts)
+    facts: DigestFacts = DigestFacts()
 
 
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
@@ -239,7 +232,7 @@ def record_sightings(fresh: TagSnapshot, previous: TagSnapshot | None) -> TagSna
         sightings = ledger.get(tag, ())
         if newest.source == "oci" and len(sightings) > 1 and sightings[-1].digest == state.digest:
             tags[tag] = TagState(state.digest, sightings[-1].first_seen)
-    return replace(newest, tags=tags, ledger=ledger)
+    return newest._replace(tags=tags, ledger=ledger)
 
 
 def with_sighting(sightings: tuple[Sighting, ...], seen: Sighting) -> tuple[Sighting, ...]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
@@ -33,8 +32,7 @@ from mkdocs_taghistory.settings import (
 from mkdocs_taghistory.view import COLUMNS
 
 
-@dataclass(frozen=True)
-class OptionContext:
+class OptionContext(NamedTuple):
     """What a reader may need beyond its own value.
 
     Attributes:

@@ -10,8 +10,7 @@ of hanging it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError
 
@@ -43,8 +42,7 @@ class PatternTooSlowError(TagHistoryError):
         self.pattern = pattern
 
 
-@dataclass(frozen=True)
-class TagPattern:
+class TagPattern(NamedTuple):
     """A compiled pattern and where it was given.
 
     Attributes:

@@ -6,7 +6,6 @@ It delegates all real work: scanning to :mod:`directive`, fetching and caching t
 
 from __future__ import annotations
 
-import difflib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import ConfigurationError
 from mkdocs_taghistory.site import page_label, plan_site
 from mkdocs_taghistory.site_options import DEFAULT_OPTIONS, settings_from_options
+from mkdocs_taghistory.suggest import did_you_mean
 
 log = get_plugin_logger("taghistory")
 
@@ -68,8 +68,8 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         errors, warnings = super().load_config(options, config_file_path)
         hinted = []
         for key, warning in warnings:
-            close = difflib.get_close_matches(key, list(DEFAULT_OPTIONS), n=1, cutoff=0.7)
-            hint = f"; did you mean '{close[0]}'?" if key not in DEFAULT_OPTIONS and close else ""
+            known = key in DEFAULT_OPTIONS
+            hint = "" if known else did_you_mean(key, DEFAULT_OPTIONS, cutoff=0.7)
             hinted.append((key, f"{warning}{hint}"))
         return errors, hinted
 

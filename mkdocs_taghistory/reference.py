@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mkdocs_taghistory.errors import InvalidReferenceError
 
@@ -25,8 +25,7 @@ DOCKER_HUB_API_HOST = "registry-1.docker.io"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 
-@dataclass(frozen=True, order=True)
-class ImageReference:
+class ImageReference(NamedTuple):
     """A repository on a registry, such as ``cgr.dev/chainguard/rust``.
 
     ``host`` is the registry as written (``docker.io``, ``127.0.0.1:5000``); ``repository`` is

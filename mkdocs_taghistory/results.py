@@ -3,8 +3,8 @@ which every front end reads. No I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import TagSnapshot
@@ -12,8 +12,7 @@ from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.timestamps import format_timestamp
 
 
-@dataclass(frozen=True)
-class ImageResult:
+class ImageResult(NamedTuple):
     """What a build can show for one image.
 
     Attributes:
@@ -33,8 +32,7 @@ class ImageResult:
     offline: bool = False
 
 
-@dataclass(frozen=True)
-class FetchSummary:
+class FetchSummary(NamedTuple):
     """Counts for the one summary line of a fetch."""
 
     images: int

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from pathlib import Path
+from typing import NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError
 from mkdocs_taghistory.filters import TagFilter
@@ -19,8 +19,7 @@ from mkdocs_taghistory.registry.client_settings import ClientSettings
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
 
 
-@dataclass(frozen=True)
-class RegistrySection:
+class RegistrySection(NamedTuple):
     """One section of a sectioned table: a registry and how the page introduces it.
 
     Attributes:
@@ -34,8 +33,7 @@ class RegistrySection:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything that decides where tables come from and what they show.
 
     Made by :func:`~mkdocs_taghistory.site_options.settings_from_options`, which fills every

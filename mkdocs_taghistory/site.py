@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mkdocs_taghistory.directive import Directive, find_directives
 from mkdocs_taghistory.directive_options import OptionError, TableOptions, parse_options
@@ -31,16 +31,14 @@ def page_label(path: Path, site_dir: Path) -> str:
         return str(path)
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One table a directive shows: an image, and the section it stands in, if any."""
 
     reference: ImageReference
     section: RegistrySection | None = None
 
 
-@dataclass(frozen=True)
-class PlannedDirective:
+class PlannedDirective(NamedTuple):
     """A directive with its options checked and its image resolved.
 
     Attributes:
@@ -101,16 +99,14 @@ def plan_directive(
     return PlannedDirective(directive, options, targets)
 
 
-@dataclass(frozen=True)
-class PageDirective:
+class PageDirective(NamedTuple):
     """A directive and the page it stands on."""
 
     page: str
     planned: PlannedDirective
 
 
-@dataclass(frozen=True)
-class SitePlan:
+class SitePlan(NamedTuple):
     """Every directive of a site, where it stands, and the images to fetch.
 
     Attributes:
@@ -219,8 +215,7 @@ class SitePlan:
         return found
 
 
-@dataclass(frozen=True)
-class SiteTables:
+class SiteTables(NamedTuple):
     """What a site's plan found to show.
 
     Attributes:

@@ -12,9 +12,8 @@ readable under its old name for a while, with a message saying the new one
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mkdocs_taghistory import option_readers as read
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT
@@ -43,8 +42,7 @@ _KIND_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class SiteOption:
+class SiteOption(NamedTuple):
     """One site option, as ``mkdocs.yml``, ``conf.py`` and the extension take it.
 
     Attributes:
@@ -91,8 +89,7 @@ class SiteOption:
         return _KIND_TYPES[self.kind]
 
 
-@dataclass(frozen=True)
-class Renamed:
+class Renamed(NamedTuple):
     """An option known by a new name; the old one still works, with a message."""
 
     old: str
@@ -108,7 +105,7 @@ _WHERE, _HOW, _TLS, _ACCESS, _WHICH, _CACHE, _LAYOUT = (
     "Cache and offline builds",
     "How tables are laid out",
 )
-_CLIENT = {field.name: field.default for field in fields(ClientSettings)}
+_CLIENT = ClientSettings._field_defaults
 """The client options' defaults, as :class:`.ClientSettings` declares them (the one place)."""
 _AT_LEAST_ONE = read.whole_number(1, None, "must be at least 1")
 _UP_TO_TEN = read.whole_number(0, 10, "must be 0 to 10")

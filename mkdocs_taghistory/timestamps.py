@@ -9,6 +9,7 @@ parsed, so no later step meets them.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import re
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ _RFC3339 = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_timestamp(text: str) -> datetime:
     """Parse an RFC 3339 timestamp into an aware UTC datetime.
 

@@ -9,8 +9,8 @@ end and for ``taghistory show``. A new column is one entry of :data:`COLUMNS`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import NamedTuple
 
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date, shown_date
 from mkdocs_taghistory.history import DigestGroup, Sighting
@@ -19,8 +19,7 @@ SHORT_DIGEST_HEX = 12
 """Hex digits a short digest keeps, as ``docker images`` shows them."""
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """A part of a cell or a sentence, typed so each writer can write it its way.
 
     Attributes:
@@ -49,8 +48,7 @@ Cell = tuple[Piece, ...]
 """The values of one cell (tags, a date, a digest and its copy button), set apart by spaces."""
 
 
-@dataclass(frozen=True)
-class CellStyle:
+class CellStyle(NamedTuple):
     """How a table writes its cells.
 
     Attributes:
@@ -68,8 +66,7 @@ class CellStyle:
     short_digests: bool = False
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column a table can have.
 
     Attributes:
@@ -136,8 +133,7 @@ def headings(columns: Sequence[str], labels: Mapping[str, str] | None) -> tuple[
     )
 
 
-@dataclass(frozen=True)
-class TableView:
+class TableView(NamedTuple):
     """One table as the reader sees it, before any markup.
 
     Attributes:
@@ -157,8 +153,7 @@ class TableView:
     note: Run = ()
 
 
-@dataclass(frozen=True)
-class AsOf:
+class AsOf(NamedTuple):
     """Why a table shows an earlier fetch, and from when: the page says so under it.
 
     Attributes:

@@ -7,14 +7,14 @@ all fresh) never imports httpx.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.registry.tls_settings import TlsSettings
 
 
-@dataclass(frozen=True)
-class VendorSetting:
+class VendorSetting(NamedTuple):
     """How the tags of one registry host are read.
 
     Attributes:
@@ -27,8 +27,7 @@ class VendorSetting:
     url: str | None = None
 
 
-@dataclass(frozen=True)
-class ClientSettings:
+class ClientSettings(NamedTuple):
     """How registries are reached.
 
     Attributes:
@@ -51,11 +50,11 @@ class ClientSettings:
 
     concurrency: int = 128
     timeout: float = 10
-    insecure_registries: frozenset[str] = field(default_factory=frozenset)
+    insecure_registries: frozenset[str] = frozenset()
     retries: int = 3
     backoff: float = 0.5
     credentials: CredentialSource | None = None
-    vendors: Mapping[str, VendorSetting] = field(default_factory=dict)
+    vendors: Mapping[str, VendorSetting] = MappingProxyType({})
     http2: bool = True
-    tls: TlsSettings = field(default_factory=TlsSettings)
+    tls: TlsSettings = TlsSettings()
     fetch_timeout: float = 600

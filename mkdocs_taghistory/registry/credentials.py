@@ -13,12 +13,10 @@ import binascii
 import json
 import logging
 import os
-import subprocess
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +30,15 @@ _DOCKER_HUB_KEYS = (
 _HELPER_TIMEOUT_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     """A username and a password or token. The secret never appears in ``repr``."""
 
     username: str
-    password: str = field(repr=False)
+    password: str
+
+    def __repr__(self) -> str:
+        """The username alone: the secret stays out of logs and tracebacks."""
+        return f"Credentials(username={self.username!r}, password=...)"
 
     def basic_authorization(self) -> str:
         """The ``Authorization`` header value for HTTP Basic authentication."""
@@ -88,6 +89,8 @@ def run_credential_helper(helper: str, server: str) -> Credentials | None:
     A helper that is missing, fails or knows no credentials gives None; what it printed is
     not logged, since it may hold a secret.
     """
+    import subprocess  # noqa: PLC0415 (only a helper to run needs it; most builds have none)
+
     program = f"docker-credential-{helper}"
     try:
         completed = subprocess.run(

@@ -7,8 +7,9 @@ options needs only these.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError
 
@@ -24,8 +25,7 @@ class TlsSetupError(TagHistoryError):
     """TLS material that cannot be used: a missing or unreadable file, a key that does not fit."""
 
 
-@dataclass(frozen=True)
-class HostTls:
+class HostTls(NamedTuple):
     """What the ``tls`` option gives for one host.
 
     Attributes:
@@ -39,8 +39,10 @@ class HostTls:
     key_file: Path | None = None
 
 
-@dataclass(frozen=True)
-class TlsSettings:
+_DEFAULT_FOLDERS = tuple(Path(folder).expanduser() for folder in DEFAULT_CERTS_DIRS)
+
+
+class TlsSettings(NamedTuple):
     """The ``tls`` option and the folders searched for per-host certificates.
 
     Attributes:
@@ -49,5 +51,5 @@ class TlsSettings:
         certs_dirs: Docker-style folders holding a ``HOST[:PORT]`` folder per registry.
     """
 
-    hosts: Mapping[str, HostTls] = field(default_factory=dict)
-    certs_dirs: tuple[Path, ...] = tuple(Path(folder).expanduser() for folder in DEFAULT_CERTS_DIRS)
+    hosts: Mapping[str, HostTls] = MappingProxyType({})
+    certs_dirs: tuple[Path, ...] = _DEFAULT_FOLDERS

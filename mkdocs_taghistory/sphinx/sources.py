@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 from mkdocs_taghistory.directive import Directive
 
@@ -182,7 +181,7 @@ def find_myst_directives(text: str) -> list[Directive]:
                 end = _fence_end(lines, index + 1, fence.group("fence"))
                 body = "\n".join(lines[index + 1 : end - 1])
                 found += [
-                    replace(directive, line=directive.line + index + 1)
+                    directive._replace(line=directive.line + index + 1)
                     for directive in find_rst_directives(body)
                 ]
                 index = end

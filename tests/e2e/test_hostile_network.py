@@ -11,7 +11,7 @@ import gzip
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -95,7 +95,7 @@ def build_with(
     cache = tmp_path / "cache"
     if cached is not None:
         cache.mkdir()
-        snapshot = replace(snapshot_from_json(cached.decode()), image=image)
+        snapshot = snapshot_from_json(cached.decode())._replace(image=image)
         (cache / cache_file_name(image)).write_text(snapshot_to_json(snapshot))
     return mkdocs_build(config, prefix=prefix), cache
 
@@ -126,7 +126,7 @@ def test_every_fault_gives_the_promised_outcome_and_leaves_the_cache_alone(
         (line,) = [line for line in build.output.splitlines() if "g.md:1" in line]
         assert host in line and case.says in line, line
     if name != "HTTP 404":  # "no such repository" is an answer, and is recorded
-        written = snapshot_to_json(replace(snapshot_from_json(good_cache.decode()), image=image))
+        written = snapshot_to_json(snapshot_from_json(good_cache.decode())._replace(image=image))
         assert cache_files(cache) == ([written.encode()] if cache_present else [])
 
 

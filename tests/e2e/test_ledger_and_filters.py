@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def test_retagging_on_a_real_registry_is_recorded_across_builds(
 ) -> None:
     pushed = seed_image(own_registry.url, WIDGET, digests=2, tags_per_digest=2)
     service_settings = settings_from_options({"retries": 0, "ttl": 0, "cache_dir": ""}, tmp_path)
-    service_settings = replace(service_settings, cache_dir=tmp_path)
+    service_settings = service_settings._replace(cache_dir=tmp_path)
     reference = parse_reference(f"{own_registry.host}/{WIDGET}")
     first = TagHistoryService(service_settings).results_for([reference])[reference].snapshot
     assert first is not None
@@ -182,12 +181,12 @@ def test_tags_no_table_shows_are_never_read(own_registry: RegistryServer, tmp_pa
     assert len(snapshot.tags) == 20 and len(snapshot.skipped) == 40
     assert all(tag.endswith(("-r1", "-r2")) for tag in snapshot.skipped)
     # Every tag read: the 40 HEADs more, and nothing else.
-    everything = TagHistoryService(replace(settings, cache_dir=None, tag_filter=TagFilter()))
+    everything = TagHistoryService(settings._replace(cache_dir=None, tag_filter=TagFilter()))
     unfiltered, whole = requests_for(directive, everything)
     assert len(whole.tags) == 60 and unfiltered - filtered == 40
     # The cache says what it skipped: a table that shows none of it is served from it, with
     # the site's filter off and a directive's own pattern in its place...
-    shown = replace(settings, tag_filter=TagFilter())
+    shown = settings._replace(tag_filter=TagFilter())
     narrowed, snapshot = requests_for(
         f'<< tag_history "{image}" exclude="-r[0-9]+$" >>\n', TagHistoryService(shown)
     )

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,7 +37,7 @@ def age_cache(tmp_path: Path, by: timedelta) -> None:
     """Make every cached fetch older by ``by``, as if it had been made that long ago."""
     for path in (tmp_path / "cache").glob("*.json"):
         snapshot = snapshot_from_json(path.read_text())
-        path.write_text(snapshot_to_json(replace(snapshot, fetched_at=snapshot.fetched_at - by)))
+        path.write_text(snapshot_to_json(snapshot._replace(fetched_at=snapshot.fetched_at - by)))
 
 
 def fill_cache(
@@ -236,7 +235,7 @@ def test_two_builds_at_once_on_one_cache_never_corrupt_it(
             configs.append(
                 write_site(root, pages, {"cache_dir": str(tmp_path / "shared"), "ttl": 0})
             )
-        for _ in range(3):
+        for _ in range(2):
             processes = [
                 subprocess.Popen(
                     [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(c)],
@@ -253,10 +252,14 @@ def test_two_builds_at_once_on_one_cache_never_corrupt_it(
     assert len(list((tmp_path / "shared").glob("*.json"))) == 2
 
 
-def test_eight_builds_sharing_a_cache_while_latest_moves_keep_every_sighting(
+BUILDS = 5
+"""Builds at once on one cache, each seeing latest on a digest of its own."""
+
+
+def test_builds_sharing_a_cache_while_latest_moves_keep_every_sighting(
     own_registry: RegistryServer, tmp_path: Path
 ) -> None:
-    pushed = seed_image(own_registry.url, "acme/moving", digests=8, tags_per_digest=1)
+    pushed = seed_image(own_registry.url, "acme/moving", digests=BUILDS, tags_per_digest=1)
     digests = [image.digest for image in pushed]
     shared_cache = tmp_path / "shared-cache"
     # Each tag list waits, so every build has read the cache before the first one writes; each
@@ -264,7 +267,7 @@ def test_eight_builds_sharing_a_cache_while_latest_moves_keep_every_sighting(
     with RegistryFront(own_registry.url, moving_tag=("latest", digests), list_delay=3) as front:
         image = f"{front.host}/acme/moving"
         builds = []
-        for number in range(8):
+        for number in range(BUILDS):
             config = write_site(
                 tmp_path / f"site{number}",
                 {"m.md": ROW.format(image=image)},
@@ -279,7 +282,7 @@ def test_eight_builds_sharing_a_cache_while_latest_moves_keep_every_sighting(
             )
             time.sleep(1.1)  # fetch times a second apart: the cache keeps whole seconds
         outcomes = [build.wait(timeout=120) for build in builds]
-    assert outcomes == [0] * 8
+    assert outcomes == [0] * BUILDS
     snapshot = SnapshotCache(shared_cache).load(image)
     assert snapshot is not None
     sightings = snapshot.ledger["latest"]

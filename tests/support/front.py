@@ -29,6 +29,17 @@ _REPOSITORY = re.compile(r"^/v2/(?P<name>.+?)/(?:tags|manifests|blobs|_chainguar
 _PASSED_HEADERS = ("content-type", "docker-content-digest", "content-length", "location")
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A stand-in's server. A client that hangs up mid-answer (a fault being tested, a fetch
+    cut off at its deadline) is no error of the stand-in's: nothing is printed, so a build run
+    in this process shows only what the build says."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Say nothing; the tests read what was asked from the stand-ins' own records."""
+
+
 class ReplyHandler(BaseHTTPRequestHandler):
     """The request handler of every loopback stand-in: whole answers, passed-through ones."""
 
@@ -155,7 +166,7 @@ class RegistryFront:
         self._lock = threading.Lock()
         self._client = httpx.Client(base_url=upstream, timeout=30, auth=upstream_auth)
         ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server = QuietServer(("127.0.0.1", port), self._handler_class())
         if tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(tls.certificate, tls.key)

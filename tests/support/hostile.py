@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from tests.support.front import ReplyHandler
+from tests.support.front import QuietServer, ReplyHandler
 
 LOGIN_PAGE = b"<!doctype html><title>Sign in to the guest network</title><form>...</form>"
 
@@ -64,11 +64,11 @@ class HostileFront:
         self._client = httpx.Client(base_url=upstream, timeout=30)
         self._lock = threading.Lock()
         ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         # Where a captive portal's redirect sends the browser: another host, with a web page.
-        self.portal = ThreadingHTTPServer(("127.0.0.1", 0), _PortalPage)
+        self.portal = QuietServer(("127.0.0.1", 0), _PortalPage)
         self.portal.daemon_threads = True
         self._portal_thread = threading.Thread(target=self.portal.serve_forever, daemon=True)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,26 +55,26 @@ def mkdocs_build(
     env: Mapping[str, str] | None = None,
     prefix: tuple[str, ...] = (),
     generator: str = "mkdocs",
+    in_process: bool | None = None,
 ) -> Build:
-    """Run a real `mkdocs build` (or ``generator``'s, as ProperDocs') in a child process and
-    return its outcome."""
+    """Run a real ``mkdocs build`` of ``config_path`` and return its outcome.
+
+    By default MkDocs' own command runs in this process (its click command, logging and exit
+    codes, without the second or so a new interpreter costs); in a child process when asked
+    (``in_process=False``: what is under test is the process, its imports, its exit) and
+    always for ``generator``'s build (ProperDocs') or a ``prefix`` (``unshare -n``).
+    """
     site_dir = config_path.parent / "site"
+    arguments = ["build", "-f", str(config_path), "-d", str(site_dir), *extra]
     # The tests decide whether a build is offline, not the shell they were started from.
     environment = {k: v for k, v in os.environ.items() if k != "TAGHISTORY_OFFLINE"}
     environment.update(env or {})
+    if in_process is None:
+        in_process = not prefix and generator == "mkdocs"
+    if in_process:
+        return _in_process(arguments, env, site_dir)
     completed = subprocess.run(
-        [
-            *prefix,
-            sys.executable,
-            "-m",
-            generator,
-            "build",
-            "-f",
-            str(config_path),
-            "-d",
-            str(site_dir),
-            *extra,
-        ],
+        [*prefix, sys.executable, "-m", generator, *arguments],
         capture_output=True,
         text=True,
         env=environment,
@@ -80,6 +82,33 @@ def mkdocs_build(
         check=False,
     )
     return Build(completed.returncode, completed.stdout + completed.stderr, site_dir)
+
+
+def _in_process(arguments: list[str], env: Mapping[str, str] | None, site_dir: Path) -> Build:
+    """MkDocs' command, run by click's test runner: stdout, stderr and the exit code as the
+    command line has them, and an unexpected exception's traceback in the output, where a
+    real process would print it."""
+    from click.testing import CliRunner  # noqa: PLC0415
+    from mkdocs.__main__ import cli  # noqa: PLC0415
+    from mkdocs.config import config_options  # noqa: PLC0415
+    from mkdocs.config.defaults import MkDocsConfig  # noqa: PLC0415
+    from mkdocs.utils import DuplicateFilter  # noqa: PLC0415
+
+    # MkDocs keeps plugins that have on_startup for the whole process, as `mkdocs serve` does:
+    # a build of its own starts with new ones, as a new process would.
+    for _, option in MkDocsConfig._schema:
+        if isinstance(option, config_options.Plugins):
+            option.plugin_cache.clear()
+    # It also drops a message it logged before, once per process: each build says its own.
+    for log_filter in logging.getLogger("mkdocs.commands.build").filters:
+        if isinstance(log_filter, DuplicateFilter):
+            log_filter.msgs.clear()
+    environment: dict[str, str | None] = {"TAGHISTORY_OFFLINE": None, **(env or {})}
+    result = CliRunner().invoke(cli, arguments, env=environment)
+    output = result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        output += "".join(traceback.format_exception(result.exception))
+    return Build(result.exit_code, output, site_dir)
 
 
 def table_rows(soup: BeautifulSoup, index: int = 0) -> list[tuple[list[str], str, str]]:

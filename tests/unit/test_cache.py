@@ -18,7 +18,7 @@ from mkdocs_taghistory.cache import (
     snapshot_to_json,
 )
 from mkdocs_taghistory.files import write_atomically
-from mkdocs_taghistory.history import DigestFacts, TagSnapshot, TagState
+from mkdocs_taghistory.history import FACTS, DigestFacts, TagSnapshot, TagState
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
@@ -138,9 +138,8 @@ def test_temporaries_abandoned_by_killed_writers_are_cleaned_up(tmp_path: Path) 
 
 
 def test_skipped_tags_are_kept_and_checked_like_every_tag() -> None:
-    from dataclasses import replace  # noqa: PLC0415
 
-    skipping = replace(snapshot(), skipped=("1.0-r1", "1.0-r2"))
+    skipping = snapshot()._replace(skipped=("1.0-r1", "1.0-r2"))
     text = snapshot_to_json(skipping)
     assert snapshot_from_json(text) == skipping
     # A file that skipped nothing is written as before.
@@ -149,3 +148,8 @@ def test_skipped_tags_are_kept_and_checked_like_every_tag() -> None:
     document["skipped"] = ["<script>"]
     with pytest.raises(CacheFormatError, match="'skipped'"):
         snapshot_from_json(json.dumps(document))
+
+
+def test_every_fact_of_a_digest_has_its_codec() -> None:
+    # A new fact is a field of DigestFacts and its codec in FACTS: the cache needs no more.
+    assert [name for name, _ in FACTS] == [name for name in DigestFacts._fields if name != "unread"]

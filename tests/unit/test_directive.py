@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mkdocs_taghistory.directive import find_directives
 from mkdocs_taghistory.errors import DirectiveError
-from mkdocs_taghistory.site import read_directives
+from mkdocs_taghistory.site import plan_site, read_directives
+from mkdocs_taghistory.site_options import settings_from_options
 
 
 def images(text: str) -> list[tuple[str, int]]:
@@ -202,3 +205,23 @@ def test_code_inside_containers_stays_code(text: str) -> None:
 def test_a_directive_after_fence_lookalikes_is_found(text: str) -> None:
     (directive,) = find_directives(text)
     assert directive.image == "alpine"
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        ('<< tag_history "rust >>', "docs/page.md:9: unterminated quote"),
+        ("<< tag_history >>", "docs/page.md:9: tag_history directive names no image"),
+        ('<< tag_history "rust" stray >>', "docs/page.md:9: unexpected text 'stray'"),
+        ('<< tag_history "ghcr.io/o/../x" >>', "docs/page.md:9: invalid path component '..'"),
+    ],
+)
+def test_a_site_plan_names_the_page_and_the_line_the_authors_editor_shows(
+    directive: str, message: str
+) -> None:
+    # Line 9 of the file: the front matter counts.
+    page = "---\ntitle: Widget\n---\n\n# Widget\n\nText.\n\n" + directive + "\n"
+    settings = settings_from_options({}, Path.cwd())
+    with pytest.raises(DirectiveError) as caught:
+        plan_site([("docs/page.md", page)], settings)
+    assert str(caught.value).startswith(message)

@@ -3,7 +3,6 @@ that shows such an error to the user is tested once, in tests/e2e/test_plugin_er
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,10 @@ from mkdocs_taghistory.site_options import SITE_OPTIONS, Renamed, settings_from_
         ({"empty_message": "{title.nope}"}, "option 'empty_message'"),
         ({"certs_dirs": ["~nosuchuser-taghistory/x"]}, "option 'certs_dirs': cannot expand"),
         ({"as_of_note": "Cached."}, "option 'as_of_note': the sentence must say {date}"),
+        ({"ttl": "99999999999999d"}, "option 'ttl'"),
+        ({"ttl": 1e300}, "option 'ttl'"),
+        ({"ttl": "soon"}, "option 'ttl'"),
+        ({"ttl": True}, "option 'ttl'"),
     ],
 )
 def test_bad_site_option_is_an_error_naming_it(
@@ -55,12 +58,16 @@ def test_every_setting_is_filled_by_one_declared_option() -> None:
     for option in SITE_OPTIONS:
         if option.field is not None:
             filled.setdefault(f"{option.part}.{option.field}", []).append(option.name)
-    parts = {"site": Settings, "client": ClientSettings, "filter": TagFilter}
+    parts: dict[str, tuple[str, ...]] = {
+        "site": Settings._fields,
+        "client": ClientSettings._fields,
+        "filter": TagFilter._fields,
+    }
     wanted = {
-        f"{part}.{field.name}"
-        for part, kind in parts.items()
-        for field in fields(kind)
-        if field.name not in {"client", "tag_filter", "backoff"}  # made of the others; no option
+        f"{part}.{name}"
+        for part, names in parts.items()
+        for name in names
+        if name not in {"client", "tag_filter", "backoff"}  # made of the others; no option
     }
     assert set(filled) == wanted
     assert all(len(names) == 1 for names in filled.values()), filled
@@ -68,7 +75,7 @@ def test_every_setting_is_filled_by_one_declared_option() -> None:
 
 def test_client_defaults_are_declared_once(tmp_path: Path) -> None:
     client = settings_from_options({}, tmp_path).client
-    assert client == replace(ClientSettings(), credentials=client.credentials)
+    assert client == ClientSettings()._replace(credentials=client.credentials)
 
 
 def test_a_renamed_option_is_read_under_its_old_name_with_a_message(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import os
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def snapshot(**changes: object) -> TagSnapshot:
         digests={DIGEST_A: DigestFacts(created=FETCHED)},
         origin="https://registry.example/v2/acme/widget",
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return base._replace(**changes)  # type: ignore[arg-type]
 
 
 def document(**changes: object) -> str:
