@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple
 
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
@@ -23,7 +24,18 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class OptionError(ValueError):
-    """An option that cannot be used; the message says what would be right."""
+    """Options that cannot be used; each reason says what would be right.
+
+    Attributes:
+        reasons: one a problem, in the order the options were written.
+    """
+
+    def __init__(self, *reasons: str) -> None:
+        super().__init__(*reasons)
+        self.reasons = reasons
+
+    def __str__(self) -> str:
+        return "\n".join(self.reasons)
 
 
 class TableOptions(NamedTuple):
@@ -96,7 +108,7 @@ def _columns(value: str) -> tuple[str, ...]:
     return names
 
 
-def _choice(key: str, value: str, choices: tuple[str, ...]) -> str:
+def _choice(key: str, value: str, *, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise OptionError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
     return value
@@ -116,17 +128,19 @@ def _registry(value: str) -> str:
     return value
 
 
-OPTION_NAMES = (
-    "limit",
-    "max_age",
-    "include",
-    "exclude",
-    "registry",
-    "columns",
-    "sort",
-    "date_format",
-    "tag",
-)
+_READERS: dict[str, Callable[[str], object]] = {
+    "limit": partial(_positive, "limit"),
+    "max_age": parse_age,
+    "include": partial(_pattern, "include"),
+    "exclude": partial(_pattern, "exclude"),
+    "registry": _registry,
+    "columns": _columns,
+    "sort": partial(_choice, "sort", choices=SORTS),
+    "date_format": _date_format,
+    "tag": _tag,
+}
+OPTION_NAMES = tuple(_READERS)
+"""Every option a directive takes."""
 
 
 _IGNORED_WITH_TAG = ("columns", "sort", "limit", "max_age", "include", "exclude")
@@ -136,27 +150,27 @@ def parse_options(options: Mapping[str, str]) -> TableOptions:
     """Check a directive's options and turn them into :class:`TableOptions`.
 
     Raises:
-        OptionError: for an unknown option (with the closest known one) or a bad value.
+        OptionError: with a reason for every unknown option (with the closest known one) and
+            every bad value, so that one build names them all.
     """
-    for key in options:
-        if key not in OPTION_NAMES:
-            raise OptionError(f"unknown option {key!r}{did_you_mean(key, OPTION_NAMES)}")
+    reasons: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in options.items():
+        reader = _READERS.get(key)
+        if reader is None:
+            reasons.append(f"unknown option {key!r}{did_you_mean(key, OPTION_NAMES)}")
+            continue
+        try:
+            values[key] = reader(value)
+        except OptionError as error:
+            reasons += error.reasons
     ignored = [key for key in _IGNORED_WITH_TAG if key in options]
     if "tag" in options and ignored:
         # A tag's history is one fixed table; silently ignoring these would mislead.
-        raise OptionError(
+        reasons.append(
             f"{', '.join(ignored)} cannot be used with tag= (a tag's history "
             "always lists each digest the tag was seen on, newest first)"
         )
-    get = options.get
-    return TableOptions(
-        limit=_positive("limit", options["limit"]) if "limit" in options else None,
-        max_age=parse_age(options["max_age"]) if "max_age" in options else None,
-        include=_pattern("include", options["include"]) if "include" in options else None,
-        exclude=_pattern("exclude", options["exclude"]) if "exclude" in options else None,
-        registry=_registry(options["registry"]) if "registry" in options else None,
-        columns=_columns(options["columns"]) if "columns" in options else DEFAULT_COLUMNS,
-        sort=_choice("sort", get("sort", "newest"), SORTS),
-        date_format=_date_format(options["date_format"]) if "date_format" in options else None,
-        tag=_tag(options["tag"]) if "tag" in options else None,
-    )
+    if reasons:
+        raise OptionError(*reasons)
+    return TableOptions()._replace(**values)

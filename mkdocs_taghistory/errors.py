@@ -38,6 +38,40 @@ class DirectiveError(TagHistoryError):
         """This error, located on ``page``."""
         return DirectiveError(self.line, self.reason, page, line_note)
 
+    @property
+    def each(self) -> tuple[DirectiveError, ...]:
+        """Every problem this error reports, each located: itself alone (each of a
+        :class:`JoinedDirectiveError`)."""
+        return (self,)
+
+    @staticmethod
+    def joined(errors: list[DirectiveError] | tuple[DirectiveError, ...]) -> DirectiveError:
+        """One error that reports every one of ``errors`` (at least one), so that a build
+        names them all at once rather than one a run."""
+        return errors[0] if len(errors) == 1 else JoinedDirectiveError(errors)
+
+
+class JoinedDirectiveError(DirectiveError):
+    """Several problems of directives at once: its message is a count, then one
+    ``PAGE:LINE: reason`` a line (where editors and CI annotations find them). Its ``line``,
+    ``reason`` and ``page`` are the first problem's."""
+
+    def __init__(self, errors: list[DirectiveError] | tuple[DirectiveError, ...]) -> None:
+        first = errors[0]
+        super().__init__(first.line, first.reason, first.page, first.line_note)
+        self.errors = tuple(problem for error in errors for problem in error.each)
+        lines = "\n".join(str(error) for error in self.errors)
+        self.args = (f"{len(self.errors)} problems with tag_history directives:\n{lines}",)
+
+    @property
+    def each(self) -> tuple[DirectiveError, ...]:
+        """Every problem, each located."""
+        return self.errors
+
+    def on_page(self, page: str, line_note: str = "") -> DirectiveError:
+        """Every problem, located on ``page``."""
+        return JoinedDirectiveError([error.on_page(page, line_note) for error in self.errors])
+
 
 class RegistryError(TagHistoryError):
     """A registry that did not give an image's tags.

@@ -56,7 +56,9 @@ class TagHistoryPreprocessor(Preprocessor):
         service = extension.service
         settings = service.settings
         try:
-            plan = plan_site([(extension.page, "\n".join(lines))], settings)
+            # The plugin warned of lines meant as directives from its own scan, as of doubts.
+            warn = (lambda near: logger.warning("%s", near)) if extension.report_doubts else None
+            plan = plan_site([(extension.page, "\n".join(lines))], settings, warn=warn)
             if not plan.directives:
                 return lines
             if not settings.enabled:

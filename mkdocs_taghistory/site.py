@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from mkdocs_taghistory.directive import Directive, find_directives
+from mkdocs_taghistory.directive import Directive, PageScan, scan_markdown
 from mkdocs_taghistory.directive_options import OptionError, TableOptions, parse_options
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
 from mkdocs_taghistory.filters import TagDemand
@@ -21,6 +21,7 @@ from mkdocs_taghistory.reference import ImageReference, has_registry_host, parse
 from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import RegistrySection, Settings
+from mkdocs_taghistory.suggest import did_you_mean
 
 
 def page_label(path: Path, site_dir: Path) -> str:
@@ -58,12 +59,27 @@ def read_directives(
     """Find every directive in Markdown ``text``, check its options and resolve its image.
 
     Raises:
-        DirectiveError: for the first directive that is malformed, has an unknown option or a
-            bad value, or names an invalid image.
+        DirectiveError: naming every directive that is malformed, has an unknown option or a
+            bad value, or names an invalid image, each at its line.
     """
-    return [
-        plan_directive(directive, default_registry, sections) for directive in find_directives(text)
-    ]
+    planned, problems = _plan_page(scan_markdown(text), default_registry, sections)
+    if problems:
+        raise DirectiveError.joined(problems)
+    return planned
+
+
+def _plan_page(
+    scan: PageScan, default_registry: str, sections: Sequence[RegistrySection]
+) -> tuple[list[PlannedDirective], list[DirectiveError]]:
+    """A page's directives planned, and every problem of its directives, by line."""
+    planned = []
+    problems = list(scan.problems)
+    for directive in scan.directives:
+        try:
+            planned.append(plan_directive(directive, default_registry, sections))
+        except DirectiveError as error:
+            problems += error.each
+    return planned, sorted(problems, key=lambda error: error.line)
 
 
 def plan_directive(
@@ -76,16 +92,21 @@ def plan_directive(
     ``default_registry``.
 
     Raises:
-        DirectiveError: at the directive's line, for an unknown option or a bad value, or an
-            invalid image.
+        DirectiveError: at the directive's line, with every unknown option, bad value and
+            what is wrong with its image, each a problem of its own.
     """
+    reasons: list[str] = []
     try:
         options = parse_options(directive.options)
-        if options.registry is not None and has_registry_host(directive.image):
-            raise OptionError(
-                f"registry={options.registry!r} is for a bare image name, but "
-                f"{directive.image!r} names its registry already"
-            )
+    except OptionError as error:
+        reasons += error.reasons
+        options = TableOptions()
+    if options.registry is not None and has_registry_host(directive.image):
+        reasons.append(
+            f"registry={options.registry!r} is for a bare image name, but "
+            f"{directive.image!r} names its registry already"
+        )
+    try:
         if sections and options.registry is None and not has_registry_host(directive.image):
             targets = tuple(
                 Target(parse_reference(directive.image, section.registry), section)
@@ -94,8 +115,10 @@ def plan_directive(
         else:
             registry = options.registry or default_registry
             targets = (Target(parse_reference(directive.image, registry)),)
-    except (OptionError, InvalidReferenceError) as error:
-        raise DirectiveError(directive.line, str(error)) from None
+    except InvalidReferenceError as error:
+        reasons.append(str(error))
+    if reasons:
+        raise DirectiveError.joined([DirectiveError(directive.line, reason) for reason in reasons])
     return PlannedDirective(directive, options, targets)
 
 
@@ -111,9 +134,12 @@ class SitePlan(NamedTuple):
 
     Attributes:
         directives: the directives, page by page, in reading order.
+        near_misses: lines that were most likely meant as directives but are none, located:
+            warnings (which fail a strict build).
     """
 
     directives: tuple[PageDirective, ...] = ()
+    near_misses: tuple[DirectiveError, ...] = ()
 
     @property
     def references(self) -> tuple[ImageReference, ...]:
@@ -168,20 +194,41 @@ class SitePlan(NamedTuple):
         return SiteTables(results, tuple(self.doubts(results)))
 
     def check(self, results: Mapping[ImageReference, ImageResult]) -> None:
-        """Raise for the first directive whose table cannot be shown.
+        """Raise if a directive's table cannot be shown, naming every one that cannot.
 
         Raises:
-            DirectiveError: located on its page, naming the image and what went wrong.
+            DirectiveError: each located on its page, naming the image and what went wrong.
         """
+        problems = []
         for page_directive in self.directives:
             for target in page_directive.planned.targets:
-                problem = target_problem(target, results[target.reference])
+                result = results[target.reference]
+                problem = target_problem(target, result)
                 if problem is not None:
-                    raise DirectiveError(
-                        page_directive.planned.directive.line,
-                        f"cannot show the tag history of {target.reference.name}: {problem}",
-                        page_directive.page,
+                    if result.not_found:
+                        problem += self._nearest_shown(page_directive, results)
+                    problems.append(
+                        DirectiveError(
+                            page_directive.planned.directive.line,
+                            f"cannot show the tag history of {target.reference.name}: {problem}",
+                            page_directive.page,
+                        )
                     )
+        if problems:
+            raise DirectiveError.joined(problems)
+
+    def _nearest_shown(
+        self, page_directive: PageDirective, results: Mapping[ImageReference, ImageResult]
+    ) -> str:
+        """``"; did you mean 'NAME'?"`` for the image, as written by another directive of the
+        site whose table has tags, nearest to this directive's; or ``""``."""
+        written = page_directive.planned.directive.image
+        shown = {
+            other.planned.directive.image
+            for other in self.directives
+            if any(results[target.reference].snapshot for target in other.planned.targets)
+        }
+        return did_you_mean(written, shown - {written})
 
     def doubts(self, results: Mapping[ImageReference, ImageResult]) -> list[DirectiveError]:
         """Directives that show what their author most likely did not mean, located.
@@ -198,11 +245,12 @@ class SitePlan(NamedTuple):
             sectioned = all(target.section is not None for target in targets)
             if sectioned and all(results[target.reference].not_found for target in targets):
                 names = ", ".join(target.reference.name for target in targets)
+                hint = self._nearest_shown(page_directive, results) or "; is the name right?"
                 found.append(
                     DirectiveError(
                         line,
                         f"none of the registries sections has {planned.directive.image!r} "
-                        f"({names}); is the name right?",
+                        f"({names}){hint}",
                         page_directive.page,
                     )
                 )
@@ -210,7 +258,8 @@ class SitePlan(NamedTuple):
             for target in targets:
                 snapshot = results[target.reference].snapshot
                 if tag is not None and snapshot is not None and tag not in snapshot.ledger:
-                    reason = f"tag {tag!r} of {target.reference.name} has never been seen"
+                    seen = did_you_mean(tag, snapshot.ledger, count=3)
+                    reason = f"tag {tag!r} of {target.reference.name} has never been seen{seen}"
                     found.append(DirectiveError(line, reason, page_directive.page))
         return found
 
@@ -228,43 +277,49 @@ class SiteTables(NamedTuple):
     doubts: tuple[DirectiveError, ...] = ()
 
 
-Finder = Callable[[str], Sequence[Directive]]
-"""What finds the directives in a page's text, in the page's markup."""
+Finder = Callable[[str], PageScan]
+"""What scans a page's text for directives, in the page's markup."""
 
 
 def plan_site(
     pages: Iterable[tuple[str, str]],
     settings: Settings,
     *,
-    find: Finder = find_directives,
+    find: Finder = scan_markdown,
     skip_damaged: bool = False,
+    warn: Callable[[DirectiveError], object] | None = None,
 ) -> SitePlan:
     """The plan of a site from its pages, given as ``(label, text)``.
+
+    Every page is read before anything is raised, so that one build names every problem.
 
     Args:
         pages: each page's label and text.
         settings: the site's registry and sections, which bare names resolve against.
-        find: finds the directives of one page (Markdown's by default).
+        find: scans one page (Markdown's scanner by default).
         skip_damaged: leave out a directive that cannot be planned instead of raising, for a
             front end whose markup parser reports it itself, at its true place (Sphinx).
+        warn: told of each line that was most likely meant as a directive, located, before
+            anything is raised (they are in the plan's ``near_misses`` too).
 
     Raises:
-        DirectiveError: for the first damaged directive, located on its page.
+        DirectiveError: naming every damaged directive, each located on its page.
     """
-    directives = []
+    directives: list[PageDirective] = []
+    problems: list[DirectiveError] = []
+    near_misses: list[DirectiveError] = []
     for page, text in pages:
-        try:
-            for directive in find(text):
-                try:
-                    planned = plan_directive(directive, settings.registry, settings.registries)
-                except DirectiveError:
-                    if skip_damaged:
-                        continue
-                    raise
-                directives.append(PageDirective(page, planned))
-        except DirectiveError as error:
-            raise error.on_page(page) from None
-    return SitePlan(tuple(directives))
+        scan = find(text)
+        planned, found = _plan_page(scan, settings.registry, settings.registries)
+        directives += (PageDirective(page, one) for one in planned)
+        problems += (error.on_page(page) for error in found)
+        near_misses += (near_miss.on_page(page) for near_miss in scan.near_misses)
+    if warn is not None:
+        for near_miss in near_misses:
+            warn(near_miss)
+    if problems and not skip_damaged:
+        raise DirectiveError.joined(problems)
+    return SitePlan(tuple(directives), tuple(near_misses))
 
 
 def target_problem(target: Target, result: ImageResult) -> str | None:

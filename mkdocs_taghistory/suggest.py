@@ -9,15 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def nearest(word: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:
-    """The candidate closest to ``word``, if one is close enough; None otherwise."""
+def nearest(
+    word: str, candidates: Iterable[str], *, cutoff: float = 0.6, count: int = 1
+) -> list[str]:
+    """Up to ``count`` candidates close enough to ``word``, the closest first."""
     import difflib  # noqa: PLC0415 (only a mistake needs it)
 
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
-    return close[0] if close else None
+    return difflib.get_close_matches(word, list(candidates), n=count, cutoff=cutoff)
 
 
-def did_you_mean(word: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str:
-    """``"; did you mean 'NAME'?"`` for the candidate closest to ``word``, or ``""``."""
-    close = nearest(word, candidates, cutoff=cutoff)
-    return f"; did you mean {close!r}?" if close is not None else ""
+def did_you_mean(
+    word: str, candidates: Iterable[str], *, cutoff: float = 0.6, count: int = 1
+) -> str:
+    """``"; did you mean 'NAME'?"`` (or ``'A', 'B' or 'C'``, up to ``count`` names) for the
+    candidates closest to ``word``, or ``""``."""
+    close = [repr(name) for name in nearest(word, candidates, cutoff=cutoff, count=count)]
+    if not close:
+        return ""
+    names = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f"; did you mean {names}?"

@@ -26,7 +26,7 @@ from mkdocs_taghistory.sphinx.build import (
     page_tables,
     start_build,
 )
-from mkdocs_taghistory.sphinx.config_values import add_config_values
+from mkdocs_taghistory.sphinx.config_values import add_config_values, unknown_in
 from mkdocs_taghistory.sphinx.directive import PlaceRegistrySections, TagHistoryDirective
 from mkdocs_taghistory.sphinx.doctree import (
     cell_paragraph,
@@ -89,7 +89,10 @@ def _config_inited(app: Sphinx, config: Config) -> None:
 
 
 def _builder_inited(app: Sphinx) -> None:
-    """Report a configuration value that cannot be used (named, as Sphinx names its own)."""
+    """Report a configuration value that cannot be used (named, as Sphinx names its own), and
+    each ``taghistory_`` value that is none of this extension's (a typo Sphinx ignores)."""
+    for unknown in unknown_in(app.config):
+        logger.warning(unknown, type="taghistory")
     problem = build_of(app.config).misconfigured
     if problem is not None:
         logger.error(problem, type="taghistory")
@@ -124,10 +127,14 @@ def _env_get_outdated(
 # main process, so that parallel readers (-j) find every result in the memory they inherit.
 def _env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     build = build_of(app.config)
-    if not build.settings.enabled or not docnames or build.collected is not None:
+    if not docnames or build.collected is not None:
         return
     plan = plan_documents(env, docnames, build.settings)
-    if plan.references:
+    # Sphinx drops these or leaves them as text: say so, at their place, so that -W fails.
+    for near_miss in plan.near_misses:
+        location = (near_miss.page, near_miss.line)
+        logger.warning(near_miss.reason, location=location, type="taghistory")
+    if build.settings.enabled and plan.references:
         plan.fetch(build.service, check=False)
 
 

@@ -9,6 +9,7 @@ configuration value.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sphinx.util import logging
 
 from mkdocs_taghistory.settings import ConfigurationError, Settings
 from mkdocs_taghistory.site_options import RENAMED_OPTIONS, SITE_OPTIONS, settings_from_options
+from mkdocs_taghistory.suggest import did_you_mean
 
 PREFIX = "taghistory_"
 DEFAULT_CACHE_DIR = ".cache/taghistory"
@@ -48,6 +50,40 @@ def add_config_values(app: Sphinx) -> None:
         app.add_config_value(
             PREFIX + rename.old, None, "env", description=f"now {PREFIX}{rename.new}"
         )
+
+
+DECLARED = frozenset(
+    [PREFIX + option.name for option in SITE_OPTIONS]
+    + [PREFIX + rename.old for rename in RENAMED_OPTIONS]
+)
+"""Every configuration value this extension declares."""
+
+
+def unknown_values(given: Mapping[str, object]) -> list[str]:
+    """A warning for each value ``conf.py`` sets (``given``) that starts with ``taghistory_``
+    but is none of this extension's, which Sphinx would ignore in silence, with the declared
+    one nearest to it: among those that take a value of its type first (``taghistory_tll =
+    "6h"`` is as near to ``tls`` as to ``ttl``, but only ``ttl`` takes a string)."""
+    return [
+        f"unknown configuration value {name!r} in conf.py, ignored{_nearest(name, value)}"
+        for name, value in given.items()
+        if name.startswith(PREFIX) and name not in DECLARED
+    ]
+
+
+def _nearest(name: str, value: object) -> str:
+    # Compared without the prefix, which every name shares and which would make any two close.
+    word = name.removeprefix(PREFIX)
+    fitting = [option.name for option in SITE_OPTIONS if isinstance(value, option.types)]
+    hint = did_you_mean(word, fitting) or did_you_mean(word, [o.name for o in SITE_OPTIONS])
+    return hint.replace("'", f"'{PREFIX}", 1)
+
+
+def unknown_in(config: Config) -> list[str]:
+    """:func:`unknown_values` of what ``conf.py`` set (Sphinx keeps it apart from the values
+    it declares)."""
+    raw: Any = getattr(config, "_raw_config", {})
+    return unknown_values(dict(sorted(raw.items()))) if isinstance(raw, dict) else []
 
 
 def settings_from_config(config: Config, confdir: Path) -> Settings:

@@ -20,11 +20,13 @@ from sphinx.util.docutils import SphinxDirective
 from mkdocs_taghistory.directive import Directive
 from mkdocs_taghistory.directive_options import OPTION_NAMES
 from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.near_misses import unquoted
 from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.settings import RegistrySection, Settings
 from mkdocs_taghistory.site import PageDirective, PlannedDirective, SitePlan, Target, plan_directive
 from mkdocs_taghistory.sphinx.build import build_of, note_tables
 from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
+from mkdocs_taghistory.sphinx.sources import quoted_image
 from mkdocs_taghistory.tables import directive_table
 from mkdocs_taghistory.view import placeholder_run
 
@@ -67,12 +69,22 @@ class TagHistoryDirective(SphinxDirective):
         if build.misconfigured is not None:
             return []  # the configuration error was reported once
         settings = build.settings
-        written = Directive(self.arguments[0], self.lineno, dict(self.options))
+        image = self.arguments[0]
+        problems = []
+        # MyST reads its directives through a state of its own (reStructuredText in MyST's
+        # eval-rst, through docutils'): the markup the fix is to be written in.
+        myst = type(self.state).__module__.startswith("myst_parser")
+        if (quoted := quoted_image(image, myst=myst)) is not None:
+            problems.append(DirectiveError(self.lineno, quoted))
+            image = unquoted(image)  # and what else is wrong, in the same build
+        written = Directive(image, self.lineno, dict(self.options))
         docname = self.env.docname
         try:
             planned = plan_directive(written, settings.registry, settings.registries)
         except DirectiveError as error:
-            return self._error(error)
+            problems += error.each
+        if problems:
+            return self._error(DirectiveError.joined(problems))
         if build.collected is not None:
             build.collected.append(PageDirective(docname, planned))
             return []
@@ -97,7 +109,8 @@ class TagHistoryDirective(SphinxDirective):
         return made
 
     def _error(self, error: DirectiveError) -> list[nodes.Node]:
-        logger.error(error.reason, location=self.get_location(), type="taghistory")
+        for problem in error.each:
+            logger.error(problem.reason, location=self.get_location(), type="taghistory")
         return []
 
     def _target_nodes(

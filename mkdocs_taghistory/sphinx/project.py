@@ -16,27 +16,30 @@ from sphinx.util import get_filetype
 from sphinx.util.console import strip_colors
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
+from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.frontend import LoadedSite, SiteError
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import Finder, PageDirective, SitePlan, plan_site
 from mkdocs_taghistory.sphinx.build import build_of, collect_directives
 from mkdocs_taghistory.sphinx.logs import stop_forwarding
-from mkdocs_taghistory.sphinx.sources import find_myst_directives, find_rst_directives
+from mkdocs_taghistory.sphinx.sources import scan_myst, scan_rst
 
 # By the parser Sphinx reads a source with; other kinds (notebooks) are fetched as they are read.
 FINDERS: dict[str, Finder] = {
-    "restructuredtext": find_rst_directives,
-    "markdown": find_myst_directives,
+    "restructuredtext": scan_rst,
+    "markdown": scan_myst,
 }
 
 
 def plan_documents(env: BuildEnvironment, docnames: Iterable[str], settings: Settings) -> SitePlan:
-    """The plan of the documents ``docnames``, scanned in their own markup.
+    """The plan of the documents ``docnames``, scanned in their own markup, with the lines
+    most likely meant as directives (``near_misses``, by docname and line).
 
     What cannot be read or planned is left out: Sphinx reports it, at its place, when it reads
     the document.
     """
     directives: list[PageDirective] = []
+    near_misses: list[DirectiveError] = []
     for docname in docnames:
         path = Path(env.doc2path(docname))
         try:
@@ -48,7 +51,8 @@ def plan_documents(env: BuildEnvironment, docnames: Iterable[str], settings: Set
             continue
         plan = plan_site([(docname, text)], settings, find=find, skip_damaged=True)
         directives += plan.directives
-    return SitePlan(tuple(directives))
+        near_misses += plan.near_misses
+    return SitePlan(tuple(directives), tuple(near_misses))
 
 
 EXTENSION = "mkdocs_taghistory.sphinx"

@@ -7,16 +7,28 @@ the raw text: each directive's first line, its image, and the options that decid
 image comes from. Its line numbers are only for the plan; the directive itself reports its
 problems when Sphinx parses it, at its true place. What the scan misses (a directive that
 another directive generates, an ``include``) is fetched when it is parsed; what it finds in
-code (an example of the syntax) it skips, so that no request is made for it. No I/O, and no
-docutils: a pure function of the text.
+code (an example of the syntax) it skips, so that no request is made for it. It also finds
+what was most likely meant as a directive but is none (a misspelt name, a comment where a
+directive was meant, the other markup's form), which Sphinx would drop or leave as text. No
+I/O, and no docutils: a pure function of the text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from mkdocs_taghistory.directive import Directive
+from mkdocs_taghistory.directive import Directive, PageScan
+from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.near_misses import (
+    folded,
+    is_near_name,
+    markdown_opening,
+    myst_directive,
+    rst_directive,
+    sphinx_image,
+    unquoted,
+)
 
 NAME = "tag-history"
 
@@ -68,7 +80,22 @@ _YAML_OPTION = re.compile(r"^[ \t]*(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<v
 # reStructuredText, scanned as such).
 _MYST_LITERAL_DIRECTIVES = _RST_LITERAL_DIRECTIVES
 _HTML_COMMENT_OPEN = re.compile(r"^[ \t]{0,3}<!--")
+# What follows ".." in a comment that was meant as a directive: a name of one or two words,
+# then one colon or two (".. tag-history: rust", ".. tag history:: rust").
+_RST_COMMENTED_NAME = re.compile(
+    r"^(?P<name>[A-Za-z][\w.+-]*(?:[ \t]+[A-Za-z][\w.+-]*)?)[ \t]*::?(?:[ \t]+(?P<argument>.*))?$"
+)
 _QUOTE_MARKERS = re.compile(r"^(?:[ \t]{0,3}>[ \t]?)+")
+
+
+def quoted_image(argument: str, *, myst: bool) -> str | None:
+    """What is wrong with a directive's image written in quotes, as the Markdown directive
+    wants it (Sphinx takes them as part of the name); None when it is not quoted."""
+    image = unquoted(argument)
+    if image == argument:
+        return None
+    form = myst_directive(image) if myst else rst_directive(image)
+    return f"the image is written without quotes in a Sphinx directive: {form}"
 
 
 def _width(indent: str) -> int:
@@ -85,8 +112,15 @@ def _argument(text: str | None) -> str:
 def find_rst_directives(text: str) -> list[Directive]:
     """Every ``.. tag-history::`` directive of a reStructuredText source, outside literal
     blocks, code and comments."""
+    return list(scan_rst(text).directives)
+
+
+def scan_rst(text: str) -> PageScan:
+    """Every ``.. tag-history::`` directive of a reStructuredText source, outside literal
+    blocks, code and comments, and every line most likely meant as one."""
     lines = text.split("\n")
     found: list[Directive] = []
+    near_misses: list[DirectiveError] = []
     literal_deeper_than: int | None = None  # the indentation of what opened a literal block
     for index, line in enumerate(lines):
         blank = not line.strip()
@@ -95,6 +129,7 @@ def find_rst_directives(text: str) -> list[Directive]:
             if blank or indent > literal_deeper_than:
                 continue
             literal_deeper_than = None
+        near_miss: str | None = None
         directive = _RST_DIRECTIVE.match(line)
         if directive is not None:
             name = directive.group("name").lower()
@@ -103,15 +138,44 @@ def find_rst_directives(text: str) -> list[Directive]:
                 found.append(Directive(_argument(directive.group("argument")), index + 1, options))
             elif name in _RST_LITERAL_DIRECTIVES:
                 literal_deeper_than = _width(directive.group("indent"))
+            elif is_near_name(name):
+                image = sphinx_image(directive.group("argument") or "")
+                near_miss = f"unknown directive {name!r}; write {rst_directive(image)}"
         elif explicit := _RST_EXPLICIT.match(line):
             rest = line[explicit.end() :].lstrip()
             if not rest.startswith(("_", "|", "[")):
                 literal_deeper_than = _width(explicit.group("indent"))  # a comment
+                near_miss = _commented_directive(rest)
         elif line.rstrip().endswith("::"):
             # "Text::" or "::" ends a paragraph that a literal block follows, indented under
             # the paragraph (which may have begun lines further up).
             literal_deeper_than = _paragraph_indent(lines, index)
-    return found
+        else:
+            near_miss = _markdown_form(line, rst_directive)
+        if near_miss is not None:
+            near_misses.append(DirectiveError(index + 1, near_miss))
+    return PageScan(tuple(found), near_misses=tuple(near_misses))
+
+
+def _commented_directive(rest: str) -> str | None:
+    """What is wrong with a comment (what follows its ``..``) that was most likely meant as a
+    ``tag-history`` directive; None when it was not."""
+    commented = _RST_COMMENTED_NAME.match(rest)
+    if commented is None or not is_near_name(commented.group("name")):
+        return None
+    image = sphinx_image(commented.group("argument") or "")
+    return f"'.. {rest.strip()}' is a comment, so nothing is shown; write {rst_directive(image)}"
+
+
+def _markdown_form(line: str, directive: Callable[[str], str]) -> str | None:
+    """What is wrong with a line that holds the Markdown directive of MkDocs (or what was
+    most likely meant as it), which Sphinx leaves as text; None when it holds none."""
+    stripped = line.strip()
+    opening = markdown_opening(stripped) if stripped.startswith("<") else None
+    if opening is None:
+        return None
+    image = sphinx_image(opening.rest)
+    return f"the Markdown directive of MkDocs is text in a Sphinx project; write {directive(image)}"
 
 
 def _paragraph_indent(lines: list[str], index: int) -> int:
@@ -149,9 +213,16 @@ def _rst_options(lines: list[str], start: int, indent: int) -> Iterator[tuple[st
 def find_myst_directives(text: str) -> list[Directive]:
     """Every ```` ```{tag-history} ```` directive of a MyST Markdown source, outside code
     and HTML comments."""
+    return list(scan_myst(text).directives)
+
+
+def scan_myst(text: str) -> PageScan:
+    """Every ```` ```{tag-history} ```` directive of a MyST Markdown source, outside code
+    and HTML comments, and every line most likely meant as one."""
     # Blockquote markers off: a directive may stand in a quote, as in a list item.
     lines = [_QUOTE_MARKERS.sub("", line) for line in text.split("\n")]
     found: list[Directive] = []
+    near_misses: list[DirectiveError] = []
     closing: list[tuple[str, int]] = []  # the fences open around this line, innermost last
     in_comment = False
     index = 0
@@ -179,13 +250,19 @@ def find_myst_directives(text: str) -> list[Directive]:
             if name == "eval-rst":
                 # reStructuredText inside MyST: read as such, its lines counted in the page.
                 end = _fence_end(lines, index + 1, fence.group("fence"))
-                body = "\n".join(lines[index + 1 : end - 1])
+                body = scan_rst("\n".join(lines[index + 1 : end - 1]))
                 found += [
                     directive._replace(line=directive.line + index + 1)
-                    for directive in find_rst_directives(body)
+                    for directive in body.directives
+                ]
+                near_misses += [
+                    DirectiveError(near_miss.line + index + 1, near_miss.reason)
+                    for near_miss in body.near_misses
                 ]
                 index = end
                 continue
+            if (near_miss := _misnamed_fence(fence.group("info"), name)) is not None:
+                near_misses.append(DirectiveError(index + 1, near_miss))
             if name is None or name in _MYST_LITERAL_DIRECTIVES:
                 # Code (```python, ```{code-block}): nothing in it is a directive.
                 index = _fence_end(lines, index + 1, fence.group("fence"))
@@ -196,8 +273,36 @@ def find_myst_directives(text: str) -> list[Directive]:
             continue
         elif _HTML_COMMENT_OPEN.match(line):
             in_comment = "-->" not in line[line.index("<!--") :]
+        elif (near_miss := _other_form(line)) is not None:
+            near_misses.append(DirectiveError(index + 1, near_miss))
         index += 1
-    return found
+    return PageScan(tuple(found), near_misses=tuple(near_misses))
+
+
+def _misnamed_fence(info: str, name: str | None) -> str | None:
+    """What is wrong with a fence that was most likely meant to open a ``tag-history``
+    directive (a misspelt name in braces, or the name without them, which opens code); None
+    when it was not."""
+    if name is not None:
+        if not is_near_name(name):
+            return None
+        argument = info.partition("}")[2]
+        return f"unknown directive {name!r}; write {myst_directive(sphinx_image(argument))}"
+    word, _, argument = info.partition(" ")
+    if folded(word) != folded(NAME):
+        return None
+    write = myst_directive(sphinx_image(argument))
+    return f"a code block, not a directive (the name goes in braces); write {write}"
+
+
+def _other_form(line: str) -> str | None:
+    """What is wrong with a MyST line that holds another markup's ``tag-history`` directive
+    (reStructuredText's, or the Markdown directive of MkDocs), which MyST leaves as text."""
+    directive = _RST_DIRECTIVE.match(line)
+    if directive is not None and is_near_name(directive.group("name")):
+        image = sphinx_image(directive.group("argument") or "")
+        return f"a reStructuredText directive is text in MyST; write {myst_directive(image)}"
+    return _markdown_form(line, myst_directive)
 
 
 def _closes(fence: re.Match[str], opened: tuple[str, int]) -> bool:
