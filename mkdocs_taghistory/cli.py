@@ -24,7 +24,6 @@ from mkdocs_taghistory.cache import (
     snapshot_from_json,
 )
 from mkdocs_taghistory.directive_options import TableOptions
-from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
 from mkdocs_taghistory.files import read_regular_file
 from mkdocs_taghistory.filters import TagDemand
@@ -35,8 +34,10 @@ from mkdocs_taghistory.reference import (
     parse_registry,
 )
 from mkdocs_taghistory.render import json_rows, render_markdown
-from mkdocs_taghistory.results import ImageResult, is_fresh
+from mkdocs_taghistory.reports import CachedFile, cache_listing, refresh_report
+from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE
 from mkdocs_taghistory.site import Target
 from mkdocs_taghistory.site_options import DEFAULT_CACHE_DIR, settings_from_options
 from mkdocs_taghistory.tables import table_for
@@ -108,6 +109,8 @@ def refresh(config_file: Path, sphinx_conf: Path | None) -> None:
     `offline: true`, or `taghistory_offline = True` in a Sphinx project) then needs none.
     """
     site = load_site(config_file, sphinx_conf)
+    for near_miss in site.plan.near_misses:
+        _say(f"Warning: {near_miss}", err=True)
     if site.settings.cache_dir is None:
         raise CommandError(f"{site.source}: the taghistory cache is switched off")
     if not site.plan.references:
@@ -118,32 +121,15 @@ def refresh(config_file: Path, sphinx_conf: Path | None) -> None:
     with _progress_bar() as progress, one_line_errors():
         service = TagHistoryService(settings, progress=progress)
         results = service.results_for(site.plan.references, site.plan.demand(settings))
-    failed = {
-        image: result
-        for image, result in results.items()
-        if result.as_of is not None
-        or (result.snapshot is None and not (result.not_found and image in site.plan.optional))
-    }
-    not_found = [
-        image for image, result in results.items() if image not in failed and result.not_found
-    ]
-    fetched = len(results) - len(failed) - len(not_found)
-    summary = service.last_summary
-    # The line's counts are the exit code's: "failed" is exactly what makes it non-zero.
-    _say(
-        f"Fetched {fetched} of {len(results)} images into {settings.cache_dir}: "
-        f"{len(not_found)} not found where a section may lack them, {len(failed)} failed"
-        + (f" ({summary.requests} requests in {summary.seconds:.2f} s)" if summary else "")
-    )
+    # The outcomes of a build's summary line; the exit code names what made it non-zero.
+    report = refresh_report(results, site.plan.optional, settings.cache_dir, service.last_summary)
+    _say(report.summary)
     if service.cache_write_error:
         raise CommandError(service.cache_write_error)
-    if failed:
-        for image, result in failed.items():
-            _say(f"failed: {image.name}: {result.problem}", err=True)
-        raise CommandError(
-            f"{len(failed)} of {len(results)} images could not be fetched: "
-            + ", ".join(image.name for image in failed)
-        )
+    for failure in report.failures:
+        _say(failure, err=True)
+    if report.error is not None:
+        raise CommandError(report.error)
 
 
 @contextmanager
@@ -232,7 +218,8 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
         # Only what the table shows: the site's filters.
         demand = {target.reference: TagDemand((settings.tag_filter,)) for target in targets}
-        results = TagHistoryService(settings).results_for(list(demand), demand)
+        service = TagHistoryService(settings, offline_without_cache=_SHOW_OFFLINE_WITHOUT_CACHE)
+        results = service.results_for(list(demand), demand)
     for target in targets:
         result = results[target.reference]
         if result.snapshot is None and not (target.section is not None and result.not_found):
@@ -255,6 +242,13 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         if result.as_of is not None:
             note = f"(as of {format_timestamp(result.as_of)}, from the cache: {result.problem})"
             _say(f"\n{note}", err=True)
+
+
+_SHOW_OFFLINE_WITHOUT_CACHE = (
+    "'taghistory show' is offline and there is {no_copy}; run it once with network "
+    f"(without --offline, {OFFLINE_ENVIRONMENT_VARIABLE} or the site's offline option) "
+    "to fill the cache"
+)
 
 
 def _json_table(target: Target, result: ImageResult, view: TableView) -> dict[str, Any]:
@@ -284,18 +278,17 @@ def cache_command(config_file: Path, sphinx_conf: Path | None) -> None:
     if not files:
         click.echo(f"No cached images in {settings.cache_dir}.")
         return
-    now = utc_now()
-    used = {image.name for image in site.plan.references}
+    read = []
     for path in files:
         try:
-            snapshot = snapshot_from_json(read_regular_file(path, MAX_FILE_BYTES))
+            read.append(
+                CachedFile(path.name, snapshot_from_json(read_regular_file(path, MAX_FILE_BYTES)))
+            )
         except (OSError, UnicodeDecodeError, CacheFormatError) as error:
-            _say(f"{path.name}: damaged ({error}); the next refresh replaces it")
-            continue
-        age = now - snapshot.fetched_at
-        state = "fresh" if is_fresh(snapshot.fetched_at, settings, now) else "stale"
-        note = "" if snapshot.image in used else "  (no page uses it)"
-        _say(f"{snapshot.image}  {format_age(age)} old  {len(snapshot.tags)} tags  {state}{note}")
+            read.append(CachedFile(path.name, None, str(error)))
+    used = {image.name for image in site.plan.references}
+    for line in cache_listing(read, settings, utc_now(), used):
+        _say(line)
 
 
 # C0 and C1 controls but newline and tab: what could move the cursor, retitle the window or

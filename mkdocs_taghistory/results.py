@@ -32,23 +32,80 @@ class ImageResult(NamedTuple):
     offline: bool = False
 
 
-class FetchSummary(NamedTuple):
-    """Counts for the one summary line of a fetch."""
+FRESH = "fresh"
+FETCHED = "fetched"
+NOT_FOUND = "not found"
+STAND_IN = "from the cache after a failed fetch"
+OFFLINE = "offline, as last fetched"
+FAILED = "failed"
+OUTCOMES = (FRESH, FETCHED, NOT_FOUND, STAND_IN, OFFLINE, FAILED)
+"""What happened to an image in a build or a refresh, each image exactly one of them: its
+fresh cached copy was used without a request; the registry gave its tags; the registry said it
+has no such image; the registry failed and the last fetch (of tags, or of "no such image")
+stands in; the build is offline and shows the last fetch; nothing can be shown."""
 
-    images: int
+
+def outcome(result: ImageResult, *, asked: bool) -> str:
+    """Which of :data:`OUTCOMES` ``result`` is; ``asked``: the registry was asked for it (or
+    would have been, but for an offline build), rather than its cached copy being fresh."""
+    if result.snapshot is None and not result.not_found:
+        return FAILED
+    if result.offline:
+        return OFFLINE
+    if result.as_of is not None:
+        return STAND_IN
+    if not asked:
+        return FRESH
+    return NOT_FOUND if result.not_found else FETCHED
+
+
+class FetchSummary(NamedTuple):
+    """Counts for the one summary line of a fetch.
+
+    Attributes:
+        outcomes: how many images had each of :data:`OUTCOMES` (every one, zeros too); they
+            add up to the images.
+        tags: the tags of the snapshots shown.
+        requests: the requests sent.
+        seconds: how long the pass took.
+    """
+
+    outcomes: tuple[tuple[str, int], ...]
     tags: int
     requests: int
-    from_cache: int
-    failed: int
     seconds: float
-    not_found: int = 0
+
+    @property
+    def images(self) -> int:
+        """How many images the pass was asked for."""
+        return sum(count for _, count in self.outcomes)
+
+    def count(self, which: str) -> int:
+        """How many images had outcome ``which``."""
+        return dict(self.outcomes).get(which, 0)
 
     def __str__(self) -> str:
         return (
-            f"{self.images} images, {self.tags} tags, {self.requests} requests, "
-            f"{self.from_cache} from the cache, {self.not_found} not found, {self.failed} "
-            f"failed, in {self.seconds:.2f} s"
+            f"{plural(self.images, 'image')}: {outcomes_text(self.outcomes)} "
+            f"({plural(self.tags, 'tag')}, {plural(self.requests, 'request')}, "
+            f"in {self.seconds:.2f} s)"
         )
+
+
+def count_outcomes(found: list[str]) -> tuple[tuple[str, int], ...]:
+    """How many of ``found`` are each of :data:`OUTCOMES`, in that order."""
+    return tuple((which, found.count(which)) for which in OUTCOMES)
+
+
+def outcomes_text(counts: tuple[tuple[str, int], ...]) -> str:
+    """``2 fetched, 1 not found, 0 failed``: every outcome some image had, and the failures
+    always (the count a CI log is searched for)."""
+    return ", ".join(f"{count} {which}" for which, count in counts if count or which == FAILED)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 image``, ``2 images``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def is_fresh(fetched_at: datetime, settings: Settings, now: datetime) -> bool:
@@ -69,12 +126,19 @@ def from_cache(
     problem: str | None = None,
     offline: bool = False,
 ) -> ImageResult:
-    """What a cached snapshot shows: its tags, or that the registry had no such image."""
+    """What a cached snapshot shows: its tags, or that the registry had no such image.
+
+    ``problem`` is why the registry was not asked, or why asking it failed; for a cached "no
+    such image" after a failed fetch it comes first, so that a refresh reports this attempt's
+    failure, not what an older fetch said.
+    """
     if snapshot.missing:
+        known = f"no such repository (as of {format_timestamp(snapshot.fetched_at)})"
+        failed = problem is not None and not offline
         return ImageResult(
             None,
             as_of=as_of,
-            problem=f"no such repository (as of {format_timestamp(snapshot.fetched_at)})",
+            problem=f"{problem}; the last fetch found {known}" if failed else known,
             not_found=True,
             offline=offline,
         )

@@ -17,7 +17,17 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import TagSnapshot, record_sightings
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.results import FetchSummary, ImageResult, covers, from_cache, is_fresh
+from mkdocs_taghistory.results import (
+    STAND_IN,
+    FetchSummary,
+    ImageResult,
+    count_outcomes,
+    covers,
+    from_cache,
+    is_fresh,
+    outcome,
+    plural,
+)
 from mkdocs_taghistory.settings import OFFLINE_ENVIRONMENT_VARIABLE, Settings
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
 
@@ -27,6 +37,13 @@ if TYPE_CHECKING:
     from mkdocs_taghistory.registry.client import Progress
 
 logger = logging.getLogger(__name__)
+
+OFFLINE_WITHOUT_CACHE = (
+    "the build is offline and there is {no_copy}; run 'taghistory refresh' on the site "
+    "(-f mkdocs.yml, or -c conf.py for Sphinx), or build once with network (without "
+    f"{OFFLINE_ENVIRONMENT_VARIABLE} or the offline option), to fill the cache"
+)
+"""Why a build that is offline has no table for an image never fetched, and what to do."""
 
 
 class TagHistoryService:
@@ -38,6 +55,7 @@ class TagHistoryService:
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         progress: Progress | None = None,
+        offline_without_cache: str = OFFLINE_WITHOUT_CACHE,
     ) -> None:
         """Serve tables by ``settings``.
 
@@ -45,10 +63,14 @@ class TagHistoryService:
             settings: where tables come from.
             transport: replaces the network (for embedding).
             progress: told of each finished job of a fetch (for a progress bar).
+            offline_without_cache: the problem of an image an offline caller never fetched,
+                ``{no_copy}`` standing for where the copy was looked for: a command says
+                what to do in its own words.
         """
         self.settings = settings
         self._transport = transport
         self._progress = progress
+        self._offline_without_cache = offline_without_cache
         self._cache = SnapshotCache(settings.cache_dir) if settings.cache_dir else None
         self._results: dict[ImageReference, ImageResult] = {}
         self._cache_write_failed = False
@@ -156,16 +178,13 @@ class TagHistoryService:
                     for reference in stale
                 }
             )
+        asked = set(stale)
         summary = FetchSummary(
-            images=len(results),
+            outcomes=count_outcomes(
+                [outcome(result, asked=reference in asked) for reference, result in results.items()]
+            ),
             tags=sum(len(result.snapshot.tags) for result in results.values() if result.snapshot),
             requests=requests,
-            from_cache=sum(1 for reference in references if reference not in stale)
-            + sum(1 for reference in stale if results[reference].as_of is not None),
-            failed=sum(
-                1 for result in results.values() if result.snapshot is None and not result.not_found
-            ),
-            not_found=sum(1 for result in results.values() if result.not_found),
             seconds=time.perf_counter() - started,
         )
         self.last_summary = summary
@@ -176,27 +195,25 @@ class TagHistoryService:
     def _report_stand_ins(self, results: dict[ImageReference, ImageResult]) -> None:
         """One line for every table a fresh fetch did not give: the per-image detail went to
         DEBUG, as Material's plugins and mkdocstrings keep INFO to a line a build."""
+        # A cached "no such image" stands in too: its section says the registry could not
+        # be reached, and it is counted with the rest.
         failed = [
             f"{reference.name} ({result.problem})"
             for reference, result in results.items()
-            if result.as_of is not None and not result.offline and result.snapshot is not None
+            if outcome(result, asked=True) == STAND_IN
         ]
         if failed:
             level = logging.WARNING if self.settings.strict else logging.INFO
             logger.log(
                 level,
-                "Tag history from the cache after a failed fetch, for %d image%s: %s",
-                len(failed),
-                "" if len(failed) == 1 else "s",
+                "Tag history %s, for %s: %s",
+                STAND_IN,
+                plural(len(failed), "image"),
                 "; ".join(failed),
             )
         offline = sum(1 for result in results.values() if result.offline)
         if offline:
-            logger.info(
-                "Offline build: %d image%s shown as last fetched",
-                offline,
-                "" if offline == 1 else "s",
-            )
+            logger.info("Offline build: %s shown as last fetched", plural(offline, "image"))
 
     def _cached(self, reference: ImageReference) -> TagSnapshot | None:
         return self._cache.load(reference.name) if self._cache else None
@@ -205,22 +222,15 @@ class TagHistoryService:
         self, reference: ImageReference, cached: TagSnapshot | None, now: datetime
     ) -> ImageResult:
         if cached is None:
-            return ImageResult(
-                None,
-                problem=(
-                    f"the build is offline and there is {self._no_cached_copy()}; run "
-                    f"'taghistory refresh' on the site (-f mkdocs.yml, or -c conf.py for "
-                    f"Sphinx), or build once with network (without {OFFLINE_ENVIRONMENT_VARIABLE} "
-                    f"or the offline option), to fill the cache"
-                ),
-            )
+            problem = self._offline_without_cache.format(no_copy=self._no_cached_copy())
+            return ImageResult(None, problem=problem)
         logger.debug(
             "%s: offline build, using the cached tags as of %s",
             reference.name,
             format_timestamp(cached.fetched_at),
         )
         # Only stale copies come here (fresh ones were served above): say how old they are.
-        return from_cache(cached, as_of=cached.fetched_at, problem="offline build", offline=True)
+        return from_cache(cached, as_of=cached.fetched_at, problem="offline", offline=True)
 
     def _settle(
         self,

@@ -37,7 +37,8 @@ def test_refresh_fills_the_cache_for_an_offline_build(
     config = site_for(tmp_path, f"{host}/{GADGET}", f"{host}/{WIDGET}")
     result = CliRunner().invoke(main, ["refresh", "-f", str(config)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Fetched 2 of 2 images into")
+    assert result.output.startswith("Refresh of 2 images into")
+    assert ": 2 fetched, 0 failed (" in result.output
     cached = sorted(
         snapshot_from_json(p.read_text()).image for p in (tmp_path / "cache").glob("*.json")
     )
@@ -55,7 +56,7 @@ def test_refresh_names_the_images_that_failed_and_exits_non_zero(
     result = CliRunner().invoke(main, ["refresh", "-f", str(config)])
     assert result.exit_code == 1
     assert f"failed: {dead}: cannot reach" in result.output
-    assert f"Error: 1 of 2 images could not be fetched: {dead}" in result.output
+    assert f"Error: 1 of 2 images could not be refreshed: {dead}" in result.output
 
 
 def test_refresh_reports_a_damaged_directive_with_page_and_line(tmp_path: Path) -> None:
@@ -95,7 +96,11 @@ def test_show_prints_markdown_or_json(seeded_registry: SeededRegistry, tmp_path:
 def test_show_offline_without_cache_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["show", "rust", "--offline", "--cache-dir", str(tmp_path)])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: cgr.dev/chainguard/rust: the build is offline")
+    # In show's words, not a build's.
+    assert result.output.startswith(
+        "Error: cgr.dev/chainguard/rust: 'taghistory show' is offline and there is no cached copy"
+    )
+    assert "run it once with network (without --offline" in result.output
     assert "Traceback" not in result.output
 
 
@@ -108,9 +113,11 @@ def test_cache_lists_images_with_age_and_freshness(
     (tmp_path / "cache" / "broken.json").write_text("{")
     result = CliRunner().invoke(main, ["cache", "-f", str(config)])
     assert result.exit_code == 0, result.output
-    damaged, image = sorted(result.output.splitlines(), key=lambda line: "damaged" not in line)
-    assert damaged.startswith("broken.json: damaged")
-    assert image.startswith(f"{host}/{GADGET}  ") and image.endswith("6 tags  fresh")
+    header, image, damaged, totals = result.output.splitlines()
+    assert header.split() == ["IMAGE", "FETCHED", "TAGS", "STATE"]
+    assert image.startswith(f"{host}/{GADGET}  ") and image.split()[-2:] == ["6", "fresh"]
+    assert damaged.startswith("broken.json ") and "damaged (" in damaged
+    assert totals == "2 files: 1 fresh, 0 stale, 0 not found, 1 damaged"
 
 
 def test_real_process_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
@@ -152,7 +159,7 @@ def test_real_process_draws_a_progress_bar_on_a_terminal(
     assert process.returncode == 0, output
     drawn = terminal.decode(errors="replace")
     assert "tag lists" in drawn and "tags" in drawn and "100%" in drawn
-    assert output.startswith("Fetched 1 of 1 images")
+    assert output.startswith("Refresh of 1 image into")
     assert shutil.which("taghistory", path=str(Path(sys.executable).parent))
 
 
