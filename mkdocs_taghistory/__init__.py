@@ -5,8 +5,10 @@ module of the package (the Sphinx extension, the command) loads only what it use
 
 Where things are, from a page's text to its table:
 
-- ``directive.py`` finds ``<< tag_history ... >>`` in Markdown; ``site.py`` plans a site's
-  directives (their images, targets and the tags they show) and fetches them in one call;
+- ``directive.py`` finds ``<< tag_history ... >>`` in Markdown (``markdown_prose.py`` says
+  which lines are prose, ``near_misses.py`` what was meant as a directive but is none);
+  ``site.py`` plans a site's directives (their images, targets and the tags they show, every
+  problem at once) and fetches them in one call;
 - ``service.py`` answers from the registry or the cache by one freshness rule (``results.py``
   holds its answers); ``registry/`` speaks HTTP (``client.py`` runs a fetch);
   ``cache.py`` keeps fetches on disk;
@@ -18,7 +20,7 @@ Where things are, from a page's text to its table:
   ``settings.py``'s values);
 - the front ends: ``plugin.py`` and ``mkdocs_schema.py`` (MkDocs), ``extension.py``
   (Python-Markdown), ``sphinx/`` (Sphinx), each behind ``frontend.py``'s seam; ``cli.py`` is the
-  ``taghistory`` command.
+  ``taghistory`` command (``reports.py`` what it says of a refresh and of a cache).
 """
 
 from __future__ import annotations

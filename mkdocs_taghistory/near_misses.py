@@ -106,7 +106,7 @@ def markdown_near_miss(line: str) -> str | None:
     body = corrected_body(_argument(opening.rest))
     write = f"so the line stays on the page as text; write << {MARKDOWN_NAME} {body} >>"
     if opening.name != MARKDOWN_NAME:
-        return f"{opening.name!r} is no directive name, {write}"
+        return f"{opening.name!r} is not the directive's name, {write}"
     return f"a directive opens with '<<', {write}"
 
 

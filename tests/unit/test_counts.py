@@ -27,6 +27,7 @@ from mkdocs_taghistory.results import (
 )
 from mkdocs_taghistory.site_options import settings_from_options
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 THEN = datetime(2024, 3, 22, 12, tzinfo=UTC)
 TAGS = TagSnapshot("r.example/a/x", THEN, {"latest": TagState("sha256:" + "a" * 64, THEN)})
 GONE = TagSnapshot("r.example/a/gone", THEN, {}, missing=True)
@@ -70,6 +71,7 @@ def test_the_summary_line_counts_every_image_once_and_always_says_failed() -> No
         "5 images: 1 fresh, 2 fetched, 1 not found, 1 from the cache after a failed fetch, "
         "0 failed (30 tags, 1 request, in 1.23 s)"
     )
+    assert f"Tag history of {summary}\n" in README.read_text(encoding="utf-8")  # its example
 
 
 def test_a_refresh_counts_as_a_build_does_and_fails_for_what_the_site_lacks() -> None:
@@ -129,3 +131,4 @@ def test_the_cache_listing_has_a_header_says_not_found_and_totals_each_file_once
     starts = [lines[0].index("FETCHED"), lines[1].index("30m"), lines[2].index("2d")]
     assert starts == [len("r.example/a/gone  ")] * 3
     assert lines[5] == "4 files: 1 fresh, 1 stale, 1 not found, 1 damaged"
+    assert f"(`{lines[5]}`)" in README.read_text(encoding="utf-8")  # its example

@@ -34,11 +34,11 @@ def near_misses(text: str) -> list[tuple[int, str]]:
 @pytest.mark.parametrize(
     ("line", "said"),
     [
-        ('<< tag_histroy "widget" >>', "'tag_histroy' is no directive name"),
-        ('<< taghistory "widget" >>', "'taghistory' is no directive name"),
-        ('<< tag-history "widget" >>', "'tag-history' is no directive name"),
-        ('<< tag history "widget" >>', "'tag history' is no directive name"),
-        ('<< Tag_History "widget" >>', "'Tag_History' is no directive name"),
+        ('<< tag_histroy "widget" >>', "'tag_histroy' is not the directive's name"),
+        ('<< taghistory "widget" >>', "'taghistory' is not the directive's name"),
+        ('<< tag-history "widget" >>', "'tag-history' is not the directive's name"),
+        ('<< tag history "widget" >>', "'tag history' is not the directive's name"),
+        ('<< Tag_History "widget" >>', "'Tag_History' is not the directive's name"),
         ('< tag_history "widget" >>', "a directive opens with '<<'"),
         ('< tag_history "widget" >', "a directive opens with '<<'"),
     ],
@@ -155,7 +155,7 @@ def test_every_damaged_directive_of_a_site_is_named_before_the_build_stops() -> 
     ]
     # The near miss was said before the error stopped the build.
     assert warned == [
-        "docs/c.md:1: 'tag_histroy' is no directive name, so the line stays on the page "
+        "docs/c.md:1: 'tag_histroy' is not the directive's name, so the line stays on the page "
         'as text; write << tag_history "widget" >>'
     ]
 
