@@ -384,7 +384,7 @@ def test_refresh_takes_a_sphinx_project_for_a_build_without_network(
     )
     result = CliRunner().invoke(main, ["refresh", "-c", str(project)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Fetched 2 of 2 images into")
+    assert result.output.startswith("Refresh of 2 images into")
     assert str(project / ".cache" / "taghistory") in result.output
     listed = CliRunner().invoke(main, ["cache", "-c", str(project / "conf.py")])
     assert listed.exit_code == 0, listed.output
