@@ -136,10 +136,13 @@ class SitePlan(NamedTuple):
         directives: the directives, page by page, in reading order.
         near_misses: lines that were most likely meant as directives but are none, located:
             warnings (which fail a strict build).
+        elsewhere: the images, as written, of the site's directives this plan does not hold
+            (a Sphinx document's directive is planned alone), for a did-you-mean.
     """
 
     directives: tuple[PageDirective, ...] = ()
     near_misses: tuple[DirectiveError, ...] = ()
+    elsewhere: tuple[str, ...] = ()
 
     @property
     def references(self) -> tuple[ImageReference, ...]:
@@ -228,7 +231,7 @@ class SitePlan(NamedTuple):
             for other in self.directives
             if any(results[target.reference].snapshot for target in other.planned.targets)
         }
-        return did_you_mean(written, shown - {written})
+        return did_you_mean(written, (shown | set(self.elsewhere)) - {written})
 
     def doubts(self, results: Mapping[ImageReference, ImageResult]) -> list[DirectiveError]:
         """Directives that show what their author most likely did not mean, located.

@@ -134,6 +134,7 @@ def _env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str
     for near_miss in plan.near_misses:
         location = (near_miss.page, near_miss.line)
         logger.warning(near_miss.reason, location=location, type="taghistory")
+    build.written[:] = dict.fromkeys(each.planned.directive.image for each in plan.directives)
     if build.settings.enabled and plan.references:
         plan.fetch(build.service, check=False)
 

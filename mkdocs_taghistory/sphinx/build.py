@@ -10,7 +10,7 @@ the names of its images.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -40,12 +40,15 @@ class SphinxBuild:
         collected: when set, directives are only collected here, planned, with no fetch and
             no table (``taghistory refresh -c`` learns a project's images by reading it as
             Sphinx reads it).
+        written: the images, as written, of the directives the scan before reading found:
+            what a directive, planned alone, suggests for a name no registry has.
     """
 
     settings: Settings
     service: TagHistoryService
     misconfigured: str | None = None
     collected: list[PageDirective] | None = None
+    written: list[str] = field(default_factory=list)
 
 
 # Keyed by the configuration, which every directive reaches (self.config) and which forked

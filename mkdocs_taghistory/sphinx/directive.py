@@ -91,7 +91,7 @@ class TagHistoryDirective(SphinxDirective):
         if not settings.enabled:
             names = dict.fromkeys(target.reference.name for target in planned.targets)
             return [placeholder_nodes(placeholder_run(name)) for name in names]
-        plan = SitePlan((PageDirective(docname, planned),))
+        plan = SitePlan((PageDirective(docname, planned),), elsewhere=tuple(build.written))
         images = [reference.name for reference in plan.references]
         try:
             tables = plan.fetch(build.service)

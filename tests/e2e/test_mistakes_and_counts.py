@@ -44,6 +44,12 @@ def test_a_near_miss_fails_a_strict_build_and_code_stays_as_written(tmp_path: Pa
     assert "&lt;&lt; tag_histroy" in html and 'class="taghistory' not in html
 
 
+SECTIONS = [
+    {"title": "Public", "registry": "registry.example/acme"},
+    {"title": "Private", "registry": "registry.example/private"},
+]
+
+
 def test_sphinx_warns_of_a_misspelt_value_and_near_misses_and_names_every_problem(
     tmp_path: Path,
 ) -> None:
@@ -53,9 +59,22 @@ def test_sphinx_warns_of_a_misspelt_value_and_near_misses_and_names_every_proble
             "near.rst": "Near\n====\n\n.. taghistory:: widget\n\n.. tag-history: widget\n",
             "near_md.md": "# Near\n\n```tag-history widget\n```\n",
             "quoted.rst": 'Quoted\n======\n\n.. tag-history:: "widget"\n   :limt: 2\n',
+            "widget.rst": "Widget\n======\n\n.. tag-history:: widget\n",
+            "typo.rst": "Typo\n====\n\n.. tag-history:: widgit\n",
         },
-        {"taghistory_tll": "6h", "taghistory_offline": True, "taghistory_cache_dir": "c"},
+        {
+            "taghistory_tll": "6h",
+            "taghistory_offline": True,
+            "taghistory_cache_dir": "cache",
+            "taghistory_registries": SECTIONS,
+        },
     )
+    # What the cache knows: both registries have widget, neither has widgit.
+    cache, now = SnapshotCache(project / "cache"), utc_now()
+    for section in SECTIONS:
+        registry = section["registry"]
+        cache.store(TagSnapshot(f"{registry}/widget", now, {"latest": TagState(DIGEST, now)}))
+        cache.store(TagSnapshot(f"{registry}/widgit", now, {}, missing=True))
     build = sphinx_build(project, "-W", "--keep-going")
     assert build.returncode != 0
     said = build.output
@@ -73,6 +92,10 @@ def test_sphinx_warns_of_a_misspelt_value_and_near_misses_and_names_every_proble
         ".. tag-history:: widget"
     ) in said
     assert "quoted.rst:4: ERROR: unknown option 'limt'; did you mean 'limit'?" in said
+    # A directive is planned alone in Sphinx; the suggestion comes from the whole build's scan.
+    (typo,) = [line for line in said.splitlines() if "typo.rst:4: WARNING" in line]
+    assert "none of the registries sections has 'widgit'" in typo
+    assert typo.endswith("; did you mean 'widget'? [taghistory]")
     assert "Traceback" not in said
 
 
