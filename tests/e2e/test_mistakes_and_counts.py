@@ -148,9 +148,11 @@ def test_refresh_with_its_registry_down_says_this_attempts_failure(tmp_path: Pat
     host = f"127.0.0.1:{free_port()}"
     gadget, gone = cache_with_a_not_found(tmp_path / "cache", host, 2)
     pages = {f"{n}.md": f'<< tag_history "{name}" >>\n' for n, name in enumerate([gadget, gone])}
+    pages["near.md"] = '# Near\n\n<< taghistory "widget" >>\n'
     config = write_site(tmp_path, pages, {"cache_dir": "cache", "retries": 0})
     refresh = CliRunner().invoke(main, ["refresh", "-f", str(config)])
     assert refresh.exit_code == 1
+    assert "Warning: docs/near.md:3: 'taghistory' is not the directive's name" in refresh.output
     assert f"Refresh of 2 images into {tmp_path / 'cache'}: 2 from the cache after a " in (
         refresh.output
     )
