@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +23,10 @@ from mkdocs_taghistory.cache import (
     snapshot_from_json,
 )
 from mkdocs_taghistory.directive_options import TableOptions
-from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError
+from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError, printable
 from mkdocs_taghistory.files import read_regular_file
 from mkdocs_taghistory.filters import TagDemand
-from mkdocs_taghistory.frontend import LoadedSite, site_reader
+from mkdocs_taghistory.frontend import LoadedSite, core_logs_to, site_reader
 from mkdocs_taghistory.reference import (
     has_registry_host,
     parse_reference,
@@ -63,14 +62,21 @@ SPHINX_OPTION = click.option(
 
 @contextmanager
 def one_line_errors() -> Iterator[None]:
-    """Turn this package's errors, and the file errors a site can give, into one-line exits."""
+    """Turn this package's errors, and the file errors a site can give, into one-line exits;
+    meanwhile the core's warnings go to standard error, escaped as in every front end."""
     try:
-        yield
+        with core_logs_to(_warn):
+            yield
     except (TagHistoryError, OSError, UnicodeDecodeError) as error:
         raise CommandError(str(error)) from None
 
 
 def load_site(
+def _warn(record: logging.LogRecord) -> None:
+    if record.levelno >= logging.WARNING:
+        _say(record.getMessage(), err=True)
+
+
     config_file: Path, sphinx_conf: Path | None = None, *, pages: bool = True
 ) -> LoadedSite:
     """Read a site through its front end: a Sphinx project's when ``sphinx_conf`` is given,
@@ -289,16 +295,6 @@ def cache_command(config_file: Path, sphinx_conf: Path | None) -> None:
     used = {image.name for image in site.plan.references}
     for line in cache_listing(read, settings, utc_now(), used):
         _say(line)
-
-
-# C0 and C1 controls but newline and tab: what could move the cursor, retitle the window or
-# clear the screen of whoever reads the output.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters written as escapes (``\x1b``), safe for a terminal."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 class CommandError(click.ClickException):

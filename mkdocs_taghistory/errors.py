@@ -1,10 +1,36 @@
-"""The errors this package raises, each with a message a user can act on."""
+"""The errors this package raises, each with a message a user can act on, and the one
+escaping of text from outside for a terminal.
+
+A message carries what registries, cache files and pages said: a tag name, a next-page
+address, a reason. Each is made safe here, where messages are made (an error's text, and every
+log record the front ends forward, :mod:`.frontend`), so MkDocs, Sphinx and the ``taghistory``
+command show the same escaped text and no caller has to remember to.
+"""
 
 from __future__ import annotations
 
+import re
+
+# C0 and C1 controls but newline and tab: what could move the cursor, retitle the window or
+# clear the screen of whoever reads the output.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\x1b``), safe for a terminal.
+
+    Escaping twice changes nothing more: a backslash is no control character.
+    """
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
 
 class TagHistoryError(Exception):
-    """Base class of every error raised by mkdocs-taghistory."""
+    """Base class of every error raised by mkdocs-taghistory; its message is escaped for a
+    terminal (:func:`printable`), whatever it carries."""
+
+    def __init__(self, *args: object) -> None:
+        """As :class:`Exception`, with a text message made printable."""
+        super().__init__(*(printable(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class InvalidReferenceError(TagHistoryError):
@@ -28,7 +54,7 @@ class DirectiveError(TagHistoryError):
         self, line: int, reason: str, page: str | None = None, line_note: str = ""
     ) -> None:
         self.line = line
-        self.reason = reason
+        self.reason = printable(reason)
         self.page = page
         self.line_note = line_note
         where = f"{page}:{line}{line_note}" if page is not None else f"line {line}"
@@ -97,7 +123,7 @@ class RegistryError(TagHistoryError):
         image: str | None = None,
     ) -> None:
         super().__init__(f"{image}: {reason}" if image else reason)
-        self.reason = reason
+        self.reason = printable(reason)
         self.transient = transient
         self.not_found = not_found
         self.image = image

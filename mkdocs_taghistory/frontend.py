@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from mkdocs_taghistory.errors import TagHistoryError
+from mkdocs_taghistory.errors import TagHistoryError, printable
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import SitePlan
 
@@ -77,14 +78,17 @@ def site_reader(front_end: str) -> SiteReader:
 
 
 class _Forward(logging.Handler):
-    """Hands each record of the core to a front end's own logging."""
+    """Hands each record of the core to a front end's own logging, its message escaped for a
+    terminal: records carry what registries and cache files said (:func:`.errors.printable`)."""
 
     def __init__(self, emit: Callable[[logging.LogRecord], None]) -> None:
         super().__init__()
         self._emit = emit
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._emit(record)
+        safe = logging.makeLogRecord(record.__dict__)
+        safe.msg, safe.args = printable(record.getMessage()), None
+        self._emit(safe)
 
 
 def forward_core_logs(emit: Callable[[logging.LogRecord], None]) -> logging.Handler:
@@ -110,3 +114,19 @@ def stop_forwarding(handler: logging.Handler) -> None:
     if not any(isinstance(other, _Forward) for other in core.handlers):
         core.propagate = True
         core.setLevel(logging.NOTSET)
+@contextmanager
+def core_logs_to(emit: Callable[[logging.LogRecord], None]) -> Iterator[None]:
+    """Forward the core's records to ``emit`` while the block runs (a command reporting for
+    itself); a block inside another that forwards there already leaves it forwarding."""
+    already = any(
+        isinstance(handler, _Forward) and handler._emit == emit
+        for handler in logging.getLogger(CORE_LOGGER).handlers
+    )
+    handler = forward_core_logs(emit)
+    try:
+        yield
+    finally:
+        if not already:
+            stop_forwarding(handler)
+
+

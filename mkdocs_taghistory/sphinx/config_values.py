@@ -50,6 +50,18 @@ def add_config_values(app: Sphinx) -> None:
         app.add_config_value(
             PREFIX + rename.old, None, "env", description=f"now {PREFIX}{rename.new}"
         )
+    given: Any = getattr(app.config, PREFIX + "auth")
+    if isinstance(given, dict) and given:
+        # Sphinx logs its whole configuration at -vv as it emits config-inited, before any
+        # handler could take the credentials out: until then, they are shown redacted.
+        setattr(app.config, PREFIX + "auth", _Credentials(given))
+
+
+class _Credentials(dict[Any, Any]):
+    """``taghistory_auth`` as ``conf.py`` gives it, whose ``repr`` hides the secrets."""
+
+    def __repr__(self) -> str:
+        return repr(_redacted(self))
 
 
 DECLARED = frozenset(
@@ -134,12 +146,12 @@ def forget_credentials(config: Config) -> None:
     and upload): a password left there would be on disk, outside the user's control.
     """
     given: Any = getattr(config, PREFIX + "auth")
-    if not given:
-        return
+    if given:
+        setattr(config, PREFIX + "auth", _redacted(given))
+
+
+def _redacted(given: Any) -> Any:
     # Whatever its shape (a wrong one too, which is an error, but may hold a password).
-    redacted: Any = (
-        {host: {"username": _REDACTED, "password": _REDACTED} for host in given}
-        if isinstance(given, dict)
-        else _REDACTED
-    )
-    setattr(config, PREFIX + "auth", redacted)
+    if isinstance(given, dict):
+        return {host: {"username": _REDACTED, "password": _REDACTED} for host in given}
+    return _REDACTED

@@ -15,16 +15,17 @@ import pytest
 from click.testing import CliRunner
 
 from mkdocs_taghistory.cache import (
+    MAX_FILE_BYTES,
     CacheFormatError,
     SnapshotCache,
     cache_file_name,
     snapshot_from_json,
     snapshot_to_json,
 )
-from mkdocs_taghistory.cli import main, printable
+from mkdocs_taghistory.cli import main
 from mkdocs_taghistory.directive_options import parse_age
 from mkdocs_taghistory.durations import DurationError, parse_duration
-from mkdocs_taghistory.errors import InvalidReferenceError, RegistryError
+from mkdocs_taghistory.errors import InvalidReferenceError, RegistryError, printable
 from mkdocs_taghistory.history import (
     DigestFacts,
     Sighting,
@@ -141,7 +142,7 @@ def test_a_cache_path_that_is_no_regular_file_is_one_warning_and_missing(
         path.mkdir()
     else:
         with path.open("wb") as stream:
-            stream.truncate(33 * 1024 * 1024)  # sparse: no disk is used
+            stream.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk is used
     recorded = Recorded()
     cache_logger = logging.getLogger("mkdocs_taghistory.cache")
     cache_logger.addHandler(recorded)
