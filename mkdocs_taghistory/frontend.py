@@ -106,14 +106,6 @@ def forward_core_logs(emit: Callable[[logging.LogRecord], None]) -> logging.Hand
     return handler
 
 
-def stop_forwarding(handler: logging.Handler) -> None:
-    """Give the core's records back to Python's logging (a command that loaded a project
-    reports for itself)."""
-    core = logging.getLogger(CORE_LOGGER)
-    core.removeHandler(handler)
-    if not any(isinstance(other, _Forward) for other in core.handlers):
-        core.propagate = True
-        core.setLevel(logging.NOTSET)
 @contextmanager
 def core_logs_to(emit: Callable[[logging.LogRecord], None]) -> Iterator[None]:
     """Forward the core's records to ``emit`` while the block runs (a command reporting for
@@ -130,3 +122,11 @@ def core_logs_to(emit: Callable[[logging.LogRecord], None]) -> Iterator[None]:
             stop_forwarding(handler)
 
 
+def stop_forwarding(handler: logging.Handler) -> None:
+    """Give the core's records back to Python's logging (a command that loaded a project
+    reports for itself)."""
+    core = logging.getLogger(CORE_LOGGER)
+    core.removeHandler(handler)
+    if not any(isinstance(other, _Forward) for other in core.handlers):
+        core.propagate = True
+        core.setLevel(logging.NOTSET)
