@@ -71,12 +71,12 @@ def one_line_errors() -> Iterator[None]:
         raise CommandError(str(error)) from None
 
 
-def load_site(
 def _warn(record: logging.LogRecord) -> None:
     if record.levelno >= logging.WARNING:
         _say(record.getMessage(), err=True)
 
 
+def load_site(
     config_file: Path, sphinx_conf: Path | None = None, *, pages: bool = True
 ) -> LoadedSite:
     """Read a site through its front end: a Sphinx project's when ``sphinx_conf`` is given,
