@@ -32,7 +32,9 @@ except ImportError:  # Windows
 from mkdocs_taghistory.files import read_regular_file, write_atomically
 from mkdocs_taghistory.history import (
     FACTS,
+    MAX_LEDGER_SIGHTINGS,
     MAX_SIGHTINGS_PER_TAG,
+    MAX_TAGS,
     DigestFacts,
     Sighting,
     TagSnapshot,
@@ -48,8 +50,11 @@ SCHEMA_VERSION = 1
 # A temporary file this old was left by a writer that died: writes take milliseconds.
 _ABANDONED_AFTER_SECONDS = 600
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-# Far above any real image's file (300 tags with their ledger take about 100 KiB).
-MAX_FILE_BYTES = 32 * 1024 * 1024
+# What a fetch may write: 50,000 tags, as many digests, and 100,000 sightings in the ledger take
+# about 33 MiB (300 tags with their ledger, about 100 KiB). A file past these caps, or holding
+# more JSON items than such a file (each costs memory many times its bytes), is not read.
+MAX_FILE_BYTES = 40 * 1024 * 1024
+MAX_JSON_ITEMS = 1_000_000
 # A clock a little behind the one that wrote the file is no reason to distrust it.
 _CLOCK_SKEW = timedelta(minutes=5)
 # Image references are printable ASCII without spaces; nothing else may reach a terminal.
@@ -125,6 +130,9 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
     Raises:
         CacheFormatError: when the text is not a valid snapshot of this schema.
     """
+    # Each item but the first of a list or object follows a comma; each opens with a bracket.
+    if text.count(",") + text.count("{") + text.count("[") > MAX_JSON_ITEMS:
+        raise CacheFormatError(f"it holds more than {MAX_JSON_ITEMS} JSON items")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -140,6 +148,9 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
     image, tags, digests = document.get("image"), document.get("tags"), document.get("digests")
     if not isinstance(image, str) or not isinstance(tags, dict) or not isinstance(digests, dict):
         raise CacheFormatError("missing 'image', 'tags' or 'digests'")
+    # The caps of a registry's answer: no fetch writes more.
+    if len(tags) > MAX_TAGS or len(digests) > MAX_TAGS:
+        raise CacheFormatError(f"more than {MAX_TAGS} tags or digests")
     if not _IMAGE.fullmatch(image):
         raise CacheFormatError("'image' is not an image reference")
     fetched_at = _optional_time(document.get("fetched_at"), "fetched_at")
@@ -167,8 +178,10 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
 
 
 def _skipped(entries: Any) -> tuple[str, ...]:
-    if not isinstance(entries, list) or not all(
-        isinstance(tag, str) and is_valid_tag(tag) for tag in entries
+    if (
+        not isinstance(entries, list)
+        or len(entries) > MAX_TAGS
+        or not all(isinstance(tag, str) and is_valid_tag(tag) for tag in entries)
     ):
         raise CacheFormatError("'skipped' is not a list of tag names")
     return tuple(entries)
@@ -214,6 +227,10 @@ def _digests(entries: dict[Any, Any]) -> dict[str, DigestFacts]:
 def _ledger(entries: Any) -> dict[str, tuple[Sighting, ...]]:
     if not isinstance(entries, dict):
         raise CacheFormatError("'ledger' is not an object")
+    if sum(len(value) if isinstance(value, list) else 1 for value in entries.values()) > (
+        MAX_LEDGER_SIGHTINGS
+    ):
+        raise CacheFormatError(f"the ledger holds more than {MAX_LEDGER_SIGHTINGS} sightings")
     ledger = {}
     for tag, sightings in entries.items():
         if not is_valid_tag(tag):

@@ -107,9 +107,10 @@ class RegistryError(TagHistoryError):
 
     Attributes:
         reason: what went wrong, without the image.
-        transient: True when the registry could not be reached or failed on its side, the
-            cases in which the last cached fetch may stand in for a fresh one. Most failures
-            are not, so it is False unless said.
+        transient: True when the last cached fetch may stand in for a fresh one: the
+            registry could not be reached, failed on its side, or gave an answer that cannot
+            be used (too large, runaway, undecodable). False for what a cached table must not
+            hide: a refusal (401, 403, 404), an untrusted certificate, a setting to mend.
         not_found: True when the registry says it has no such repository.
         image: the full image reference, once attached; None before.
     """

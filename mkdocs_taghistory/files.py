@@ -6,39 +6,70 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 
 class NotARegularFileError(OSError):
-    """A path that is a link, a device, a folder: nothing a cache file can be."""
+    """A path that is a link, a device, a FIFO, a folder or too large: nothing a cache file, a
+    certificate or a configuration can be."""
 
 
-def read_regular_file(path: Path, max_bytes: int) -> str:
+def read_regular_file(path: Path, max_bytes: int, *, follow_links: bool = False) -> str:
     """The UTF-8 text of ``path``, which must be a regular file of at most ``max_bytes``.
 
-    A symbolic link is refused rather than followed (``O_NOFOLLOW``): a committed link to
-    ``/dev/zero`` would otherwise be read until memory runs out.
+    A symbolic link is refused rather than followed (``O_NOFOLLOW``) unless ``follow_links``:
+    a committed link to ``/dev/zero`` would otherwise be read until memory runs out. Followed
+    or not, what is opened must be a regular file: a FIFO or a device is refused at once
+    (opened without blocking), never waited on.
 
     Raises:
         OSError: the file cannot be opened, or is not a regular file of that size.
         UnicodeDecodeError: it is not UTF-8.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    with _open_regular(path, max_bytes, follow_links=follow_links) as stream:
+        data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while we read it
+        raise NotARegularFileError(f"it is larger than {_size(max_bytes)}")
+    return data.decode("utf-8")
+
+
+def check_regular_file(path: Path, max_bytes: int) -> None:
+    """Check that ``path`` (a link is followed) is a regular file of at most ``max_bytes``
+    that can be read, before a library that would block on a FIFO reads it.
+
+    Raises:
+        OSError: it cannot be opened, or is not a regular file of that size.
+    """
+    with _open_regular(path, max_bytes, follow_links=True):
+        pass
+
+
+def _open_regular(path: Path, max_bytes: int, *, follow_links: bool) -> BinaryIO:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         handle = os.open(path, flags)
     except OSError as error:
-        if path.is_symlink():
+        if not follow_links and path.is_symlink():
             raise NotARegularFileError("it is a symbolic link, which is not followed") from None
         raise error from None
-    with os.fdopen(handle, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise NotARegularFileError("it is not a regular file")
-        if info.st_size > max_bytes:
-            raise NotARegularFileError(f"it is larger than {max_bytes // 2**20} MiB")
-        data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:  # grew while we read it
-        raise NotARegularFileError(f"it is larger than {max_bytes // 2**20} MiB")
-    return data.decode("utf-8")
+    info = os.fstat(handle)
+    problem = (
+        "it is not a regular file"
+        if not stat.S_ISREG(info.st_mode)
+        else f"it is larger than {_size(max_bytes)}"
+        if info.st_size > max_bytes
+        else None
+    )
+    if problem is not None:
+        os.close(handle)
+        raise NotARegularFileError(problem)
+    return os.fdopen(handle, "rb")
+
+
+def _size(max_bytes: int) -> str:
+    return f"{max_bytes // 2**20} MiB" if max_bytes >= 2**20 else f"{max_bytes // 1024} KiB"
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -17,6 +17,13 @@ _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 MAX_SIGHTINGS_PER_TAG = 10_000
 """Runs of a tag on a digest the ledger keeps (the newest): decades of daily moves."""
+MAX_TAGS = 50_000
+"""The most tags an image may have, from a registry or a cache file alike. Each tag costs a
+request or more on the generic path: past this many, a build would take hours, and the answer
+is more likely a broken registry than a real image."""
+MAX_LEDGER_SIGHTINGS = 2 * MAX_TAGS
+"""Sightings the ledger of one image keeps in all, as many records as a registry's listing may
+hold: tags no longer listed, seen longest ago, give theirs up first."""
 
 _PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
@@ -226,6 +233,7 @@ def record_sightings(fresh: TagSnapshot, previous: TagSnapshot | None) -> TagSna
     ledger = dict(previous.ledger) if previous is not None else {}
     for tag, state in fresh.tags.items():
         ledger[tag] = with_sighting(ledger.get(tag, ()), Sighting(state.digest, fresh.fetched_at))
+    ledger = _bounded(ledger, fresh.tags)
     newest = previous if previous is not None and previous.fetched_at > fresh.fetched_at else fresh
     tags = dict(newest.tags)
     for tag, state in newest.tags.items():
@@ -233,6 +241,29 @@ def record_sightings(fresh: TagSnapshot, previous: TagSnapshot | None) -> TagSna
         if newest.source == "oci" and len(sightings) > 1 and sightings[-1].digest == state.digest:
             tags[tag] = TagState(state.digest, sightings[-1].first_seen)
     return newest._replace(tags=tags, ledger=ledger)
+
+
+def _bounded(
+    ledger: dict[str, tuple[Sighting, ...]], listed: Mapping[str, object]
+) -> dict[str, tuple[Sighting, ...]]:
+    """``ledger`` within :data:`MAX_LEDGER_SIGHTINGS`, as a cache file must be to be read back
+    (else the whole ledger would be lost with it): the tags no longer listed go first, those
+    seen longest ago first, then the older runs of listed tags, each keeping its newest."""
+    total = sum(map(len, ledger.values()))
+    if total <= MAX_LEDGER_SIGHTINGS:
+        return ledger
+    kept = {tag: runs for tag, runs in ledger.items() if runs}
+    order = sorted(kept, key=lambda tag: (tag in listed, kept[tag][-1].first_seen))
+    for tag in order:
+        if total <= MAX_LEDGER_SIGHTINGS:
+            break
+        keep = kept[tag][-1:] if tag in listed else ()
+        total -= len(kept[tag]) - len(keep)
+        if keep:
+            kept[tag] = keep
+        else:
+            del kept[tag]
+    return kept
 
 
 def with_sighting(sightings: tuple[Sighting, ...], seen: Sighting) -> tuple[Sighting, ...]:

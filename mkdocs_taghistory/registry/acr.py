@@ -9,7 +9,7 @@ it. "Last Changed" is ``lastUpdateTime``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from mkdocs_taghistory.registry.oci import OciVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
@@ -35,7 +35,10 @@ class AcrVendor(OciVendor):
         root = self.url or self.session.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/acr/v1/{path}/_tags?n={PAGE_SIZE}&orderby=timedesc"
-        async for entry in self.registry_api_records(fetch, url, "ACR's tag list", key="tags"):
+
+        def take(entry: dict[str, Any]) -> None:
             changed = optional_timestamp(entry.get("lastUpdateTime") or entry.get("createdTime"))
             fetch.add_tag(entry.get("name"), entry.get("digest"), changed)
+
+        await self.registry_api_records(fetch, url, "ACR's tag list", take, key="tags")
         fetch.complete = True

@@ -21,6 +21,7 @@ from mkdocs_taghistory.registry.tokens import (
 )
 
 _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
+_MAX_TOKEN_LIFETIME = 86_400
 _MAX_TOKEN_BYTES = 1024 * 1024
 # A request answered 401 asks for a token and tries again; while other requests renew tokens
 # that die under it, it may need a few rounds, never more than these.
@@ -88,7 +89,13 @@ class Authenticator:
         token = await self._tokens.token(token_key, fetch_token)
         authorization = self._authorization(reference, token, credentials)
         for round_number in range(_MAX_AUTH_ROUNDS):
-            response, body = await self._send(call, authorization, urgent or round_number > 0)
+            # A token asked with the host's credentials is as secret as they are.
+            response, body = await self._send(
+                call,
+                authorization,
+                urgent or round_number > 0,
+                credentialed=credentials is not None and authorization is not None,
+            )
             if response.status_code != 401:
                 return response, body
             if token is not None and token in fetched_here:
@@ -127,7 +134,9 @@ class Authenticator:
         token = await self._tokens.token(token_key, fetch_token)
         for _ in range(_MAX_AUTH_ROUNDS):
             # A redirect's next hop: urgent.
-            response, body = await self._send(call, f"Bearer {token}" if token else None, True)
+            response, body = await self._send(
+                call, f"Bearer {token}" if token else None, True, credentialed=False
+            )
             challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code != 401 or challenge is None or token in fetched_here:
                 return response, body
@@ -135,7 +144,7 @@ class Authenticator:
         return response, body
 
     async def _send(
-        self, call: ApiCall, authorization: str | None, urgent: bool
+        self, call: ApiCall, authorization: str | None, urgent: bool, *, credentialed: bool
     ) -> tuple[httpx.Response, bytes]:
         return await self._sender.send(
             call.reference,
@@ -145,6 +154,7 @@ class Authenticator:
             authorization=authorization,
             max_bytes=call.max_bytes,
             urgent=urgent,
+            credentialed=credentialed,
         )
 
     def _token_fetcher(
@@ -226,6 +236,7 @@ class Authenticator:
                 max_bytes=_MAX_TOKEN_BYTES,
                 form=form,
                 urgent=True,
+                credentialed=True,
             )
         else:
             authorization = credentials.basic_authorization() if credentials else None
@@ -237,6 +248,7 @@ class Authenticator:
                 authorization=authorization,
                 max_bytes=_MAX_TOKEN_BYTES,
                 urgent=True,
+                credentialed=credentials is not None,
             )
         if response.status_code in {401, 403}:
             raise self.refused(reference)
@@ -249,7 +261,8 @@ class Authenticator:
         token = document.get("token") if isinstance(document, dict) else None
         token = token or (document.get("access_token") if isinstance(document, dict) else None)
         if not isinstance(token, str) or not token:
-            raise RegistryError("the token server gave no token")
+            raise RegistryError("the token server gave no token", transient=True)
         lifetime = document.get("expires_in")
         seconds = lifetime if isinstance(lifetime, int) and lifetime > 0 else None
-        return token, float(seconds or _TOKEN_LIFETIME_DEFAULT_SECONDS)
+        # A day at most: no build lasts longer, and a 400-digit lifetime is no float.
+        return token, float(min(seconds or _TOKEN_LIFETIME_DEFAULT_SECONDS, _MAX_TOKEN_LIFETIME))

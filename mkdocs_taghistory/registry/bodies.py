@@ -96,6 +96,7 @@ def _gzipped(response: httpx.Response) -> bool:
         f"{_host(response)} answered with Content-Encoding "
         f"{response.headers.get('Content-Encoding')!r}, which was not asked for "
         f"(only {ACCEPT_ENCODING}, once)",
+        transient=True,
     )
 
 
@@ -130,7 +131,8 @@ class _Gunzip:
                 body += self._decoder.decompress(pending, room)
             except zlib.error:
                 raise RegistryError(
-                    f"{_host(self._response)} sent a gzip body that does not decode"
+                    f"{_host(self._response)} sent a gzip body that does not decode",
+                    transient=True,
                 ) from None
             if len(body) > self._max_bytes:
                 raise _too_large(self._response, self._max_bytes)
@@ -142,6 +144,7 @@ class _Gunzip:
 def _too_large(response: httpx.Response, max_bytes: int) -> RegistryError:
     return RegistryError(
         f"an answer from {_host(response)} exceeds the {max_bytes // 1024} KiB this plugin accepts",
+        transient=True,
     )
 
 

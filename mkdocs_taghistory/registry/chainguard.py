@@ -19,18 +19,21 @@ from urllib.parse import quote
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import is_digest
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.oci import MAX_LIST_BYTES, OciVendor
+from mkdocs_taghistory.registry.listings import Listing
+from mkdocs_taghistory.registry.oci import OciVendor
 from mkdocs_taghistory.registry.responses import parse_json, status_error
-from mkdocs_taghistory.registry.vendor_base import ImageFetch
+from mkdocs_taghistory.registry.vendor_base import ImageFetch, VendorUnavailable
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000
-# 20,000 records: a tag that moved every day for fifty years. Records are kept until the last
-# page (the newest record is the one that counts), so this bounds memory too: a history that
-# never ends is an error for its image, not gigabytes.
+# 20,000 records: a tag that moved every day for fifty years. A history that never ends is an
+# error for its image after that, not gigabytes.
 _MAX_PAGES = 20
+_MAX_RECORDS = _MAX_PAGES * PAGE_LIMIT
+# A full page of a thousand records is about 130 KB: one of a megabyte is no history page.
+_MAX_PAGE_BYTES = 1024 * 1024
 
 
 def _field(record: dict[str, Any], name: str) -> Any:
@@ -56,42 +59,50 @@ class ChainguardVendor(OciVendor):
 
     async def tag_history(
         self, fetch: ImageFetch, tag: str, since: datetime | None = None
-    ) -> list[tuple[datetime, str]] | None:
-        """Every valid record of ``tag``'s history (from ``since`` on, if given), oldest first,
-        without repeats; None when the API does not know the tag."""
+    ) -> tuple[datetime, str] | None:
+        """The newest valid record of ``tag``'s history (from ``since`` on, if given);
+        None when the history holds none there.
+
+        Raises:
+            VendorUnavailable: when the API does not know the tag.
+        """
         reference = fetch.reference
-        records: dict[tuple[datetime, str], None] = {}
+        newest: tuple[datetime, str] | None = None
         start: str | None = format_timestamp(since) if since is not None else None
-        for _ in range(_MAX_PAGES):
+        pages = Listing(
+            f"the history of tag {tag}",
+            max_pages=_MAX_PAGES,
+            max_records=_MAX_RECORDS,
+        )
+        while True:
             url = self.history_url(reference, tag)
             if start:
                 url = f"{url}?start={quote(start)}"
+            pages.visit(url)
             response, body = await self.session.registry(
-                reference, "GET", url, max_bytes=MAX_LIST_BYTES, origin=self.url or None
+                reference, "GET", url, max_bytes=_MAX_PAGE_BYTES, origin=self.url or None
             )
-            if response.status_code in {403, 404} and not records:
+            if response.status_code in {403, 404} and newest is None:
                 # A tag the history API does not know, or will not tell this token about:
                 # read it the generic way.
-                return None
+                raise VendorUnavailable(f"HTTP {response.status_code} from {pages.name}")
             if response.status_code != 200:
                 raise status_error(response, f"reading the history of tag {tag}")
             document = parse_json(body, f"history of tag {tag}")
             page = document.get("history") if isinstance(document, dict) else None
             if not isinstance(page, list):
                 raise RegistryError(
-                    f"the history of tag {tag} has no 'history' list",
+                    f"the history of tag {tag} has no 'history' list", transient=True
                 )
-            before = len(records)
+            pages.received(len(body), len(page))
+            before = newest
             for record in page:
                 parsed = self._record(reference, tag, record)
-                if parsed is not None:
-                    records[parsed] = None
-            if len(page) < PAGE_LIMIT or len(records) == before:
-                return sorted(records)
-            start = format_timestamp(max(records)[0])
-        raise RegistryError(
-            f"the history of tag {tag} is longer than this plugin reads",
-        )
+                if parsed is not None and (newest is None or parsed > newest):
+                    newest = parsed
+            if len(page) < PAGE_LIMIT or newest is None or newest == before:
+                return newest
+            start = format_timestamp(newest[0])
 
     @staticmethod
     def _record(reference: ImageReference, tag: str, record: object) -> tuple[datetime, str] | None:
@@ -111,14 +122,16 @@ class ChainguardVendor(OciVendor):
         """The tag's newest history record; a tag without history is read by HEAD."""
         known = fetch.known_tags.get(tag)
         since = known.changed if known is not None else None
-        history = await self.tag_history(fetch, tag, since)
-        if history == [] and known is not None and since is not None:
-            # Nothing from the cached record's time on: the tag has not moved since.
-            fetch.digests[tag], fetch.changed[tag] = known.digest, since
-            return
-        if not history:
+        try:
+            newest = await self.tag_history(fetch, tag, since)
+        except VendorUnavailable:
+            newest = None
+        else:
+            if newest is None and known is not None and since is not None:
+                # Nothing from the cached record's time on: the tag has not moved since.
+                fetch.digests[tag], fetch.changed[tag] = known.digest, since
+                return
+        if newest is None:
             await super().read_digest(fetch, tag)
             return
-        changed, digest = history[-1]
-        fetch.digests[tag] = digest
-        fetch.changed[tag] = changed
+        fetch.changed[tag], fetch.digests[tag] = newest

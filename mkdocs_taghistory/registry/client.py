@@ -308,7 +308,9 @@ class FetchRun:
                 # An answer no check foresaw must fail this image with its name, not the
                 # whole build with a traceback; --verbose shows where it came from.
                 logger.debug("%s: unexpected failure", fetch.reference.name, exc_info=True)
-                failure = RegistryError(f"unexpected answer ({type(error).__name__}: {error})")
+                failure = RegistryError(
+                    f"unexpected answer ({type(error).__name__}: {error})", transient=True
+                )
         if failure is not None and fetch.error is None:
             # Here, where the image is known, its name joins the message.
             fetch.error = failure.for_image(fetch.reference.name)

@@ -37,6 +37,9 @@ class ClientSettings(NamedTuple):
             answer.
         insecure_registries: hosts (``host[:port]``) spoken to over plain HTTP; loopback hosts
             always are.
+        credentials_over_plain_http: hosts (``host[:port]``) off this machine that may be
+            sent credentials over plain HTTP (a registry, its token server, a vendor API):
+            the user's word for it, which ``insecure_registries`` is not.
         retries: further attempts after a failure that may pass (connection errors, timeouts,
             HTTP 429 and 5xx).
         backoff: seconds before the first retry; each later one waits about twice as long.
@@ -51,6 +54,7 @@ class ClientSettings(NamedTuple):
     concurrency: int = 128
     timeout: float = 10
     insecure_registries: frozenset[str] = frozenset()
+    credentials_over_plain_http: frozenset[str] = frozenset()
     retries: int = 3
     backoff: float = 0.5
     credentials: CredentialSource | None = None

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from mkdocs_taghistory.files import read_regular_file
+
 logger = logging.getLogger(__name__)
 
 # Docker keeps Docker Hub's credentials under its v1 index address.
@@ -28,6 +30,8 @@ _DOCKER_HUB_KEYS = (
     "registry-1.docker.io",
 )
 _HELPER_TIMEOUT_SECONDS = 30
+# Far above a real config.json (a few KB, however many registries it logs in to).
+_MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
 class Credentials(NamedTuple):
@@ -201,11 +205,18 @@ class CredentialSource:
                 return self._docker_config
         path = self._docker_config_path or docker_config_path()
         try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
+            # A link is followed (dotfiles often are links), a FIFO or a huge file is not read.
+            loaded = json.loads(read_regular_file(path, _MAX_CONFIG_BYTES, follow_links=True))
         except FileNotFoundError:
             loaded = {}
+        except RecursionError:
+            logger.warning("Ignoring Docker configuration %s: it is nested too deeply", path)
+            loaded = {}
         except (OSError, ValueError) as error:
-            logger.warning("Ignoring Docker configuration %s: %s", path, type(error).__name__)
+            # The error's kind and the system's reason only: the file may hold secrets.
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else None
+            reason = reason or (str(error) if isinstance(error, OSError) else "not valid JSON")
+            logger.warning("Ignoring Docker configuration %s: %s", path, reason)
             loaded = {}
         config = loaded if isinstance(loaded, dict) else {}
         with self._guard:

@@ -4,8 +4,10 @@
 answers ``{"next": URL or null, "results": [{"name", "digest", "last_updated",
 "tag_last_pushed"}, ...]}``, so a whole repository costs a few calls. "Last Changed" is
 ``tag_last_pushed`` (when the tag was last pushed) where Hub gives it, else ``last_updated``
-(which also moves when Hub rescans an image). A tag listed without a digest (Hub gives none for
-some old schema-1 tags) is read by HEAD on the registry, not dropped.
+(which also moves when Hub rescans an image). A tag listed without a digest is read by HEAD on
+the registry, not dropped, and keeps Hub's time: Hub gives no top-level ``digest`` for older
+multi-platform tags (a ``media_type`` manifest list, such as ``library/rust``'s
+``1.44.1-slim``: the key is missing, ``tag_last_pushed`` is there), nor for old schema-1 pushes.
 
 Public repositories answer anyone. With docker.io credentials the API is sent a bearer token
 from ``POST /v2/auth/token`` (``identifier``/``secret``), which takes a password, a personal
@@ -21,8 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
-from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.registry.oci import HostedApiVendor
+from mkdocs_taghistory.registry.responses import parse_json
 from mkdocs_taghistory.registry.vendor_base import (
     ImageFetch,
     VendorUnavailable,
@@ -58,24 +60,25 @@ class DockerHubVendor(HostedApiVendor):
             f"{self.url}/v2/namespaces/{quote(namespace)}/repositories/{quote(repository)}"
             "/tags?page_size=100"
         )
-        without_digest: list[str] = []
         headers = await self._headers(fetch)
-        async for result in self.api_records(
-            fetch, url, "Docker Hub's tag list", _next_page, key="results", headers=headers
-        ):
+        undigested = False
+
+        def take(result: dict[str, Any]) -> None:
+            nonlocal undigested
             changed = optional_timestamp(
                 result.get("tag_last_pushed") or result.get("last_updated")
             )
-            if result.get("digest") is None and isinstance(result.get("name"), str):
-                without_digest.append(result["name"])
+            if result.get("digest") is None:
+                # Read by HEAD on the registry; its time is still Hub's push time.
+                undigested = True
+                fetch.add_tag_without_digest(result.get("name"), changed)
             else:
                 fetch.add_tag(result.get("name"), result.get("digest"), changed)
-        # Tags Hub gave no digest for: read by HEAD, with the image's creation as their time.
-        for tag in without_digest:
-            if is_valid_tag(tag) and tag not in fetch.digests:
-                fetch.check_room()
-                fetch.tags.append(tag)
-        fetch.complete = not without_digest
+
+        await self.api_records(
+            fetch, url, "Docker Hub's tag list", _next_page, take, key="results", headers=headers
+        )
+        fetch.complete = not undigested
 
     async def _headers(self, fetch: ImageFetch) -> dict[str, str]:
         """A Hub login token when docker.io credentials are known; public repos need none."""
@@ -84,7 +87,7 @@ class DockerHubVendor(HostedApiVendor):
             return {}
         async with self._login_lock:
             if self._login_header is None:
-                _, answer = await self.session.api_json(
+                _, body = await self.session.api_body(
                     fetch.reference,
                     f"{self.url}/v2/auth/token",
                     "Docker Hub login",
@@ -93,6 +96,7 @@ class DockerHubVendor(HostedApiVendor):
                     json_body={"identifier": credentials.username, "secret": credentials.password},
                     fallback_statuses=self.fallback_statuses,
                 )
+                answer = parse_json(body, "Docker Hub login")
                 token = answer.get("access_token") if isinstance(answer, dict) else None
                 if not isinstance(token, str) or not token:
                     raise VendorUnavailable("Docker Hub login gave no token")

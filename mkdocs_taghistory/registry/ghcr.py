@@ -53,15 +53,29 @@ class GhcrVendor(HostedApiVendor):
         raise VendorUnavailable("the GitHub API does not know this package")
 
     async def _read_versions(self, fetch: ImageFetch, url: str, headers: dict[str, str]) -> None:
+        # A page of untagged versions (builds pushed by digest) brought something new all the
+        # same: a version not seen before.
+        versions: set[str] = set()
+
         def next_of(response: httpx.Response, page: Any, current: str) -> str | None:
             return next_page(current, response.links.get("next", {}).get("url"))
 
-        async for version in self.api_records(
-            fetch, url, "GitHub's version list", next_of, headers=headers
-        ):
+        def take(version: dict[str, Any]) -> None:
+            if isinstance(version.get("name"), str):
+                versions.add(version["name"])
             metadata = version.get("metadata")
             container = metadata.get("container") if isinstance(metadata, dict) else None
             tags = container.get("tags") if isinstance(container, dict) else None
             changed = optional_timestamp(version.get("updated_at"))
             for tag in tags if isinstance(tags, list) else []:
                 fetch.add_tag(tag, version.get("name"), changed)
+
+        await self.api_records(
+            fetch,
+            url,
+            "GitHub's version list",
+            next_of,
+            take,
+            headers=headers,
+            progress=lambda: len(versions),
+        )

@@ -9,7 +9,7 @@ read the generic way. "Last Changed" is ``published_at``: when the tag last poin
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from mkdocs_taghistory.registry.oci import TAGS_PER_PAGE, OciVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
@@ -29,9 +29,12 @@ class GitLabVendor(OciVendor):
         root = self.url or self.session.root_url(reference)
         path = quoted_path(reference.repository)
         url = f"{root}/gitlab/v1/repositories/{path}/tags/list/?n={TAGS_PER_PAGE}"
-        async for entry in self.registry_api_records(fetch, url, "GitLab's tag list"):
+
+        def take(entry: dict[str, Any]) -> None:
             changed = optional_timestamp(
                 entry.get("published_at") or entry.get("updated_at") or entry.get("created_at")
             )
             fetch.add_tag(entry.get("name"), entry.get("digest"), changed)
+
+        await self.registry_api_records(fetch, url, "GitLab's tag list", take)
         fetch.complete = True

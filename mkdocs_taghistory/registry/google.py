@@ -11,7 +11,6 @@ registry that gives no map (a ``google`` type set for another host) is read the 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -54,31 +53,33 @@ class GoogleVendor(OciVendor):
 
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Every tag with its digest and push time, from the tag list's ``manifest`` map."""
-        manifests: dict[str, Any] = {}
+        listed: dict[str, None] = {}
+        mapped = False
 
-        async def noting_manifests() -> AsyncIterator[dict[str, Any]]:
-            # Read as the pages pass: the tag list's checks (tag count, pages without a new
-            # tag) run on each page as it arrives, not after all were kept.
-            async for page in self.tag_list_pages(fetch):
-                found = page.get("manifest")
-                if isinstance(found, dict):
-                    manifests.update(found)
-                yield page
+        def take(page: dict[str, Any]) -> None:
+            # Each page's map is read as it arrives, not kept: the tag cap (add_tag) and the
+            # pages that bring nothing new are checked page by page.
+            nonlocal mapped
+            self.take_tags(fetch, page, listed)
+            manifests = page.get("manifest")
+            for digest, entry in manifests.items() if isinstance(manifests, dict) else ():
+                mapped = True
+                if not isinstance(entry, dict) or not isinstance(entry.get("tag"), list):
+                    continue
+                uploaded = _milliseconds(entry.get("timeUploadedMs")) or _milliseconds(
+                    entry.get("timeCreatedMs")
+                )
+                for tag in entry["tag"]:
+                    fetch.add_tag(tag, digest, uploaded)
 
-        listed = await self.tag_list(fetch, noting_manifests())
-        if not manifests:
+        await self.tag_list_pages(fetch, take, lambda: len(listed) + len(fetch.tags))
+        if not mapped:
             logger.debug("%s: the tag list has no manifest map; read by HEAD", fetch.reference.name)
             fetch.tags = list(listed)
             return
-        for digest, entry in manifests.items():
-            if not isinstance(entry, dict) or not isinstance(entry.get("tag"), list):
-                continue
-            uploaded = _milliseconds(entry.get("timeUploadedMs")) or _milliseconds(
-                entry.get("timeCreatedMs")
-            )
-            for tag in entry["tag"]:
-                fetch.add_tag(tag, digest, uploaded)
         # A tag the list names but no manifest claims is read by HEAD, as on the generic path.
         unclaimed = [tag for tag in listed if tag not in fetch.digests]
-        fetch.tags += unclaimed
+        for tag in unclaimed:
+            fetch.check_room()
+            fetch.tags.append(tag)
         fetch.complete = not unclaimed

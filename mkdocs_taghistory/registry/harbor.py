@@ -44,12 +44,25 @@ class HarborVendor(HostedApiVendor):
         )
         credentials = self.api_credentials(reference)
         headers = {"Authorization": credentials.basic_authorization()} if credentials else {}
-        async for artifact in self.api_records(
-            fetch, url, "Harbor's artifacts", _next_of, headers=headers
-        ):
+        # An untagged artifact (a platform's image of an index) brought something new too.
+        artifacts: set[str] = set()
+
+        def take(artifact: dict[str, Any]) -> None:
+            if isinstance(artifact.get("digest"), str):
+                artifacts.add(artifact["digest"])
             pushed = optional_timestamp(artifact.get("push_time"))
             for tag in artifact.get("tags") or []:
                 if isinstance(tag, dict):
                     changed = optional_timestamp(tag.get("push_time")) or pushed
                     fetch.add_tag(tag.get("name"), artifact.get("digest"), changed)
+
+        await self.api_records(
+            fetch,
+            url,
+            "Harbor's artifact list",
+            _next_of,
+            take,
+            headers=headers,
+            progress=lambda: len(artifacts),
+        )
         fetch.complete = True

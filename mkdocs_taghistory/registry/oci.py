@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import DigestFacts, is_digest, is_platform, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.listings import Listing, check_tag_count, next_page, page_size
 from mkdocs_taghistory.registry.responses import PORTAL_HINT, parse_json, status_error
-from mkdocs_taghistory.registry.vendor_base import (
-    ImageFetch,
-    PageTrail,
-    Vendor,
-    check_tag_count,
-    next_page,
-)
+from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor
 from mkdocs_taghistory.timestamps import is_epoch_placeholder, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -39,8 +34,6 @@ CREATED_ANNOTATION = "org.opencontainers.image.created"
 MAX_LIST_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 MAX_PAGES = 10_000
-# Pages in a row that add no tag: a listing that goes round, or pages on without end.
-MAX_PAGES_WITHOUT_NEW_TAGS = 10
 # Tags asked for a page: registries that page (GHCR, Quay, GitLab, ECR) give 100 or fewer by
 # default, and cap a larger n at what they allow; fewer pages is fewer round trips.
 TAGS_PER_PAGE = 1000
@@ -54,17 +47,28 @@ class OciVendor(Vendor):
 
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Read ``tags/list``, following ``Link: <...>; rel="next"`` to the last page."""
-        fetch.tags = list(await self.tag_list(fetch, self.tag_list_pages(fetch)))
+        tags: dict[str, None] = {}
+        await self.tag_list_pages(
+            fetch, lambda page: self.take_tags(fetch, page, tags), lambda: len(tags)
+        )
+        fetch.tags = list(tags)
 
-    async def tag_list_pages(self, fetch: ImageFetch) -> AsyncIterator[dict[str, Any]]:
-        """Each page of ``tags/list``, checked, in order; its tags are read by :meth:`tag_list`."""
+    async def tag_list_pages(
+        self,
+        fetch: ImageFetch,
+        take: Callable[[dict[str, Any]], None],
+        progress: Callable[[], int],
+    ) -> None:
+        """Give ``take`` each page of ``tags/list``, checked, in order, dropping it before the
+        next is asked for; ``progress`` tells how much the pages brought so far (the listing
+        is stopped when they bring nothing new, see :class:`.Listing`)."""
         reference = fetch.reference
         first_page = f"{self.session.base_url(reference)}/tags/list"
         sized = f"{first_page}?n={TAGS_PER_PAGE}"
         url: str | None = sized
-        trail = PageTrail(reference, "the tag list", MAX_PAGES)
+        pages = Listing("the tag list", max_pages=MAX_PAGES, progress=progress)
         while url is not None:
-            trail.visit(url)
+            pages.visit(url)
             response, body = await self.session.registry(
                 reference, "GET", url, max_bytes=MAX_LIST_BYTES
             )
@@ -82,30 +86,22 @@ class OciVendor(Vendor):
                 raise status_error(response, "reading tag list")
             page = parse_json(body, "tag list")
             if not isinstance(page, dict) or not isinstance(page.get("tags", []), list | None):
-                raise RegistryError("the tag list is not a list")
-            yield page
+                raise RegistryError("the tag list is not a list", transient=True)
+            pages.received(len(body), page_size(page))
+            del body  # one page held at a time, and only until it is taken
             url = next_page(str(response.url), response.links.get("next", {}).get("url"))
+            take(page)
+            del page
 
     @staticmethod
-    async def tag_list(fetch: ImageFetch, pages: AsyncIterable[dict[str, Any]]) -> dict[str, None]:
-        """The valid tags of the pages, once each, in order: a listing that runs away (too
-        many tags, or pages on without a new one) is stopped."""
-        tags: dict[str, None] = {}
-        idle_pages = 0
-        async for page in pages:
-            known = len(tags)
-            for tag in page.get("tags") or []:
-                if isinstance(tag, str) and is_valid_tag(tag):
-                    tags[tag] = None
-                else:
-                    logger.warning("%s: dropping invalid tag name %r", fetch.reference.name, tag)
-            check_tag_count(len(tags))
-            idle_pages = idle_pages + 1 if len(tags) == known else 0
-            if idle_pages > MAX_PAGES_WITHOUT_NEW_TAGS:
-                raise RegistryError(
-                    f"the tag list gave {idle_pages} pages in a row without a new tag; not read on",
-                )
-        return tags
+    def take_tags(fetch: ImageFetch, page: dict[str, Any], tags: dict[str, None]) -> None:
+        """Add the valid tags of a page of ``tags/list`` to ``tags``, once each, in order."""
+        for tag in page.get("tags") or []:
+            if isinstance(tag, str) and is_valid_tag(tag):
+                tags[tag] = None
+            else:
+                logger.warning("%s: dropping invalid tag name %r", fetch.reference.name, tag)
+        check_tag_count(len(tags))
 
     async def read_digest(self, fetch: ImageFetch, tag: str) -> None:
         """The tag's digest from ``HEAD`` of its manifest (or the hash of a ``GET``)."""
@@ -136,7 +132,7 @@ class OciVendor(Vendor):
             # Hash only what is a manifest: a login page's bytes must not become a digest.
             if not isinstance(parse_json(body, f"manifest of tag {tag}"), dict):
                 raise RegistryError(
-                    f"the manifest of tag {tag} is not a JSON object",
+                    f"the manifest of tag {tag} is not a JSON object", transient=True
                 )
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
         fetch.digests[tag] = digest
@@ -223,10 +219,10 @@ def _verified_object(digest: str, body: bytes, what: str) -> dict[str, Any]:
     """
     if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
         parse_json(body, what)
-        raise RegistryError(f"the content of {digest} does not match its digest")
+        raise RegistryError(f"the content of {digest} does not match its digest", transient=True)
     document = parse_json(body, what)
     if not isinstance(document, dict):
-        raise RegistryError(f"the {what} is not a JSON object")
+        raise RegistryError(f"the {what} is not a JSON object", transient=True)
     return document
 
 

@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 
 import idna
 
+from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.reference import is_loopback_host
+
 Origin = tuple[str, str, int | None]
 """Scheme, host and port (the scheme's default filled in)."""
 
@@ -41,6 +44,25 @@ def _origin_of_start(url: str) -> Origin | None:
         except idna.IDNAError:
             return None
     return scheme, hostname, port or _DEFAULT_PORTS.get(scheme)
+
+
+def refuse_plain_credentials(url: str, allowed: frozenset[str]) -> None:
+    """Raise unless credentials may go to ``url``: over TLS, to this machine, or to a host
+    (``host[:port]``) the user lists in ``credentials_over_plain_http``, in so many words.
+
+    Anyone on the way reads what crosses the network in the clear: ``insecure_registries``
+    says to speak plain HTTP to a host, not to hand it a password that way.
+    """
+    origin = origin_of(url)
+    if origin is None or origin[0] != "http" or is_loopback_host(origin[1]):
+        return
+    host = url.split("//", 1)[-1].split("/", 1)[0].rpartition("@")[2].lower()
+    if host in allowed or origin[1] in allowed:
+        return
+    raise RegistryError(
+        f"credentials would go over plain HTTP to {host}, readable on the way; not sent "
+        f"(list {host} in the 'credentials_over_plain_http' option to send them anyway)"
+    )
 
 
 def same_origin(url: str, base: str) -> bool:

@@ -6,8 +6,8 @@ one connection; :mod:`.host_slots` says which lane a request takes). Redirect ta
 token servers are hosts like any other, with their own pools. A pool is built on the TLS
 material its host needs: the system trust store, plus the ``tls`` option's or a ``certs.d``
 folder's files; and through the proxy the environment names for it (``HTTPS_PROXY``,
-``NO_PROXY``, as httpx and pip read them). Pools are made on first use, so a build that speaks
-only plain HTTP never loads a trust store.
+``NO_PROXY``, as Go and so docker read them: loopback never, :mod:`.proxies`). Pools are made
+on first use, so a build that speaks only plain HTTP never loads a trust store.
 
 Small pools also keep httpcore's pool cheap: it looks at every connection of a pool on every
 request event, which costs quadratically with many connections in one pool.
@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-import urllib.request
-from collections.abc import Mapping
 from typing import Any
 
 import h2.errors
@@ -27,6 +25,7 @@ import httpx
 from httpcore._async.http2 import AsyncHTTP2Connection
 
 from mkdocs_taghistory.registry.host_slots import HTTP1_SLOTS, LANE
+from mkdocs_taghistory.registry.proxies import Proxies
 from mkdocs_taghistory.registry.tls import TlsContexts
 
 # Never used to connect (only plain-HTTP requests get it); httpx wants one for every pool, and
@@ -52,8 +51,7 @@ class HostPools(httpx.AsyncBaseTransport):
             max_connections=HTTP1_SLOTS, max_keepalive_connections=HTTP1_SLOTS
         )
         self._lane_limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        self._proxies: Mapping[str, str] = urllib.request.getproxies_environment()
-        self._bypassed: dict[str, bool] = {}
+        self._proxies = Proxies()
         self._pools: dict[tuple[str, object, str | None, int | None], httpx.AsyncHTTPTransport]
         self._pools = {}
 
@@ -90,14 +88,7 @@ class HostPools(httpx.AsyncBaseTransport):
         return self._proxy_for(httpx.URL(url)) is not None
 
     def _proxy_for(self, url: httpx.URL) -> str | None:
-        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
-        if not proxy:
-            return None
-        host = url.host
-        bypassed = self._bypassed.get(host)
-        if bypassed is None:
-            bypassed = self._bypassed[host] = bool(urllib.request.proxy_bypass(host))
-        return None if bypassed else proxy
+        return self._proxies.proxy_for(url.scheme, url.host, url.port)
 
 
 def _cancel_abandoned_streams() -> None:

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.registry.oci import HostedApiVendor
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, quoted_path
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date
@@ -48,20 +47,15 @@ class QuayVendor(HostedApiVendor):
         """Every active tag, page by page while ``has_additional`` says there is more."""
         path = quoted_path(fetch.reference.repository)
         base = f"{self.url}/api/v1/repository/{path}/tag/?onlyActiveTags=true&limit=100&page="
-        known = 0
 
         def next_of(response: httpx.Response, page: Any, url: str) -> str | None:
-            nonlocal known
+            # "More" with nothing new page after page is stopped as any listing is.
             if not isinstance(page, dict) or page.get("has_additional") is not True:
                 return None
-            if len(fetch.tags) == known:
-                # "More" with nothing new on this page: it would say so for ever.
-                raise RegistryError("Quay's pages repeat themselves")
-            known = len(fetch.tags)
             return base + str(int(url.rsplit("=", 1)[1]) + 1)
 
-        async for entry in self.api_records(
-            fetch, base + "1", "Quay's tag list", next_of, key="tags"
-        ):
+        def take(entry: dict[str, Any]) -> None:
             fetch.add_tag(entry.get("name"), entry.get("manifest_digest"), _changed(entry))
+
+        await self.api_records(fetch, base + "1", "Quay's tag list", next_of, take, key="tags")
         fetch.complete = True

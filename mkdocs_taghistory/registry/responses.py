@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import time
 from datetime import UTC, datetime
@@ -31,18 +32,37 @@ def netloc(url: str) -> str:
         return url
 
 
+MAX_JSON_ITEMS = 500_000
+"""The most items (values, members) an answer may hold. Parsed, an item costs up to a hundred
+bytes or so however few it takes in the answer (``{},`` is three bytes, an empty dict 64):
+counted before parsing, they bound an answer's memory as its bytes alone cannot. A real one
+holds far fewer: Google's tag list of 50,000 tags with its manifest map, about 250,000."""
+
+
 def parse_json(body: bytes, what: str) -> Any:
     """Parse a JSON answer; a RegistryError naming ``what`` if it is not JSON.
 
     Transient: a registry that speaks JSON everywhere did not send this; what did is most
     likely a captive portal's login page, a proxy's error page or a cut connection, none of
-    which is a reason to drop the cached table.
+    which is a reason to drop the cached table. An answer of more than :data:`MAX_JSON_ITEMS`
+    items, or nested too deeply for the parser, is refused before it costs memory.
     """
+    # Each item but the first of a list or object follows a comma; each list or object opens
+    # with a bracket. Commas and brackets inside strings only make the count larger.
+    # "the tag list", but "Quay's tag list".
+    subject = what if "'s " in what else f"the {what}"
+    items = body.count(b",") + body.count(b"{") + body.count(b"[")
+    if items > MAX_JSON_ITEMS:
+        raise RegistryError(
+            f"{subject} holds more than {MAX_JSON_ITEMS} JSON items; not read", transient=True
+        )
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except RecursionError:
+        raise RegistryError(f"{subject} is nested too deeply to read", transient=True) from None
+    except (ValueError, UnicodeDecodeError):
         raise RegistryError(
-            f"the {what} is not valid JSON ({PORTAL_HINT})", transient=True
+            f"{subject} is not valid JSON ({PORTAL_HINT})", transient=True
         ) from None
 
 
@@ -103,6 +123,21 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     except ValueError:
         return None
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+# Never wait longer than this between two attempts, whatever Retry-After says: a docs build
+# should fail and fall back to its cache rather than hang.
+_MAX_RETRY_WAIT_SECONDS = 30.0
+
+
+def backoff_seconds(attempt: int, backoff: float, retry_after: float | None) -> float:
+    """How long to wait before try ``attempt`` (1 for the first retry): what the registry
+    asked, else ``backoff`` doubled each time; at most 30 s either way."""
+    if retry_after is not None:
+        return min(retry_after, _MAX_RETRY_WAIT_SECONDS)
+    # Exponential, with jitter so that many requests failing together do not retry together.
+    ceiling: float = backoff * 2.0 ** (attempt - 1)
+    return min(_MAX_RETRY_WAIT_SECONDS, ceiling * random.uniform(0.5, 1.0))
 
 
 def unix_time_seconds_from_now(value: str | None, now: float | None = None) -> float | None:

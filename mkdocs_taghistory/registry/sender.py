@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,9 +35,10 @@ from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.bodies import ACCEPT_ENCODING, drain, read_body
 from mkdocs_taghistory.registry.counters import FetchCounters
 from mkdocs_taghistory.registry.host_slots import LANE, HostSlots
-from mkdocs_taghistory.registry.origins import Origin, origin_of
+from mkdocs_taghistory.registry.origins import Origin, origin_of, refuse_plain_credentials
 from mkdocs_taghistory.registry.responses import (
     RETRY_STATUSES,
+    backoff_seconds,
     describe_transport_error,
     netloc,
     retry_after_seconds,
@@ -56,9 +56,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Never wait longer than this between two attempts, whatever Retry-After says: a docs build
-# should fail and fall back to its cache rather than hang.
-_MAX_RETRY_WAIT_SECONDS = 30.0
 _TLS_HINT = "see the plugin's 'tls' option for a private CA or a client certificate"
 USER_AGENT = "mkdocs-taghistory"
 # What a broken connection raises. Besides httpx's own errors, some leave httpcore unwrapped:
@@ -144,12 +141,16 @@ class Sender:
         content: bytes | None = None,
         form: Mapping[str, str] | None = None,
         urgent: bool = False,
+        credentialed: bool,
     ) -> tuple[httpx.Response, bytes]:
         """Send one request, retrying failures that may pass; return the response and body.
 
         ``urgent`` for a request that continues a call under way (a retry with a new token,
         a token request, a redirect's next hop): it takes its host's next free slot before the
         requests that start new calls.
+
+        ``credentialed``: it carries credentials, or a token got with them, which never cross
+        the network in the clear (:func:`.origins.refuse_plain_credentials`).
 
         Raises:
             RegistryError: when retries are spent, the fetch's time is up, or the failure is
@@ -158,6 +159,8 @@ class Sender:
         request_headers = dict(headers or {})
         if authorization is not None:
             request_headers["Authorization"] = authorization
+        if credentialed:
+            refuse_plain_credentials(url, self.settings.credentials_over_plain_http)
         attempt = 0
         while True:
             overdue = self.overdue(reference)
@@ -197,6 +200,7 @@ class Sender:
                     # would get the same.
                     raise RegistryError(
                         f"unusable answer from {netloc(url)}: {error or type(error).__name__}",
+                        transient=True,
                     ) from None
             if answer.done is not None:
                 return answer.done
@@ -208,7 +212,7 @@ class Sender:
                 self._give_up_after_last(reference, url, attempt, failure)
             attempt += 1
             self.counters.retries += 1
-            delay = self._backoff(attempt, wait)
+            delay = backoff_seconds(attempt, self.settings.backoff, wait)
             logger.debug(
                 "%s: %s from %s; retry %d in %.2f s",
                 reference.name,
@@ -325,13 +329,6 @@ class Sender:
         """Raise the transient error of a connection-level failure once retries are spent."""
         if attempt >= self.settings.retries:
             raise RegistryError(f"cannot reach {netloc(url)}: {failure}", transient=True) from None
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, _MAX_RETRY_WAIT_SECONDS)
-        # Exponential, with jitter so that many requests failing together do not retry together.
-        ceiling: float = self.settings.backoff * 2.0 ** (attempt - 1)
-        return min(_MAX_RETRY_WAIT_SECONDS, ceiling * random.uniform(0.5, 1.0))
 
 
 @dataclass

@@ -32,7 +32,7 @@ from mkdocs_taghistory.registry.counters import FetchCounters
 from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.origins import same_origin
 from mkdocs_taghistory.registry.pools import HostPools
-from mkdocs_taghistory.registry.responses import netloc, parse_json, status_error
+from mkdocs_taghistory.registry.responses import netloc, status_error
 from mkdocs_taghistory.registry.sender import Sender
 from mkdocs_taghistory.registry.tls import TlsContexts
 
@@ -191,6 +191,7 @@ class RegistrySession:
             url = self._redirect_target(reference, str(response.url), location)
         raise RegistryError(
             f"{reference.host} redirected more than {_MAX_REDIRECTS} times (a redirect loop?)",
+            transient=True,
         )
 
     def _redirect_target(self, reference: ImageReference, current: str, location: str) -> str:
@@ -202,6 +203,7 @@ class RegistrySession:
         if target is None or target.scheme not in {"http", "https"} or not target.host:
             raise RegistryError(
                 f"{netloc(current)} redirected to an unusable address",
+                transient=True,
             )
         if current.startswith("https://") and target.scheme == "http":
             # Nothing secret is sent there, but an answer over plain HTTP could be changed on
@@ -229,7 +231,7 @@ class RegistrySession:
 
     # --- vendor API requests ---------------------------------------------------------
 
-    async def api_json(
+    async def api_body(
         self,
         reference: ImageReference,
         url: str,
@@ -240,7 +242,7 @@ class RegistrySession:
         method: str = "GET",
         json_body: Any = None,
         fallback_statuses: frozenset[int] = frozenset(),
-    ) -> tuple[httpx.Response, Any]:
+    ) -> tuple[httpx.Response, bytes]:
         """A request to a vendor API (Docker Hub, Quay, GitHub), with the headers given.
 
         No registry credentials are added here: a vendor that needs them passes its own
@@ -249,17 +251,24 @@ class RegistrySession:
         Raises:
             VendorUnavailable: on a status in ``fallback_statuses``, for which the generic
                 OCI path should be tried instead.
-            RegistryError: on any other status but 200, or an answer that is not JSON.
+            RegistryError: on any other status but 200.
         """
         content = json.dumps(json_body).encode() if json_body is not None else None
         merged = dict(headers or {})
         if content is not None:
             merged["Content-Type"] = "application/json"
         response, body = await self.sender.send(
-            reference, method, url, headers=merged, max_bytes=max_bytes, content=content
+            reference,
+            method,
+            url,
+            headers=merged,
+            max_bytes=max_bytes,
+            content=content,
+            # A login's body, or the vendor's Authorization: never sent in the clear.
+            credentialed=content is not None or "authorization" in map(str.lower, merged),
         )
         if response.status_code in fallback_statuses:
             raise VendorUnavailable(f"HTTP {response.status_code} from {url}")
         if response.status_code != 200:
             raise status_error(response, f"reading {what}")
-        return response, parse_json(body, what)
+        return response, body

@@ -26,7 +26,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings, TlsSetupError
+from mkdocs_taghistory.registry.tls_settings import (
+    HostTls,
+    TlsSettings,
+    TlsSetupError,
+    checked_tls_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -213,17 +218,23 @@ def _context_key(material: _Material) -> tuple[object, ...] | None:
 def _load_material(context: ssl.SSLContext, material: _Material) -> None:
     for ca_file in material.ca_files:
         try:
-            context.load_verify_locations(cafile=str(ca_file))
+            context.load_verify_locations(cafile=checked_tls_file(ca_file, "a CA certificate"))
         except (OSError, ssl.SSLError) as error:
             raise TlsSetupError(
                 f"cannot use {ca_file} as a CA certificate: {_reason(error)}"
             ) from None
     if material.cert_file is not None:
+        # Each file checked on its own, so a broken key is named as the key.
+        cert_file = checked_tls_file(material.cert_file, "a client certificate")
+        key_file = None
+        if material.key_file is not None:
+            key_file = checked_tls_file(material.key_file, "the client certificate's key")
         try:
-            context.load_cert_chain(material.cert_file, material.key_file)
+            context.load_cert_chain(cert_file, key_file)
         except (OSError, ssl.SSLError) as error:
+            files = f"{cert_file} with its key {key_file}" if key_file else cert_file
             raise TlsSetupError(
-                f"cannot use {material.cert_file} as a client certificate: {_reason(error)}"
+                f"cannot use {files} as a client certificate: {_reason(error)}"
             ) from None
 
 

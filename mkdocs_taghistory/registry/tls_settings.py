@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError
+from mkdocs_taghistory.files import check_regular_file
 
 DEFAULT_CERTS_DIRS: tuple[str, ...] = (
     "/etc/docker/certs.d",
@@ -53,3 +54,21 @@ class TlsSettings(NamedTuple):
 
     hosts: Mapping[str, HostTls] = MappingProxyType({})
     certs_dirs: tuple[Path, ...] = _DEFAULT_FOLDERS
+
+
+# Far above any real bundle (the system's is about 220 KB) or key.
+_MAX_TLS_FILE_BYTES = 8 * 1024 * 1024
+
+
+def checked_tls_file(path: Path, role: str) -> str:
+    """``path``, once it is known to be a regular file of bounded size that can be read:
+    OpenSSL would wait for ever on a FIFO, and read a huge file whole.
+
+    Raises:
+        TlsSetupError: naming the file, its role ("a CA certificate") and what is wrong.
+    """
+    try:
+        check_regular_file(path, _MAX_TLS_FILE_BYTES)
+    except OSError as error:
+        raise TlsSetupError(f"cannot use {path} as {role}: {error.strerror or error}") from None
+    return str(path)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import httpx
 
@@ -15,13 +15,20 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import DigestFacts, TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.credentials import Credentials
+from mkdocs_taghistory.registry.listings import (
+    MAX_TAGS,
+    Listing,
+    check_tag_count,
+    next_page,
+    page_records,
+)
 from mkdocs_taghistory.registry.origins import same_origin
 from mkdocs_taghistory.registry.responses import parse_json, status_error
 from mkdocs_taghistory.registry.session import RegistrySession, VendorUnavailable
 
 __all__ = [
+    "MAX_TAGS",
     "ImageFetch",
-    "PageTrail",
     "Vendor",
     "VendorUnavailable",
     "check_tag_count",
@@ -32,24 +39,22 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Each tag costs a request or more on the generic path: past this many, a build would take
-# hours, and the answer is more likely a broken registry than a real image.
-MAX_TAGS = 50_000
 # Vendor APIs give about a hundred tags a page: past this many pages an image would pass the
 # tag cap anyway.
 MAX_API_PAGES = MAX_TAGS // 100 + 1
-MAX_API_PAGE_BYTES = 16 * 1024 * 1024
+# A page of a hundred of Docker Hub's richest records (with their images) is about 250 KB, of
+# Harbor's artifacts with their references about 1 MB: a page four times that is no real one.
+MAX_API_PAGE_BYTES = 4 * 1024 * 1024
+
+Take = Callable[[dict[str, Any]], None]
+"""Takes one record of a listing into the fetch (and drops it)."""
+NextOf = Callable[[httpx.Response, Any, str], str | None]
+"""``next_of(response, page, url)``: the next page's address, or None after the last."""
 
 
 def quoted_path(repository: str) -> str:
     """A repository's path in an API's address, each part quoted, the slashes kept."""
     return "/".join(quote(part, safe="") for part in repository.split("/"))
-
-
-def check_tag_count(count: int) -> None:
-    """Refuse an image listing more than :data:`MAX_TAGS` tags."""
-    if count > MAX_TAGS:
-        raise RegistryError(f"more than {MAX_TAGS} tags; not read")
 
 
 @dataclass
@@ -103,61 +108,28 @@ class ImageFetch:
                 digest,
             )
             return
-        if tag not in self.digests:
+        self._list(tag, changed)
+        self.digests[tag] = digest
+
+    def add_tag_without_digest(self, tag: object, changed: datetime | None) -> None:
+        """Record a tag a vendor listed with its time but no digest, which the generic path
+        then reads by HEAD (its time stays the vendor's); an invalid name is dropped."""
+        if not isinstance(tag, str) or not is_valid_tag(tag):
+            logger.warning("%s: dropping invalid tag name %r", self.reference.name, tag)
+            return
+        self._list(tag, changed)
+        self.digests.pop(tag, None)
+
+    def _list(self, tag: str, changed: datetime | None) -> None:
+        # Every tag listed has its entry in `changed` (None where the vendor gave no time).
+        if tag not in self.changed:
             self.check_room()
             self.tags.append(tag)
-        self.digests[tag] = digest
         self.changed[tag] = changed
 
     def check_room(self) -> None:
         """Refuse an image with more tags than any table can show (a runaway registry)."""
         check_tag_count(len(self.tags) + 1)
-
-
-def next_page(url: str, link: str | None) -> str | None:
-    """The absolute address of a ``Link: rel="next"`` target, or None on the last page."""
-    if not link:
-        return None
-    try:
-        return urljoin(url, link)
-    except ValueError:
-        raise RegistryError(f"unusable next-page link {link!r}") from None
-
-
-class PageTrail:
-    """The pages of one paged listing read so far, to stop one that never ends.
-
-    A page read twice means the listing loops; more pages than ``max_pages`` means it runs
-    away. Either is an error for the image, never a hang.
-    """
-
-    def __init__(self, reference: ImageReference, listing: str, max_pages: int) -> None:
-        """Guard the listing named ``listing`` (for messages) of ``reference``."""
-        self._reference = reference
-        self._listing = listing
-        self._max_pages = max_pages
-        self._seen: set[str] = set()
-
-    def visit(self, url: str) -> None:
-        """Record that ``url`` is about to be read; raise if that cannot be right."""
-        if url in self._seen:
-            raise RegistryError(f"{self._listing} leads back to a page already read")
-        if len(self._seen) >= self._max_pages:
-            raise RegistryError(f"{self._listing} runs past {self._max_pages} pages")
-        self._seen.add(url)
-
-
-def page_records(page: Any, key: str | None, listing: str) -> list[dict[str, Any]]:
-    """The records of one page of a listing: the JSON objects of the page itself, where it is
-    a list, or of the list its ``key`` holds. Anything else in the list is passed over.
-
-    Raises:
-        RegistryError: when there is no such list.
-    """
-    items = page if key is None else page.get(key) if isinstance(page, dict) else None
-    if not isinstance(items, list):
-        raise RegistryError(f"{listing} has no '{key}' list" if key else f"{listing} is not a list")
-    return [item for item in items if isinstance(item, dict)]
 
 
 class Vendor:
@@ -202,20 +174,23 @@ class Vendor:
         """
         return self.session.credentials_for(reference.host)
 
-    async def api_pages(
+    async def api_records(
         self,
         fetch: ImageFetch,
         url: str,
         listing: str,
-        next_of: Callable[[httpx.Response, Any, str], str | None],
+        next_of: NextOf,
+        take: Take,
         *,
+        key: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[Any]:
-        """Each page of a paged listing of the vendor's API, parsed, in order.
+        progress: Callable[[], int] | None = None,
+    ) -> None:
+        """Give ``take`` each record of a paged listing of the vendor's API, page by page
+        (see :meth:`read_pages`, and :func:`.listings.page_records` for ``key``).
 
-        ``next_of(response, page, url)`` gives the next page's address, or None after the
-        last. The listing is read at most :data:`MAX_API_PAGES` pages, no page twice, and only
-        on the API's own origin: a next page elsewhere would get this API's credentials.
+        The listing is read only on the API's own origin: a next page elsewhere would get
+        this API's credentials.
 
         Raises:
             VendorUnavailable: on one of :attr:`fallback_statuses`.
@@ -223,8 +198,8 @@ class Vendor:
         """
         reference = fetch.reference
 
-        async def get(page_url: str) -> tuple[httpx.Response, Any]:
-            return await self.session.api_json(
+        async def get(page_url: str) -> tuple[httpx.Response, bytes]:
+            return await self.session.api_body(
                 reference,
                 page_url,
                 listing,
@@ -236,17 +211,25 @@ class Vendor:
         def checked_next(response: httpx.Response, page: Any, current: str) -> str | None:
             following = next_of(response, page, current)
             if following is not None and not same_origin(following, self.url):
-                raise RegistryError(f"{listing} pointed its next page at another host")
+                raise RegistryError(
+                    f"{listing} pointed its next page at another host", transient=True
+                )
             return following
 
-        async for page in self._paged(fetch, url, listing, get, checked_next):
-            yield page
+        await self.read_pages(fetch, url, listing, get, checked_next, take, key, progress)
 
-    async def registry_api_pages(
-        self, fetch: ImageFetch, url: str, listing: str
-    ) -> AsyncIterator[Any]:
-        """Each page of a paged listing of an API on the registry itself (with its token),
-        parsed, in order, following ``Link: <...>; rel="next"``.
+    async def registry_api_records(
+        self,
+        fetch: ImageFetch,
+        url: str,
+        listing: str,
+        take: Take,
+        *,
+        key: str | None = None,
+        progress: Callable[[], int] | None = None,
+    ) -> None:
+        """Give ``take`` each record of a paged listing of an API on the registry itself (with
+        its token), following ``Link: <...>; rel="next"`` (see :meth:`read_pages`).
 
         Raises:
             VendorUnavailable: on one of :attr:`fallback_statuses`.
@@ -254,7 +237,7 @@ class Vendor:
         """
         reference = fetch.reference
 
-        async def get(page_url: str) -> tuple[httpx.Response, Any]:
+        async def get(page_url: str) -> tuple[httpx.Response, bytes]:
             # The registry's own origin only, as for its tag list (session.registry checks it).
             response, body = await self.session.registry(
                 reference, "GET", page_url, max_bytes=MAX_API_PAGE_BYTES, origin=self.url or None
@@ -263,56 +246,46 @@ class Vendor:
                 raise VendorUnavailable(f"HTTP {response.status_code} from {listing}")
             if response.status_code != 200:
                 raise status_error(response, f"reading {listing}")
-            return response, parse_json(body, listing)
+            return response, body
 
         def link_next(response: httpx.Response, page: Any, current: str) -> str | None:
             return next_page(str(response.url), response.links.get("next", {}).get("url"))
 
-        async for page in self._paged(fetch, url, listing, get, link_next):
-            yield page
-
-    async def api_records(
-        self,
-        fetch: ImageFetch,
-        url: str,
-        listing: str,
-        next_of: Callable[[httpx.Response, Any, str], str | None],
-        *,
-        key: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Each record of a paged listing of the vendor's API (see :meth:`api_pages`, and
-        :func:`page_records` for ``key``)."""
-        async for page in self.api_pages(fetch, url, listing, next_of, headers=headers):
-            for record in page_records(page, key, listing):
-                yield record
-
-    async def registry_api_records(
-        self, fetch: ImageFetch, url: str, listing: str, *, key: str | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Each record of a paged listing of an API on the registry itself (see
-        :meth:`registry_api_pages`, and :func:`page_records` for ``key``)."""
-        async for page in self.registry_api_pages(fetch, url, listing):
-            for record in page_records(page, key, listing):
-                yield record
+        await self.read_pages(fetch, url, listing, get, link_next, take, key, progress)
 
     @staticmethod
-    async def _paged(
+    async def read_pages(  # noqa: PLR0917 (one paging loop for both kinds of API)
         fetch: ImageFetch,
         url: str,
         listing: str,
-        get: Callable[[str], Awaitable[tuple[httpx.Response, Any]]],
-        next_of: Callable[[httpx.Response, Any, str], str | None],
-    ) -> AsyncIterator[Any]:
-        """Each page ``get`` reads, from ``url`` on as ``next_of`` leads: at most
-        :data:`MAX_API_PAGES` pages, none twice."""
-        trail = PageTrail(fetch.reference, listing, MAX_API_PAGES)
+        get: Callable[[str], Awaitable[tuple[httpx.Response, bytes]]],
+        next_of: NextOf,
+        take: Take,
+        key: str | None,
+        progress: Callable[[], int] | None,
+    ) -> None:
+        """Each page ``get`` reads, from ``url`` on as ``next_of`` leads, its records given to
+        ``take`` and the page dropped before the next is asked for: at most
+        :data:`MAX_API_PAGES` pages, none twice, within the caps of :class:`.Listing`.
+        ``progress`` tells what the listing brought so far (the fetch's tags unless given)."""
+        pages = Listing(
+            listing,
+            max_pages=MAX_API_PAGES,
+            progress=progress or (lambda: len(fetch.tags)),
+        )
         next_url: str | None = url
         while next_url is not None:
-            trail.visit(next_url)
-            response, page = await get(next_url)
-            yield page
+            pages.visit(next_url)
+            response, body = await get(next_url)
+            page = parse_json(body, listing)
+            records = page_records(page, key, listing)
+            pages.received(len(body), len(records))
+            del body  # held no longer than its page, nor its page than its records' taking
             next_url = next_of(response, page, next_url)
+            del page
+            for record in records:
+                take(record)
+            del records
 
     async def list_tags(self, fetch: ImageFetch) -> None:
         """Fill ``fetch.tags`` (and, for a vendor that gives them, digests and times)."""

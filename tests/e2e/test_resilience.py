@@ -12,8 +12,7 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from mkdocs_taghistory.registry.responses import retry_after_seconds
-from mkdocs_taghistory.registry.session import RegistrySession
+from mkdocs_taghistory.registry.responses import backoff_seconds, retry_after_seconds
 from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.registry_server import free_port
@@ -88,13 +87,12 @@ def test_retry_after_takes_seconds_or_an_http_date() -> None:
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
-    http = RegistrySession(ClientSettings(backoff=1.0))
     for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0)]:
-        waits = [http.sender._backoff(attempt, None) for _ in range(50)]
+        waits = [backoff_seconds(attempt, 1.0, None) for _ in range(50)]
         assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
         assert len(set(waits)) > 1  # jittered
-    assert http.sender._backoff(20, None) == 30.0
-    assert http.sender._backoff(1, 600.0) == 30.0  # a Retry-After beyond reason is capped too
+    assert backoff_seconds(20, 1.0, None) == 30.0
+    assert backoff_seconds(1, 1.0, 600.0) == 30.0  # a Retry-After beyond reason is capped too
 
 
 def test_tag_deleted_between_list_and_head_is_skipped(seeded_registry: SeededRegistry) -> None:

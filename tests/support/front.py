@@ -109,6 +109,7 @@ class RegistryFront:
         list_delay: float = 0.0,
         realm: str | None = None,
         reject_page_size: bool = False,
+        set_cookie: tuple[str, ...] = (),
     ) -> None:
         self.upstream = upstream
         # Tag lists come in pages of at most this many tags, whatever larger n a client asks
@@ -158,6 +159,10 @@ class RegistryFront:
         self.list_delay = list_delay
         # The token server the challenge names, when not the front's own /token.
         self.realm = realm
+        # Set-Cookie headers sent with every answer (a session, as Harbor's "sid"), and the
+        # Cookie headers received.
+        self.set_cookie = set_cookie
+        self.cookies: list[str] = []
         self._uses: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.token_requests: list[dict[str, list[str]]] = []
@@ -233,6 +238,7 @@ class RegistryFront:
                     front.requests[f"{self.command} {split.path}"] += 1
                     if self.headers.get("Authorization"):
                         front.authorizations.append(self.headers["Authorization"])
+                    front.cookies += self.headers.get_all("Cookie") or []
                 if split.path == "/token":
                     self._token(parse_qs(split.query))
                     return
@@ -358,6 +364,11 @@ class RegistryFront:
                 with front._lock:
                     front.listed_pages += 1
                 self._reply(200, json.dumps({"name": name, "tags": page}).encode(), headers)
+
+            def end_headers(self) -> None:
+                for cookie in front.set_cookie:
+                    self.send_header("Set-Cookie", cookie)
+                super().end_headers()
 
             do_GET = _handle  # noqa: N815
             do_POST = _handle  # noqa: N815

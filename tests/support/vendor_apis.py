@@ -124,8 +124,9 @@ class DockerHubApi(JsonApi):
     tags: list[VendorTag] = field(default_factory=list)
     login: tuple[str, str] | None = None
     token: str = "hub-jwt-secret-token"
-    # Tags Hub lists with a null digest (old schema-1 pushes).
-    without_digest: list[str] = field(default_factory=list)
+    # Tags Hub lists without a top-level digest, as it lists older multi-platform tags (a
+    # manifest list); each one's digest here is its amd64 image's, under "images".
+    without_digest: list[VendorTag] = field(default_factory=list)
     # The first tag-list requests answer 429 with X-Retry-After this many seconds ahead.
     rate_limited: int = 0
     retry_in: int = 1
@@ -192,18 +193,59 @@ class DockerHubApi(JsonApi):
                     for index, tag in enumerate(items)
                 ]
                 + [
-                    {
-                        "name": name,
-                        "digest": None,
-                        "images": [],
-                        "last_updated": "2019-01-01T00:00:00.000000Z",
-                        "tag_last_pushed": None,
-                    }
-                    for name in (self.without_digest if number == 1 else [])
+                    _without_digest(index, tag)
+                    for index, tag in enumerate(self.without_digest if number == 1 else [])
                 ],
             },
             {},
         )
+
+
+def _without_digest(index: int, tag: VendorTag) -> dict[str, Any]:
+    """A tag as Docker Hub really lists an older multi-platform official tag: a manifest list,
+    no "digest" key at all, full_size 0, last_updated equal to tag_last_pushed, its images
+    pushed earlier (without fractions of a second).
+
+    Shaped after Hub's answer for library/rust 1.44.1-slim, captured in fenollp/supergreen's
+    TODO.md (commit 7ebccf877f616baff5ad6bb5ec4702b485b9c64b); two of its four images kept.
+    """
+    pushed = tag.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    image_pushed = (tag.changed - timedelta(hours=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "creator": 1156886,
+        "id": 105496357 + index,
+        "images": [
+            {
+                "architecture": architecture,
+                "features": "",
+                "variant": variant,
+                "digest": digest,
+                "os": "linux",
+                "os_features": "",
+                "os_version": None,
+                "size": 210995124,
+                "status": "active",
+                "last_pulled": "2026-03-16T09:11:57.07229608Z",
+                "last_pushed": image_pushed,
+            }
+            for architecture, variant, digest in (
+                ("arm64", "v8", "sha256:" + "9" * 64),
+                ("amd64", None, tag.digest),
+            )
+        ],
+        "last_updated": pushed,
+        "last_updater": 1156886,
+        "last_updater_username": "doijanky",
+        "name": tag.name,
+        "repository": 1726866,
+        "full_size": 0,
+        "v2": True,
+        "tag_status": "active",
+        "tag_last_pulled": "2026-03-17T03:03:28.263623736Z",
+        "tag_last_pushed": pushed,
+        "media_type": "application/vnd.docker.distribution.manifest.list.v2+json",
+        "content_type": "image",
+    }
 
 
 @dataclass
