@@ -17,6 +17,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
+from mkdocs_taghistory.feeds import feed_links_html, feed_paths, publishes
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import placeholder_html, render_html, section_lines
 from mkdocs_taghistory.results import ImageResult
@@ -83,8 +84,15 @@ class TagHistoryPreprocessor(Preprocessor):
                 # Markdown, not stashed HTML, so the heading joins the table of contents.
                 section = target.section
                 block += section_lines(section.title, section.description, settings.heading_level)
-            view = directive_table(settings, planned, target, results[target.reference])
+            result = results[target.reference]
+            view = directive_table(settings, planned, target, result)
             block += [self.md.htmlStash.store(render_html(view)), ""]
+            href = self.extension.feed_href
+            if href is not None and publishes(settings, result):
+                paths = feed_paths(target.reference)
+                links = feed_links_html(href(paths.atom), href(paths.json))
+                block += [self.md.htmlStash.store(links), ""]
+                self.extension.linked.append((self.extension.page, target.reference, result))
         return block
 
     def _placeholders(self, planned: PlannedDirective) -> list[str]:
@@ -156,6 +164,12 @@ class TagHistoryExtension(Extension):
         """Said after the line number: the plugin notes that lines count in expanded text."""
         self.error_type: Callable[[str], Exception] = TagHistoryError
         """What errors are raised as: the plugin makes them MkDocs build errors."""
+        self.feed_href: Callable[[str], str] | None = None
+        """Links the page being converted to a file of the site (its images' feeds, which
+        the MkDocs plugin publishes); None where nothing is published (the extension alone)."""
+        self.linked: list[tuple[str, ImageReference, ImageResult]] = []
+        """The tables whose feeds a page links (its label, the image, what it showed): what
+        the MkDocs plugin publishes."""
 
     @property
     def service(self) -> TagHistoryService:

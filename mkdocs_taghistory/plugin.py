@@ -20,8 +20,11 @@ from mkdocs.utils import get_relative_url
 
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.extension import TagHistoryExtension
+from mkdocs_taghistory.feeds import Published, SiteInfo, head_links, publish
 from mkdocs_taghistory.frontend import ASSET_FOLDER, ASSETS, forward_core_logs
 from mkdocs_taghistory.mkdocs_schema import TagHistoryConfig
+from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import ConfigurationError
 from mkdocs_taghistory.site import page_label, plan_site
@@ -59,6 +62,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         self._service_options: dict[str, Any] | None = None
         self._config_dir = Path.cwd()
         self._pages_with_tables: set[str] = set()
+        self._page_urls: dict[str, str] = {}
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -136,7 +140,9 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         return files
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        """Link the stylesheet and the script into a page that has tables."""
+        """Link the stylesheet and the script into a page that has tables, and its images'
+        feeds into its head."""
+        output = self._link_feeds(output, page)
         if page.file.src_uri not in self._pages_with_tables:
             return output
         css, script = (get_relative_url(f"{SITE_ASSETS}/{name}", page.url) for name in ASSETS)
@@ -149,7 +155,36 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
         """Tell the extension which page it converts next, for its messages."""
         assert self.extension is not None
         self.extension.page = self._label(page.file)
+        self._page_urls[self.extension.page] = url = page.url
+        self.extension.feed_href = lambda path: get_relative_url(path, url)
         return markdown
+
+    def _link_feeds(self, output: str, page: Page) -> str:
+        """``output`` with a feed link in its head for each image its tables show, where
+        browsers and feed readers look for one."""
+        label = self._label(page.file)
+        linked = [reference for on, reference, _ in self._linked() if on == label]
+        if not linked:
+            return output
+        links = head_links(linked, lambda path: get_relative_url(path, page.url))
+        return output.replace("</head>", f"{links}</head>", 1)
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Publish the history of each image a page showed, as JSON and Atom, in the site."""
+        if self.service is None:
+            return
+        images: dict[ImageReference, Published] = {}
+        for label, reference, result in self._linked():
+            page = self._page_urls.get(label)
+            images.setdefault(reference, Published(reference, result, page))
+        site = SiteInfo(config.site_name, config.site_url or None)
+        try:
+            publish(Path(config.site_dir), self.service.settings, images.values(), site)
+        except OSError as error:
+            raise PluginError(f"taghistory: cannot publish the tag feeds: {error}") from None
+
+    def _linked(self) -> list[tuple[str, ImageReference, ImageResult]]:
+        return self.extension.linked if self.extension is not None else []
 
     def _service(self) -> TagHistoryService:
         if self.service is None:

@@ -105,6 +105,11 @@ class TagHistoryService:
         the cache); None when nothing of it is on disk."""
         return self._cache.version(image) if self._cache else None
 
+    def held(self, reference: ImageReference) -> ImageResult | None:
+        """The result this service holds for ``reference`` (this build asked for it), or
+        None; never loads or fetches."""
+        return self._results.get(reference)
+
     def would_ask(self, fetched_at: datetime | None) -> bool:
         """True when a build would ask the registry for an image last fetched at
         ``fetched_at`` (None: never), rather than show that fetch."""

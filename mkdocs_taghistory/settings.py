@@ -59,6 +59,8 @@ class Settings(NamedTuple):
         short_digests: show digests shortened, the full value in the tooltip and the copy
             button.
         labels: column headings that replace the defaults, by column name.
+        feeds: publish each image's history beside the pages (JSON and Atom), linked from
+            its tables.
     """
 
     registry: str
@@ -77,6 +79,7 @@ class Settings(NamedTuple):
     enabled: bool
     short_digests: bool
     labels: Mapping[str, str]
+    feeds: bool
 
 
 class ConfigurationError(TagHistoryError):

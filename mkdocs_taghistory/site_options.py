@@ -182,6 +182,8 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
                "site.date_format", "strftime codes plus %O (ordinal day) for Last Changed"),
     SiteOption("timezone", "UTC", "str", _LAYOUT, read.time_zone, "site.zone",
                "IANA time zone the dates are written in"),
+    SiteOption("feeds", True, "bool", _LAYOUT, read.as_bool, "site.feeds",
+               "Publish each image's history as taghistory/HOST/REPOSITORY.json and .atom"),
 )  # fmt: skip
 """Every site option, declared once; a test holds README's table to it."""
 

@@ -37,6 +37,7 @@ from mkdocs_taghistory.sphinx.doctree import (
     visit_short_literal_html,
     visit_tag_time_html,
 )
+from mkdocs_taghistory.sphinx.feeds import link_feeds, setup_feeds
 from mkdocs_taghistory.sphinx.logs import forward_to_sphinx
 from mkdocs_taghistory.sphinx.project import plan_documents
 from mkdocs_taghistory.sphinx.sources import NAME
@@ -62,6 +63,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", _env_merge_info)
     app.connect("html-page-context", _html_page_context)
     app.connect("html-collect-pages", _html_collect_pages)
+    setup_feeds(app)
     forward_to_sphinx()
     return {
         "version": _version(),
@@ -163,6 +165,7 @@ def _html_page_context(
         return
     app.add_css_file(STYLESHEET)
     app.add_js_file(SCRIPT, defer="defer")
+    link_feeds(app, context, doctree)
 
 
 def _is_table(node: nodes.Node) -> bool:

@@ -20,12 +20,14 @@ from sphinx.util.docutils import SphinxDirective
 from mkdocs_taghistory.directive import Directive
 from mkdocs_taghistory.directive_options import OPTION_NAMES
 from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.feeds import publishes
 from mkdocs_taghistory.near_misses import unquoted
 from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.settings import RegistrySection, Settings
 from mkdocs_taghistory.site import PageDirective, PlannedDirective, SitePlan, Target, plan_directive
 from mkdocs_taghistory.sphinx.build import build_of, note_tables
 from mkdocs_taghistory.sphinx.doctree import placeholder_nodes, table_nodes
+from mkdocs_taghistory.sphinx.feeds import feed_links_node
 from mkdocs_taghistory.sphinx.sources import quoted_image
 from mkdocs_taghistory.tables import directive_table
 from mkdocs_taghistory.view import placeholder_run
@@ -117,6 +119,8 @@ class TagHistoryDirective(SphinxDirective):
         self, settings: Settings, planned: PlannedDirective, target: Target, result: ImageResult
     ) -> nodes.Element:
         table = table_nodes(directive_table(settings, planned, target, result))
+        if publishes(settings, result):
+            table += feed_links_node(target.reference)
         if target.section is None:
             return table
         return self._section(target.section, table)
