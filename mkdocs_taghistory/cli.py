@@ -22,6 +22,7 @@ from mkdocs_taghistory.cache import (
     CacheFormatError,
     snapshot_from_json,
 )
+from mkdocs_taghistory.cli_history import digest_report, image_targets, import_command
 from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError, printable
 from mkdocs_taghistory.files import read_regular_file
@@ -29,7 +30,6 @@ from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.frontend import LoadedSite, core_logs_to, site_reader
 from mkdocs_taghistory.reference import (
     has_registry_host,
-    parse_reference,
     parse_registry,
 )
 from mkdocs_taghistory.render import json_rows, render_markdown
@@ -187,7 +187,10 @@ def _progress_bar() -> Iterator[Any]:
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N rows.")
 @click.option("--json", "as_json", is_flag=True, help="JSON rows instead of a Markdown table.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="A Markdown table (the default).")
-def show(  # noqa: PLR0917 (click passes every option as an argument)
+@click.option(
+    "--digest", default=None, metavar="PREFIX", help="The tags on this digest, now and before."
+)
+def show(  # noqa: PLR0912, PLR0917 (click passes every option; one branch a mode)
     image: str,
     registry: str | None,
     cache_dir: Path | None,
@@ -196,6 +199,7 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
     limit: int | None,
     as_json: bool,
     as_markdown: bool,
+    digest: str | None,
 ) -> None:
     """Print the tag table of IMAGE, from its registry or the cache, without a site."""
     if as_json and as_markdown:
@@ -216,9 +220,7 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         # the site has them (and --registry, like registry=, is not given), else `registry`.
         sections = settings.registries if registry is None and not has_registry_host(image) else ()
         try:
-            targets = [
-                Target(parse_reference(image, section.registry), section) for section in sections
-            ] or [Target(parse_reference(image, settings.registry))]
+            targets = image_targets(image, settings, registry)
         except InvalidReferenceError as error:
             raise CommandError(str(error)) from None
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
@@ -230,6 +232,10 @@ def show(  # noqa: PLR0917 (click passes every option as an argument)
         result = results[target.reference]
         if result.snapshot is None and not (target.section is not None and result.not_found):
             raise CommandError(f"{target.reference.name}: {result.problem}")
+    if digest is not None:
+        with one_line_errors():
+            _say(digest_report(digest, targets, results, settings, as_json=as_json))
+        return
     options = TableOptions(limit=limit)
     # The same tables as a page's: the site's filters, dates, labels and short digests.
     shown = [(target, results[target.reference]) for target in targets]
@@ -269,6 +275,9 @@ def _json_table(target: Target, result: ImageResult, view: TableView) -> dict[st
         }
     )
     return document
+
+
+main.add_command(import_command)
 
 
 @main.command(name="cache")
