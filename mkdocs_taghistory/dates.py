@@ -5,6 +5,7 @@ UTC time a date's tooltip and ``datetime`` hold. No I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 
 DEFAULT_DATE_FORMAT = "%B %O"
@@ -55,13 +56,22 @@ def check_date_format(date_format: str) -> str:
     return date_format
 
 
-def shown_date(moment: datetime, date_format: str, zone: tzinfo, year: int | None) -> str:
-    """``moment`` as a page writes it; the default format adds the year when it is not
-    ``year`` (the fetch's): "March 18th" this year, "March 18th, 2023" otherwise."""
-    local = moment.astimezone(zone)
-    text = format_date(local, date_format)
-    if date_format == DEFAULT_DATE_FORMAT and year is not None and local.year != year:
-        text += f", {local.year}"
+def needs_year(
+    moments: Iterable[datetime], date_format: str, zone: tzinfo, year: int | None
+) -> bool:
+    """Whether a column of ``moments`` writes the year: in the default format, when any of
+    them is not in ``year`` (the fetch's), and then every row does, so that a column never
+    mixes "December 4th" with "March 21st, 2024"."""
+    if date_format != DEFAULT_DATE_FORMAT or year is None:
+        return False
+    return any(moment.astimezone(zone).year != year for moment in moments)
+
+
+def shown_date(moment: datetime, date_format: str, zone: tzinfo, *, with_year: bool) -> str:
+    """``moment`` as a page writes it, ", 2023" added when ``with_year``."""
+    text = format_date(moment.astimezone(zone), date_format)
+    if with_year:
+        text += f", {moment.astimezone(zone).year}"
     return text
 
 

@@ -18,6 +18,7 @@ from markdown.preprocessors import Preprocessor
 
 from mkdocs_taghistory.errors import DirectiveError, TagHistoryError
 from mkdocs_taghistory.feeds import feed_links_html, feed_paths, publishes
+from mkdocs_taghistory.frontend import inline_assets
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import placeholder_html, render_html, section_lines
 from mkdocs_taghistory.results import ImageResult
@@ -50,6 +51,7 @@ class TagHistoryPreprocessor(Preprocessor):
         """Render for ``md`` with the service and settings of ``extension``."""
         super().__init__(md)
         self.extension = extension
+        self._assets_pending = False
 
     def run(self, lines: list[str]) -> list[str]:
         """Expand the directives in ``lines``; raise the extension's error type on a bad one."""
@@ -68,6 +70,9 @@ class TagHistoryPreprocessor(Preprocessor):
             if extension.report_doubts:
                 for doubt in tables.doubts:
                     logger.warning("%s", doubt)
+            # The stylesheet and script go with the page's first table (in its block of HTML,
+            # which Python-Markdown leaves as it is), when no front end links them.
+            self._assets_pending = bool(extension.getConfig("inline_assets"))
             return self._replace(lines, plan, lambda planned: self._tables(planned, tables.results))
         except DirectiveError as error:
             located = error.on_page(extension.page, extension.line_note)
@@ -86,7 +91,10 @@ class TagHistoryPreprocessor(Preprocessor):
                 block += section_lines(section.title, section.description, settings.heading_level)
             result = results[target.reference]
             view = directive_table(settings, planned, target, result)
-            block += [self.md.htmlStash.store(render_html(view)), ""]
+            html = render_html(view)
+            if self._assets_pending:
+                html, self._assets_pending = f"{html}\n{inline_assets()}", False
+            block += [self.md.htmlStash.store(html), ""]
             href = self.extension.feed_href
             if href is not None and publishes(settings, result):
                 paths = feed_paths(target.reference)
@@ -153,6 +161,14 @@ class TagHistoryExtension(Extension):
         self.config.update(
             {rename.old: ["", f"renamed: {rename.new}"] for rename in RENAMED_OPTIONS}
         )
+        # Not a site option: which front end runs the extension decides it (the MkDocs plugin
+        # and the Sphinx extension link the files instead).
+        self.config["inline_assets"] = [
+            True,
+            "put the stylesheet and the copy buttons' script in each page with tables "
+            "(for generators that let no extension add files, such as Zensical); false to "
+            "list assets/taghistory/taghistory.css and .js in extra_css/extra_javascript",
+        ]
         super().__init__(**kwargs)
         self._service = service
         self.page = "<markdown>"
@@ -176,6 +192,7 @@ class TagHistoryExtension(Extension):
         """The service that fetches and remembers images, made from the options when needed."""
         if self._service is None:
             given = self.getConfigs()
+            del given["inline_assets"]
             for rename in RENAMED_OPTIONS:
                 if given.get(rename.old) == "":
                     del given[rename.old]

@@ -27,6 +27,18 @@ SCRIPT = "taghistory.js"
 ASSETS = (STYLESHEET, SCRIPT)
 """What a page with tables links: the tables' layout and the copy buttons' script."""
 
+
+def inline_assets() -> str:
+    """The stylesheet and the script as one block of HTML, for a page whose generator lets
+    no extension add files to it (Zensical, plain Python-Markdown): each page with tables
+    carries them itself. The script sets itself up once a window, however many pages an
+    instant-loading theme shows in it."""
+    css, script = ((ASSET_FOLDER / name).read_text(encoding="utf-8") for name in ASSETS)
+    # In a <div>: a block of its own, which Python-Markdown never wraps in a paragraph.
+    inline = f"<style>\n{css}</style>\n<script>\n{script}</script>"
+    return f'<div class="taghistory-assets">\n{inline}\n</div>'
+
+
 CORE_LOGGER = "mkdocs_taghistory"
 """The logger every core module logs under; a front end forwards it to its own."""
 

@@ -98,7 +98,7 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
             self._service_options = options
         self.service.start_build()
         forward_core_logs(_to_mkdocs)
-        self.extension = TagHistoryExtension(service=self.service)
+        self.extension = TagHistoryExtension(service=self.service, inline_assets=False)
         self.extension.error_type = PluginError
         self.extension.report_doubts = False
         # Directives in the files were checked with their true lines in on_files; any the

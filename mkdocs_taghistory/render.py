@@ -1,7 +1,8 @@
 """Writers of a table view: HTML for pages, Markdown and JSON for ``taghistory show``. No I/O.
 
-The HTML is what Python-Markdown's ``tables`` extension makes of the hand-written tables this
-plugin replaces (``<table>`` with ``<code>`` spans), so themes style it as any other table.
+The HTML is a plain ``<table>`` with ``<code>`` spans, as Python-Markdown's ``tables``
+extension makes of the hand-written tables this plugin replaces, so themes style it as any
+other table; the plugin's stylesheet (``assets/taghistory/``) fits it to the width it gets.
 Everything that came from a registry is escaped. The docutils writer lives with the Sphinx
 extension (``sphinx/doctree.py``), which has docutils to write with.
 """
@@ -14,18 +15,49 @@ from html import escape
 from typing import Any
 
 from mkdocs_taghistory.dates import utc_datetime, utc_title
-from mkdocs_taghistory.view import COLUMNS, Piece, Run, TableView, placeholder_run
+from mkdocs_taghistory.view import (
+    COLUMNS,
+    SHORT_DIGEST_HEX,
+    Piece,
+    Run,
+    TableView,
+    placeholder_run,
+)
 
 # --- HTML ---------------------------------------------------------------------------------
 
 
-def copy_button(value: str) -> str:
-    """A button that copies ``value``; it has no text of its own (the stylesheet draws it), so
-    a cell's text stays the value."""
+def copy_button(value: str, name: str) -> str:
+    """A button that copies ``value``, called ``name`` ("Copy digest sha256:5a153da19d77").
+
+    It has no text of its own (the stylesheet draws its icon), so a cell's text, selected and
+    copied by hand, stays the value; its name is its ``aria-label`` and its tooltip.
+    """
     return (
         f'<button type="button" class="taghistory-copy" data-copy="{escape(value)}" '
-        'title="Copy" aria-label="Copy"></button>'
+        f'title="{escape(name)}" aria-label="{escape(name)}"></button>'
     )
+
+
+def search_terms(view: TableView) -> str:
+    """Hidden text that makes each digest of a table findable by its short form in a site's
+    search, or "" when the table has no digest.
+
+    Search indexes split on spaces and dashes, so a 71-character digest is one word that
+    ``sha256:5a153da19d77`` (what ``docker images`` shows, what people paste) never matches;
+    the short forms are indexed beside the table. ``hidden``: no one sees or hears them, and
+    they are outside the table, whose cells hold their values alone.
+    """
+    terms: list[str] = []
+    for row in view.rows:
+        for cell in row:
+            for piece in cell:
+                if piece.kind == "copy" and piece.text.startswith("sha256:"):
+                    short = piece.text[len("sha256:") : len("sha256:") + SHORT_DIGEST_HEX]
+                    terms += [f"sha256:{short}", short]
+    if not terms:
+        return ""
+    return f'<p class="taghistory-search" hidden>{" ".join(terms)}</p>'
 
 
 def time_element(moment: datetime, text: str) -> str:
@@ -42,7 +74,7 @@ def _html_piece(piece: Piece) -> str:
         title = f' title="{escape(piece.full)}"' if piece.full else ""
         return f"<code{title}>{escape(piece.text)}</code>"
     if piece.kind == "copy":
-        return copy_button(piece.text)
+        return copy_button(piece.text, piece.full or "Copy")
     return escape(piece.text)
 
 
@@ -50,8 +82,9 @@ def _html_cell(pieces: Sequence[Piece]) -> str:
     parts: list[str] = []
     for piece in pieces:
         if piece.kind == "copy" and parts:
-            # The button right after its value, both in one span that never wraps; no space,
-            # so the cell's text is the value alone.
+            # The value and its button in one box: the value shows what fits (the stylesheet
+            # ends it with an ellipsis), the button always shows. No space between them, so
+            # the cell's text is the value alone.
             parts[-1] = f'<span class="taghistory-value">{parts[-1]}{_html_piece(piece)}</span>'
         else:
             parts.append(_html_piece(piece))
@@ -62,21 +95,48 @@ def _html_run(run: Run) -> str:
     return "".join(map(_html_piece, run))
 
 
+def cell_kind(cell: Sequence[Piece]) -> str:
+    """What the stylesheet lays a cell out as: a value with its copy button (ellipsis), a
+    date (never wrapped), or a list of values (wrapped between them, never inside one)."""
+    kinds = {piece.kind for piece in cell}
+    if "copy" in kinds:
+        return "taghistory-copyable"
+    if "time" in kinds:
+        return "taghistory-date"
+    return "taghistory-list"
+
+
 def render_html(view: TableView) -> str:
-    """The HTML of one table: Python-Markdown's table markup in the wrapper every table is in,
-    with the note of a table from an earlier fetch."""
+    """The HTML of one table in the wrapper every table is in, with the note of a table from
+    an earlier fetch.
+
+    The table has no class of its own, so a theme styles it as any other table (Material
+    styles only ``table:not([class])``); its cells carry their kind and their column's
+    heading (``data-label``), which the stylesheet shows beside each value when a narrow
+    screen turns each row into a block.
+    """
     if view.rows:
-        head = "\n".join(f"<th>{_html_run(heading)}</th>" for heading in view.headings)
+        labels = [escape(plain_text(heading), quote=True) for heading in view.headings]
+        head = "\n".join(f'<th scope="col">{_html_run(heading)}</th>' for heading in view.headings)
         body = "\n".join(
-            "<tr>\n" + "\n".join(f"<td>{_html_cell(cell)}</td>" for cell in row) + "\n</tr>"
+            "<tr>\n"
+            + "\n".join(
+                f'<td class="{cell_kind(cell)}" data-label="{label}">{_html_cell(cell)}</td>'
+                for cell, label in zip(row, labels, strict=True)
+            )
+            + "\n</tr>"
             for row in view.rows
         )
+        name = f' aria-label="{escape(view.name)}"' if view.name else ""
         content = (
-            f"<table>\n<thead>\n<tr>\n{head}\n</tr>\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+            f"<table{name}>\n<thead>\n<tr>\n{head}\n</tr>\n</thead>\n"
+            f"<tbody>\n{body}\n</tbody>\n</table>"
         )
     else:
         content = f"<p>{_html_run(view.sentence)}</p>"
     parts = [f'<div class="taghistory" data-image="{escape(view.image)}">', content]
+    if view.rows and search_terms(view):
+        parts.append(search_terms(view))
     if view.note:
         parts.append(f'<p class="taghistory-as-of"><em>{_html_run(view.note)}</em></p>')
     parts.append("</div>")

@@ -87,6 +87,7 @@ def table_for(
         year=year,
         labels=settings.labels,
         short_digests=settings.short_digests,
+        section=target.section.title if target.section is not None else None,
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
-from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date, shown_date
+from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date, needs_year, shown_date
 from mkdocs_taghistory.history import DigestGroup, Sighting
 
 SHORT_DIGEST_HEX = 12
@@ -28,7 +28,8 @@ class Piece(NamedTuple):
             ``copy`` (a button that copies ``text``; HTML only).
         text: what is shown.
         moment: the date a ``time`` piece shows.
-        full: the whole value, where ``text`` shows it shortened.
+        full: the whole value, where ``text`` shows it shortened; for a ``copy`` piece, what
+            its button is called ("Copy digest sha256:5a153da19d77").
     """
 
     kind: str
@@ -55,14 +56,14 @@ class CellStyle(NamedTuple):
         image: the full image reference (the pull column's).
         date_format: strftime codes plus ``%O``.
         zone: the time zone dates are written in.
-        year: the fetch's year: the default format adds the year to other years' dates.
+        with_year: the default format adds the year to every date (see :func:`.needs_year`).
         short_digests: digests shortened, the full value in the title and the copy button.
     """
 
     image: str
     date_format: str = DEFAULT_DATE_FORMAT
     zone: tzinfo = UTC
-    year: int | None = None
+    with_year: bool = False
     short_digests: bool = False
 
 
@@ -80,12 +81,16 @@ class Column(NamedTuple):
     cell: Callable[[DigestGroup, CellStyle], list[Piece]]
 
 
-def _digest_pieces(value: str, digest: str, *, short: bool) -> list[Piece]:
-    """A digest (or a pull reference), shortened if asked, and its copy button."""
+def _digest_pieces(value: str, digest: str, what: str, *, short: bool) -> list[Piece]:
+    """A digest (or a pull reference), shortened if asked, and its copy button, named for
+    what it copies (``what`` and the digest's first hex digits, as ``docker images`` shows
+    them: a name a screen reader can say and a person can match with the cell)."""
+    short_digest = digest[: len("sha256:") + SHORT_DIGEST_HEX]
+    button = Piece("copy", value, full=f"Copy {what} {short_digest}")
     if short:
-        shown = value[: len(value) - len(digest)] + digest[: len("sha256:") + SHORT_DIGEST_HEX]
-        return [Piece("code", shown + "\u2026", full=value), Piece("copy", value)]
-    return [Piece("code", value), Piece("copy", value)]
+        shown = value[: len(value) - len(digest)] + short_digest
+        return [Piece("code", shown + "\u2026", full=value), button]
+    return [Piece("code", value), button]
 
 
 def _tags(group: DigestGroup, style: CellStyle) -> list[Piece]:
@@ -95,17 +100,17 @@ def _tags(group: DigestGroup, style: CellStyle) -> list[Piece]:
 def _last_changed(group: DigestGroup, style: CellStyle) -> list[Piece]:
     if group.changed is None:
         return [Piece("missing", "unknown")]
-    shown = shown_date(group.changed, style.date_format, style.zone, style.year)
+    shown = shown_date(group.changed, style.date_format, style.zone, with_year=style.with_year)
     return [Piece("time", shown, group.changed)]
 
 
 def _digest(group: DigestGroup, style: CellStyle) -> list[Piece]:
-    return _digest_pieces(group.digest, group.digest, short=style.short_digests)
+    return _digest_pieces(group.digest, group.digest, "digest", short=style.short_digests)
 
 
 def _pull(group: DigestGroup, style: CellStyle) -> list[Piece]:
     reference = f"{style.image}@{group.digest}"
-    return _digest_pieces(reference, group.digest, short=style.short_digests)
+    return _digest_pieces(reference, group.digest, "pull reference", short=style.short_digests)
 
 
 def _architectures(group: DigestGroup, style: CellStyle) -> list[Piece]:
@@ -138,6 +143,7 @@ class TableView(NamedTuple):
 
     Attributes:
         image: the full image reference the table is of.
+        name: what the table is called for assistive technology ("Tags of cgr.dev/...").
         columns: the columns' names, in order (the keys of a JSON row).
         headings: the column headings, in order.
         rows: the cells of each row, in the order to show.
@@ -146,6 +152,7 @@ class TableView(NamedTuple):
     """
 
     image: str
+    name: str = ""
     columns: tuple[str, ...] = ()
     headings: tuple[Run, ...] = ()
     rows: tuple[tuple[Cell, ...], ...] = ()
@@ -197,6 +204,7 @@ def table_view(
     year: int | None = None,
     labels: Mapping[str, str] | None = None,
     short_digests: bool = False,
+    section: str | None = None,
 ) -> TableView:
     """What one image's tag table shows.
 
@@ -215,10 +223,13 @@ def table_view(
         labels: headings that replace the columns' own.
         short_digests: show digests shortened, the full value in the title and the copy
             button.
+        section: the title of the registry's section the table is in, if any (it joins the
+            table's accessible name).
     """
     note = as_of.run(zone) if as_of is not None else ()
     names = tuple(columns)
     heads = headings(names, labels)
+    name = f"Tags of {image}" + (f", {section}" if section else "")
     if not groups:
         if hidden or empty:
             sentence: Run = (Piece("text", hidden or empty or ""),)
@@ -228,11 +239,14 @@ def table_view(
                 Piece("code", image),
                 Piece("text", "."),
             )
-        return TableView(image, names, heads, sentence=sentence, note=note)
-    style = CellStyle(image, date_format, zone, year, short_digests)
-    cells = [COLUMNS[name].cell for name in names]
+        return TableView(image, name, names, heads, sentence=sentence, note=note)
+    changes = [group.changed for group in groups if group.changed is not None]
+    style = CellStyle(
+        image, date_format, zone, needs_year(changes, date_format, zone, year), short_digests
+    )
+    cells = [COLUMNS[column].cell for column in names]
     rows = tuple(tuple(tuple(cell(group, style)) for cell in cells) for group in groups)
-    return TableView(image, names, heads, rows, note=note)
+    return TableView(image, name, names, heads, rows, note=note)
 
 
 def tag_history_view(
@@ -247,16 +261,18 @@ def tag_history_view(
 ) -> TableView:
     """What one tag's history shows: each digest it was seen on, newest first."""
     note = as_of.run(zone) if as_of is not None else ()
+    name = f"History of tag {tag} of {image}"
     if not sightings:
         sentence = f"No history of tag {tag} of {image} has been recorded yet."
-        return TableView(image, sentence=(Piece("text", sentence),), note=note)
+        return TableView(image, name, sentence=(Piece("text", sentence),), note=note)
+    with_year = needs_year([seen.first_seen for seen in sightings], date_format, zone, year)
     rows = tuple(
         (
-            (Piece("code", sighting.digest),),
+            tuple(_digest_pieces(sighting.digest, sighting.digest, "digest", short=False)),
             (
                 Piece(
                     "time",
-                    shown_date(sighting.first_seen, date_format, zone, year),
+                    shown_date(sighting.first_seen, date_format, zone, with_year=with_year),
                     sighting.first_seen,
                 ),
             ),
@@ -268,7 +284,7 @@ def tag_history_view(
         (Piece("text", "Digest of "), Piece("code", tag)),
         (Piece("text", "First Seen by This Site"),),
     )
-    return TableView(image, ("digest", "first_seen"), heads, rows, note=note)
+    return TableView(image, name, ("digest", "first_seen"), heads, rows, note=note)
 
 
 def placeholder_run(image: str) -> Run:

@@ -31,9 +31,15 @@ from mkdocs_taghistory.sphinx.directive import PlaceRegistrySections, TagHistory
 from mkdocs_taghistory.sphinx.doctree import (
     cell_paragraph,
     depart_cell_paragraph_text,
+    depart_labelled_entry_html,
+    depart_labelled_table_html,
+    labelled_entry,
+    labelled_table,
     short_literal,
     tag_time,
     visit_cell_paragraph_text,
+    visit_labelled_entry_html,
+    visit_labelled_table_html,
     visit_short_literal_html,
     visit_tag_time_html,
 )
@@ -53,6 +59,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive(NAME, TagHistoryDirective)
     app.add_node(tag_time, html=(visit_tag_time_html, _depart_nothing))
     app.add_node(short_literal, html=(visit_short_literal_html, _depart_nothing))
+    app.add_node(labelled_table, html=(visit_labelled_table_html, depart_labelled_table_html))
+    app.add_node(labelled_entry, html=(visit_labelled_entry_html, depart_labelled_entry_html))
     app.add_node(cell_paragraph, text=(visit_cell_paragraph_text, depart_cell_paragraph_text))
     app.add_transform(PlaceRegistrySections)
     app.connect("config-inited", _config_inited)

@@ -5,8 +5,9 @@ here it becomes a real docutils table (tags and digests as ``literal``), so HTML
 text, man pages, Texinfo and EPUB all have it. Two small node types carry what only HTML can
 show, and fall back to their base type in every other builder (Sphinx's translators look a
 visitor up along the node's classes): a date's ``<time>`` with the full UTC time, and a short
-digest whose full value is in its tooltip. Copy buttons are raw HTML, which other builders
-leave out.
+digest whose full value is in its tooltip; the table's accessible name and each cell's kind
+and heading (which the stylesheet lays out by) are HTML-only attributes too. Copy buttons are
+raw HTML, which other builders leave out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.text import TextTranslator
 
 from mkdocs_taghistory.dates import utc_datetime, utc_title
-from mkdocs_taghistory.render import copy_button
+from mkdocs_taghistory.render import cell_kind, copy_button, plain_text, search_terms
 from mkdocs_taghistory.view import Piece, Run, TableView
 
 
@@ -30,6 +31,44 @@ class tag_time(nodes.inline):  # noqa: N801 (docutils names node classes in lowe
 class short_literal(nodes.literal):  # noqa: N801
     """A digest shortened in HTML (the full one in its tooltip); whole in every other builder,
     where there is no tooltip to hold it."""
+
+
+class labelled_table(nodes.table):  # noqa: N801
+    """A table with an accessible name (``name``): ``aria-label`` in HTML, a table elsewhere."""
+
+
+class labelled_entry(nodes.entry):  # noqa: N801
+    """A cell that carries its column's heading (``label``), which the stylesheet shows
+    beside the value when a narrow screen turns each row into a block."""
+
+
+def _with_attribute(translator: HTML5Translator, tag: str, attribute: str, value: str) -> None:
+    """Add ``attribute`` to the start tag the translator has just written (``<tag ...>``)."""
+    written = translator.body[-1]
+    if written.startswith(f"<{tag}"):
+        translator.body[-1] = f'<{tag} {attribute}="{escape(value)}"' + written[len(tag) + 1 :]
+
+
+def visit_labelled_table_html(translator: HTML5Translator, node: labelled_table) -> None:
+    """Write the table's start tag with its ``aria-label``."""
+    translator.visit_table(node)
+    _with_attribute(translator, "table", "aria-label", node["name"])
+
+
+def depart_labelled_table_html(translator: HTML5Translator, node: labelled_table) -> None:
+    """End the table as any other."""
+    translator.depart_table(node)
+
+
+def visit_labelled_entry_html(translator: HTML5Translator, node: labelled_entry) -> None:
+    """Write the cell's start tag with its ``data-label``."""
+    translator.visit_entry(node)
+    _with_attribute(translator, "td", "data-label", node["label"])
+
+
+def depart_labelled_entry_html(translator: HTML5Translator, node: labelled_entry) -> None:
+    """End the cell as any other."""
+    translator.depart_entry(node)
 
 
 class cell_paragraph(nodes.paragraph):  # noqa: N801
@@ -75,7 +114,7 @@ def _piece(piece: Piece) -> nodes.Node:
     if piece.kind == "code":
         return nodes.literal(piece.text, piece.text)
     if piece.kind == "copy":
-        return nodes.raw("", copy_button(piece.text), format="html")
+        return nodes.raw("", copy_button(piece.text, piece.full or "Copy"), format="html")
     return nodes.Text(piece.text)
 
 
@@ -101,6 +140,12 @@ def _entry(content: list[nodes.Node]) -> nodes.entry:
     return nodes.entry("", cell_paragraph("", "", *content))
 
 
+def _cell_entry(cell: Sequence[Piece], label: str) -> nodes.entry:
+    return labelled_entry(
+        "", cell_paragraph("", "", *_cell(cell)), classes=[cell_kind(cell)], label=label
+    )
+
+
 def table_nodes(view: TableView) -> nodes.container:
     """One table, with the sentence said in its place or the note under it."""
     box = nodes.container(classes=["taghistory"])
@@ -111,10 +156,14 @@ def table_nodes(view: TableView) -> nodes.container:
         group += nodes.thead(
             "", nodes.row("", *(_entry(run_nodes(heading)) for heading in view.headings))
         )
+        labels = [plain_text(heading) for heading in view.headings]
         group += nodes.tbody(
-            "", *(nodes.row("", *(_entry(_cell(cell)) for cell in row)) for row in view.rows)
+            "",
+            *(nodes.row("", *map(_cell_entry, row, labels)) for row in view.rows),
         )
-        box += nodes.table("", group, classes=["taghistory-table"])
+        box += labelled_table("", group, classes=["taghistory-table"], name=view.name)
+        if search_terms(view):
+            box += nodes.raw("", search_terms(view), format="html")
     else:
         box += nodes.paragraph("", "", *run_nodes(view.sentence))
     if view.note:

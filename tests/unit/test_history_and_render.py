@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from bs4 import BeautifulSoup
 
 from mkdocs_taghistory import render
-from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date, ordinal_day, shown_date
+from mkdocs_taghistory.dates import (
+    DEFAULT_DATE_FORMAT,
+    format_date,
+    needs_year,
+    ordinal_day,
+    shown_date,
+)
 from mkdocs_taghistory.history import TagSnapshot, TagState, group_by_digest, natural_key
 from mkdocs_taghistory.render import render_html
 from mkdocs_taghistory.view import AsOf, table_view
@@ -154,13 +160,24 @@ def test_the_as_of_note_says_what_happened() -> None:
     assert notes["own"] == "Snapshot of March 22nd, 2024 <b>"  # the site's words, escaped
 
 
-def test_the_default_date_shows_the_year_only_when_it_is_not_the_fetchs() -> None:
+def test_a_column_of_dates_shows_the_year_on_every_row_or_on_none() -> None:
     this_year = datetime(2024, 3, 18, 12, tzinfo=UTC)
     last_year = datetime(2023, 3, 18, 12, tzinfo=UTC)
-    assert shown_date(this_year, DEFAULT_DATE_FORMAT, UTC, 2024) == "March 18th"
-    assert shown_date(last_year, DEFAULT_DATE_FORMAT, UTC, 2024) == "March 18th, 2023"
+    assert not needs_year([this_year], DEFAULT_DATE_FORMAT, UTC, 2024)
+    assert needs_year([this_year, last_year], DEFAULT_DATE_FORMAT, UTC, 2024)
     # A format of the site's own is its own: no year is added.
-    assert shown_date(last_year, "%d %b", UTC, 2024) == "18 Mar"
+    assert not needs_year([last_year], "%d %b", UTC, 2024)
+    assert shown_date(last_year, "%d %b", UTC, with_year=False) == "18 Mar"
+
+    def dates(tags: dict[str, TagState]) -> list[str]:
+        view = table_view("h.io/x", group_by_digest(snapshot(tags)), year=2024)
+        cells = BeautifulSoup(render_html(view), "html.parser").select("tbody time")
+        return [cell.get_text() for cell in cells]
+
+    assert dates({"a": TagState(A, this_year)}) == ["March 18th"]
+    # One row of another year: every row says its year, this year's too.
+    mixed = {"a": TagState(A, this_year), "b": TagState("sha256:" + "b" * 64, last_year)}
+    assert dates(mixed) == ["March 18th, 2024", "March 18th, 2023"]
 
 
 def test_labels_replace_column_headings_escaped() -> None:
