@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from mkdocs_taghistory.extension import TagHistoryExtension
     from mkdocs_taghistory.reference import ImageReference, parse_reference
 
+__version__ = "0.1.0"
+"""This release. The one place it is written: the package's metadata (``pyproject.toml`` reads
+it), ``taghistory --version`` and the User-Agent sent to registries take it from here."""
+
 _PUBLIC = {
     "DirectiveError": "mkdocs_taghistory.errors",
     "ImageReference": "mkdocs_taghistory.reference",

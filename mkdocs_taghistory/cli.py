@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from mkdocs_taghistory import __version__
 from mkdocs_taghistory.cache import (
     MAX_FILE_BYTES,
     CacheFormatError,
@@ -101,6 +102,8 @@ def load_site(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The version given, so that click need not look the installed metadata up.
+@click.version_option(__version__, prog_name="taghistory")
 def main() -> None:
     """Container image tag tables: fill a site's cache, inspect it, show one image."""
 

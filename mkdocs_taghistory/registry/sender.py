@@ -30,6 +30,7 @@ import anyio
 import h2.exceptions
 import httpx
 
+from mkdocs_taghistory import __version__
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.bodies import ACCEPT_ENCODING, drain, read_body
@@ -57,7 +58,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _TLS_HINT = "see the plugin's 'tls' option for a private CA or a client certificate"
-USER_AGENT = "mkdocs-taghistory"
+# Who asks, and which release: what a registry's operator needs to tell a faulty client apart.
+USER_AGENT = f"mkdocs-taghistory/{__version__}"
 # What a broken connection raises. Besides httpx's own errors, some leave httpcore unwrapped:
 # an SSLError met while reading (anyio's TLS stream lets it out), and anyio's end of stream met
 # while writing to a connection the server dropped (httpcore maps it on reads only).

@@ -186,7 +186,7 @@ def build_zensical(tmp_path: Path) -> Path:
     config["nav"] = [*config["nav"], {"Layouts": "layouts.md"}]
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     zensical = shutil.which("zensical", path=str(Path(sys.executable).parent))
-    assert zensical is not None, "zensical is a test extra: pip install -e '.[test]'"
+    assert zensical is not None, "zensical is in the test group: scripts/test installs it"
     completed = subprocess.run(
         [zensical, "build", "--clean"],
         cwd=site,
