@@ -4,6 +4,8 @@ and (through the extension alone) Zensical."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +33,16 @@ def test_one_directive_reproduces_the_seed_page_section_by_section(tmp_path: Pat
     # The home page documents the directive; code keeps it as written.
     home = (build.site_dir / "index.html").read_text(encoding="utf-8")
     assert home.count("&lt;&lt; tag_history") == 2
+    # A digest's short form, as people paste it from `docker images`, is a word of the search
+    # index (which splits on spaces and dashes only), in the section of its table.
+    index = json.loads((build.site_dir / "search" / "search_index.json").read_text("utf-8"))
+    section = next(
+        doc for doc in index["docs"] if doc["location"].endswith("#privatededicated-registry")
+    )
+    # (Material's index keeps the markup, which its search strips before it splits.)
+    text = re.sub(r"<[^>]+>", " ", section["text"])
+    words = set(re.split(index["config"]["separator"], text))
+    assert {"sha256:72bc1c12c021", "72bc1c12c021"} <= words
     # Built offline by choice: the notes say when, and claim no failure.
     notes = [note.get_text() for note in soup.select(".taghistory-as-of")]
     assert notes and all(note == "Tags as of March 22nd, 2024." for note in notes)
