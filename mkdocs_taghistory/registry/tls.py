@@ -2,8 +2,10 @@
 
 A build trusts what ``docker pull`` and ``skopeo`` trust on the same machine:
 
-* the system trust store (OpenSSL's default locations, so a company CA installed in the OS
-  works), with ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` honoured as OpenSSL honours them;
+* the system trust store, so a company CA installed in the OS works: on macOS and Windows the
+  system itself verifies (through ``truststore``: the Keychain, the Windows certificate store),
+  elsewhere OpenSSL's default locations are the system's store; ``SSL_CERT_FILE`` and
+  ``SSL_CERT_DIR``, when set, name the store instead, as OpenSSL lets them;
 * Docker's and Podman's per-host folders, ``certs.d/HOST[:PORT]/``: each ``*.crt`` is added to
   the trusted roots for that host, and a ``NAME.cert`` with its ``NAME.key`` is the client
   certificate shown to it (mutual TLS), as both tools read them;
@@ -22,6 +24,7 @@ import contextlib
 import logging
 import os
 import ssl
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,22 +164,32 @@ def _without_port(host: str) -> str:
     return host.rsplit(":", 1)[0]
 
 
+# Where OpenSSL's default locations are not the system's trust store: macOS keeps it in the
+# Keychain, Windows in its certificate store, and only the system can verify against them.
+OS_VERIFIED_PLATFORMS = frozenset({"darwin", "win32"})
+
+
 def system_context() -> ssl.SSLContext:
-    """A client context that trusts the system store (``SSL_CERT_FILE``/``SSL_CERT_DIR`` too).
+    """A client context that trusts the system's store; roots may be added to it.
 
-    Where OpenSSL knows no store at all (some macOS Pythons), certifi's bundle, which httpx
-    brings, stands in, so HTTPS still works.
+    * ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` set: OpenSSL's context, which trusts what they name
+      instead of its default locations, on every system (as curl, and pip's ``--cert``, do).
+    * macOS and Windows: truststore's context, which has the system verify each certificate.
+      Roots added with ``load_verify_locations`` (``certs.d``, the ``tls`` option) are handed
+      to the system's verifier as further anchors; a client certificate is OpenSSL's as ever.
+    * elsewhere: OpenSSL's context, whose default locations are the system's store (loaded
+      once a context; truststore would load them again for every connection). Where this
+      Python's OpenSSL finds nothing there (a Python built for another layout), truststore's,
+      which looks where distributions keep their bundle.
     """
-    context = ssl.create_default_context()
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context()
     paths = ssl.get_default_verify_paths()
-    if paths.cafile is None and paths.capath is None:
-        try:
-            import certifi  # noqa: PLC0415 (only where the system has no store)
+    if sys.platform in OS_VERIFIED_PLATFORMS or (paths.cafile is None and paths.capath is None):
+        import truststore  # noqa: PLC0415 (imported by the first HTTPS host only)
 
-            context.load_verify_locations(certifi.where())
-        except ImportError:
-            pass
-    return context
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return ssl.create_default_context()
 
 
 # Contexts made in this process, by what they were made of: loading the system store costs

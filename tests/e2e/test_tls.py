@@ -8,15 +8,19 @@ system store's own switches).
 
 from __future__ import annotations
 
+import ssl
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import truststore
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry import tls
 from mkdocs_taghistory.registry.client import RegistryClient
 from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.host_slots import HTTP1_SLOTS
@@ -319,3 +323,132 @@ def test_an_untrusted_certificate_fails_the_build_even_with_a_cached_table(
     (line,) = [line for line in second.output.splitlines() if "does not trust" in line]
     assert server.host in line and "'tls' option" in line and "widget.md:1" in line
     assert cached.read_bytes() == before
+
+
+# Through truststore, the verifier macOS and Windows get: these machines run Linux, where it
+# is OpenSSL's verifier all the same, so what is proved is that the context truststore makes
+# still takes the roots and client certificates added to it, and speaks HTTP/2 by ALPN.
+
+
+@pytest.fixture
+def os_verifier(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], ssl.SSLContext]:
+    """This machine taken for one whose system verifies certificates (macOS, Windows), with
+    no SSL_CERT_FILE or SSL_CERT_DIR; returns the contexts the test's fetches make."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setattr(tls, "OS_VERIFIED_PLATFORMS", frozenset({sys.platform}))
+    made: dict[tuple[object, ...], ssl.SSLContext] = {}
+    monkeypatch.setattr(tls, "_MADE", made)
+    return made
+
+
+def made_by_truststore(made: dict[tuple[object, ...], ssl.SSLContext]) -> bool:
+    return bool(made) and all(
+        isinstance(context, truststore.SSLContext) for context in made.values()
+    )
+
+
+def test_truststore_takes_the_tls_option_s_root_and_speaks_http2(
+    tls_registry: SeededRegistry, os_verifier: dict[tuple[object, ...], ssl.SSLContext]
+) -> None:
+    server = tls_registry.server
+    result, client = fetch(
+        tls_settings(server.host, HostTls(ca_file=server.ca_file)), tls_registry.widget_reference
+    )
+    assert isinstance(result, TagSnapshot), result
+    assert table_of(result) == expected_table(tls_registry.widget)
+    assert client.counters.http_versions == {"HTTP/2": client.requests_sent}
+    assert made_by_truststore(os_verifier)
+
+
+def test_truststore_takes_a_certs_d_root(
+    tls_registry: SeededRegistry,
+    os_verifier: dict[tuple[object, ...], ssl.SSLContext],
+    tmp_path: Path,
+) -> None:
+    server = tls_registry.server
+    (tmp_path / server.host).mkdir()
+    (tmp_path / server.host / "ca.crt").write_bytes(server.ca_file.read_bytes())  # type: ignore[union-attr]
+    settings = ClientSettings(tls=TlsSettings({}, certs_dirs=(tmp_path,)))
+    result, _ = fetch(settings, tls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+    assert made_by_truststore(os_verifier)
+
+
+def test_truststore_shows_the_client_certificate_of_the_tls_option_and_of_certs_d(
+    mtls_registry: SeededRegistry,
+    test_ca: CertificateAuthority,
+    os_verifier: dict[tuple[object, ...], ssl.SSLContext],
+    tmp_path: Path,
+) -> None:
+    server = mtls_registry.server
+    pair = test_ca.issue("truststore-builder", client=True)
+    entry = HostTls(test_ca.certificate, pair.certificate, pair.key)
+    result, _ = fetch(tls_settings(server.host, entry), mtls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+    folder = tmp_path / server.host
+    folder.mkdir()
+    (folder / "ca.crt").write_bytes(test_ca.certificate.read_bytes())
+    (folder / "client.cert").write_bytes(pair.certificate.read_bytes())
+    (folder / "client.key").write_bytes(pair.key.read_bytes())
+    settings = ClientSettings(tls=TlsSettings({}, certs_dirs=(tmp_path,)))
+    result, _ = fetch(settings, mtls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+    # Without one, the refusal is still named as such.
+    result, _ = fetch(
+        tls_settings(server.host, HostTls(ca_file=test_ca.certificate)),
+        mtls_registry.widget_reference,
+    )
+    assert isinstance(result, RegistryError)
+    assert not result.transient
+    assert "client certificate" in str(result)
+    assert made_by_truststore(os_verifier)
+
+
+def test_truststore_refuses_a_ca_it_was_not_given_naming_why(
+    tls_registry: SeededRegistry, os_verifier: dict[tuple[object, ...], ssl.SSLContext]
+) -> None:
+    server = tls_registry.server
+    result, client = fetch(tls_settings(server.host), tls_registry.widget_reference)
+    assert isinstance(result, RegistryError)
+    assert not result.transient
+    assert client.counters.retries == 0
+    assert "issuer this machine does not trust" in str(result)
+    assert made_by_truststore(os_verifier)
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_ssl_cert_file_or_dir_names_the_store_instead_where_the_system_verifies(
+    tls_registry: SeededRegistry,
+    os_verifier: dict[tuple[object, ...], ssl.SSLContext],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    server = tls_registry.server
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "company-ca.pem").write_bytes(server.ca_file.read_bytes())  # type: ignore[union-attr]
+    subprocess.run(["openssl", "rehash", str(store)], check=True, capture_output=True)
+    named = store / "company-ca.pem" if variable == "SSL_CERT_FILE" else store
+    monkeypatch.setenv(variable, str(named))
+    result, _ = fetch(tls_settings(server.host), tls_registry.widget_reference)
+    assert isinstance(result, TagSnapshot), result
+    # OpenSSL's own context: truststore would not read them.
+    assert os_verifier and not made_by_truststore(os_verifier)
+
+
+def test_elsewhere_openssl_s_default_store_unless_this_python_finds_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setattr(tls, "OS_VERIFIED_PLATFORMS", frozenset())
+    context = tls.system_context()
+    assert not isinstance(context, truststore.SSLContext)
+    assert context.cert_store_stats()["x509_ca"] > 0  # the system's roots, loaded once
+    # A Python whose OpenSSL looks where this system keeps nothing: truststore looks where
+    # distributions keep their bundle.
+    nowhere = ssl.DefaultVerifyPaths(None, None, "SSL_CERT_FILE", "", "SSL_CERT_DIR", "")  # type: ignore[arg-type]
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: nowhere)
+    assert isinstance(tls.system_context(), truststore.SSLContext)
