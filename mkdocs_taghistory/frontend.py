@@ -72,7 +72,10 @@ FRONT_ENDS: Mapping[str, str] = {
 }
 """Each front end's site reader, ``module:function``, imported only when asked for."""
 
-_NEEDS = {"sphinx": "a Sphinx project needs Sphinx: pip install 'mkdocs-taghistory[sphinx]'"}
+_NEEDS = {
+    "sphinx": "a Sphinx project needs Sphinx: pip install 'mkdocs-taghistory[sphinx]'",
+    "mkdocs": "reading mkdocs.yml needs MkDocs or ProperDocs: pip install mkdocs (or properdocs)",
+}
 
 
 def site_reader(front_end: str) -> SiteReader:

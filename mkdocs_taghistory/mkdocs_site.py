@@ -4,19 +4,31 @@ and the documentation pages, with no build. The front end's :data:`~.frontend.Si
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
-
-from mkdocs.config import load_config
-from mkdocs.exceptions import ConfigurationError as MkDocsConfigurationError
-from mkdocs.structure.files import get_files
 
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.frontend import LoadedSite, SiteError
 from mkdocs_taghistory.settings import ConfigurationError
 from mkdocs_taghistory.site import SitePlan, page_label, plan_site
 from mkdocs_taghistory.site_options import DEFAULT_OPTIONS, settings_from_options
+
+try:
+    importlib.import_module("mkdocs")
+except ModuleNotFoundError:
+    # ProperDocs alone, the maintained MkDocs 1.x fork: it answers for `mkdocs.*` once this is
+    # imported, as `properdocs build` does, so the plugin's own imports find it too. With
+    # neither, the imports below fail, and the command says what to install (frontend.py).
+    with contextlib.suppress(ModuleNotFoundError):
+        importlib.import_module("properdocs.replacement")
+
+# Only once the stand-in is set up.
+from mkdocs.config import load_config
+from mkdocs.exceptions import ConfigurationError as MkDocsConfigurationError
+from mkdocs.structure.files import get_files
 
 
 def read_site(config_file: Path, pages: bool = True) -> LoadedSite:
