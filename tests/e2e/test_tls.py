@@ -31,7 +31,7 @@ from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage, seed_image
 from tests.support.site import mkdocs_build, table_rows, write_site
-from tests.support.tls import CertificateAuthority
+from tests.support.tls import CertificateAuthority, KeyPair
 
 COLD_FETCHES = 20
 
@@ -116,15 +116,21 @@ def test_ssl_cert_file_is_honoured_as_the_system_store(
     assert isinstance(result, TagSnapshot), result
 
 
+def hashed_store(root: Path, ca_file: Path) -> Path:
+    """A folder of trusted certificates holding ``ca_file``, hashed as /etc/ssl/certs is:
+    OpenSSL finds a certificate in a folder by its subject hash."""
+    store = root / "store"
+    store.mkdir()
+    (store / "company-ca.pem").write_bytes(ca_file.read_bytes())
+    subprocess.run(["openssl", "rehash", str(store)], check=True, capture_output=True)
+    return store
+
+
 def test_ssl_cert_dir_is_honoured_as_the_system_store(
     tls_registry: SeededRegistry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     server = tls_registry.server
-    store = tmp_path / "store"
-    store.mkdir()
-    (store / "company-ca.pem").write_bytes(server.ca_file.read_bytes())  # type: ignore[union-attr]
-    # OpenSSL finds certificates in a folder by their subject hash, as in /etc/ssl/certs.
-    subprocess.run(["openssl", "rehash", str(store)], check=True, capture_output=True)
+    store = hashed_store(tmp_path, server.ca_file)  # type: ignore[arg-type]
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
     monkeypatch.setenv("SSL_CERT_DIR", str(store))
     result, _ = fetch(tls_settings(server.host), tls_registry.widget_reference)
@@ -210,7 +216,7 @@ def mtls_registry(
 
 
 def test_mutual_tls_with_the_tls_option(
-    mtls_registry: SeededRegistry, test_ca: CertificateAuthority
+    mtls_registry: SeededRegistry, test_ca: CertificateAuthority, verifier: str
 ) -> None:
     client_pair = test_ca.issue("docs-builder", client=True)
     server = mtls_registry.server
@@ -221,22 +227,29 @@ def test_mutual_tls_with_the_tls_option(
 
 
 def test_mutual_tls_with_a_certs_d_folder(
-    mtls_registry: SeededRegistry, test_ca: CertificateAuthority, tmp_path: Path
+    mtls_registry: SeededRegistry, test_ca: CertificateAuthority, tmp_path: Path, verifier: str
 ) -> None:
     client_pair = test_ca.issue("docs-builder-2", client=True)
-    server = mtls_registry.server
-    folder = tmp_path / server.host
-    folder.mkdir()
-    (folder / "ca.crt").write_bytes(test_ca.certificate.read_bytes())
-    (folder / "client.cert").write_bytes(client_pair.certificate.read_bytes())
-    (folder / "client.key").write_bytes(client_pair.key.read_bytes())
-    settings = ClientSettings(tls=TlsSettings({}, certs_dirs=(tmp_path,)))
+    settings = certs_d_settings(tmp_path, mtls_registry.server.host, test_ca, client_pair)
     result, _ = fetch(settings, mtls_registry.widget_reference)
     assert isinstance(result, TagSnapshot), result
 
 
+def certs_d_settings(
+    root: Path, host: str, ca: CertificateAuthority, client_pair: KeyPair
+) -> ClientSettings:
+    """Settings that read only ``root``, a certs.d with the CA and a client certificate for
+    ``host``, as Docker's folders hold them."""
+    folder = root / host
+    folder.mkdir()
+    (folder / "ca.crt").write_bytes(ca.certificate.read_bytes())
+    (folder / "client.cert").write_bytes(client_pair.certificate.read_bytes())
+    (folder / "client.key").write_bytes(client_pair.key.read_bytes())
+    return ClientSettings(tls=TlsSettings({}, certs_dirs=(root,)))
+
+
 def test_mutual_tls_without_a_client_certificate_says_so(
-    mtls_registry: SeededRegistry, test_ca: CertificateAuthority
+    mtls_registry: SeededRegistry, test_ca: CertificateAuthority, verifier: str
 ) -> None:
     server = mtls_registry.server
     result, _ = fetch(
@@ -330,8 +343,7 @@ def test_an_untrusted_certificate_fails_the_build_even_with_a_cached_table(
 # still takes the roots and client certificates added to it, and speaks HTTP/2 by ALPN.
 
 
-@pytest.fixture
-def os_verifier(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], ssl.SSLContext]:
+def take_os_verifier(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], ssl.SSLContext]:
     """This machine taken for one whose system verifies certificates (macOS, Windows), with
     no SSL_CERT_FILE or SSL_CERT_DIR; returns the contexts the test's fetches make."""
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
@@ -340,6 +352,24 @@ def os_verifier(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], ssl
     made: dict[tuple[object, ...], ssl.SSLContext] = {}
     monkeypatch.setattr(tls, "_MADE", made)
     return made
+
+
+@pytest.fixture
+def os_verifier(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], ssl.SSLContext]:
+    """See :func:`take_os_verifier`."""
+    return take_os_verifier(monkeypatch)
+
+
+@pytest.fixture(params=["openssl", "truststore"])
+def verifier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test once through OpenSSL's verifier, as this machine has it, and once through
+    truststore's, as macOS and Windows get it (then its fetches must have used it)."""
+    if request.param == "openssl":
+        yield request.param
+        return
+    made = take_os_verifier(monkeypatch)
+    yield request.param
+    assert made_by_truststore(made)
 
 
 def made_by_truststore(made: dict[tuple[object, ...], ssl.SSLContext]) -> bool:
@@ -375,36 +405,6 @@ def test_truststore_takes_a_certs_d_root(
     assert made_by_truststore(os_verifier)
 
 
-def test_truststore_shows_the_client_certificate_of_the_tls_option_and_of_certs_d(
-    mtls_registry: SeededRegistry,
-    test_ca: CertificateAuthority,
-    os_verifier: dict[tuple[object, ...], ssl.SSLContext],
-    tmp_path: Path,
-) -> None:
-    server = mtls_registry.server
-    pair = test_ca.issue("truststore-builder", client=True)
-    entry = HostTls(test_ca.certificate, pair.certificate, pair.key)
-    result, _ = fetch(tls_settings(server.host, entry), mtls_registry.widget_reference)
-    assert isinstance(result, TagSnapshot), result
-    folder = tmp_path / server.host
-    folder.mkdir()
-    (folder / "ca.crt").write_bytes(test_ca.certificate.read_bytes())
-    (folder / "client.cert").write_bytes(pair.certificate.read_bytes())
-    (folder / "client.key").write_bytes(pair.key.read_bytes())
-    settings = ClientSettings(tls=TlsSettings({}, certs_dirs=(tmp_path,)))
-    result, _ = fetch(settings, mtls_registry.widget_reference)
-    assert isinstance(result, TagSnapshot), result
-    # Without one, the refusal is still named as such.
-    result, _ = fetch(
-        tls_settings(server.host, HostTls(ca_file=test_ca.certificate)),
-        mtls_registry.widget_reference,
-    )
-    assert isinstance(result, RegistryError)
-    assert not result.transient
-    assert "client certificate" in str(result)
-    assert made_by_truststore(os_verifier)
-
-
 def test_truststore_refuses_a_ca_it_was_not_given_naming_why(
     tls_registry: SeededRegistry, os_verifier: dict[tuple[object, ...], ssl.SSLContext]
 ) -> None:
@@ -426,10 +426,7 @@ def test_ssl_cert_file_or_dir_names_the_store_instead_where_the_system_verifies(
     variable: str,
 ) -> None:
     server = tls_registry.server
-    store = tmp_path / "store"
-    store.mkdir()
-    (store / "company-ca.pem").write_bytes(server.ca_file.read_bytes())  # type: ignore[union-attr]
-    subprocess.run(["openssl", "rehash", str(store)], check=True, capture_output=True)
+    store = hashed_store(tmp_path, server.ca_file)  # type: ignore[arg-type]
     named = store / "company-ca.pem" if variable == "SSL_CERT_FILE" else store
     monkeypatch.setenv(variable, str(named))
     result, _ = fetch(tls_settings(server.host), tls_registry.widget_reference)
