@@ -115,7 +115,9 @@ def _xml_text(text: str) -> str:
     return escape(_NOT_XML.sub("", text))
 
 
-def image_document(settings: Settings, image: Published, site: SiteInfo) -> dict[str, Any]:
+def image_document(
+    settings: Settings, image: Published, site: SiteInfo, moves: Sequence[Move] | None = None
+) -> dict[str, Any]:
     """The JSON document of one image: its table with every column, and its moves.
 
     Raises:
@@ -149,7 +151,7 @@ def image_document(settings: Settings, image: Published, site: SiteInfo) -> dict
                 "until": format_timestamp(move.until) if move.until else None,
                 "current": move.current,
             }
-            for move in _moves(settings, image.result)
+            for move in (_moves(settings, image.result) if moves is None else moves)
         ],
     }
 
@@ -191,7 +193,9 @@ def _entry(settings: Settings, image: Published, move: Move, when: datetime, lin
     )
 
 
-def atom_feed(settings: Settings, image: Published, site: SiteInfo) -> str:
+def atom_feed(
+    settings: Settings, image: Published, site: SiteInfo, moves: Sequence[Move] | None = None
+) -> str:
     """The Atom feed of one image: an entry per move, newest first, at most
     :data:`MAX_FEED_ENTRIES`; a move of unknown time is dated by the fetch that saw it.
 
@@ -202,7 +206,9 @@ def atom_feed(settings: Settings, image: Published, site: SiteInfo) -> str:
     assert snapshot is not None
     paths = feed_paths(image.reference)
     page = _href(site, image.page, paths.atom) if image.page is not None else ""
-    dated = [(move.at or snapshot.fetched_at, move) for move in _moves(settings, image.result)]
+    if moves is None:
+        moves = _moves(settings, image.result)
+    dated = [(move.at or snapshot.fetched_at, move) for move in moves]
     dated.sort(key=lambda pair: pair[0], reverse=True)  # stable: the moves' own order in ties
     dated = dated[:MAX_FEED_ENTRIES]
     updated = dated[0][0] if dated else snapshot.fetched_at
@@ -235,8 +241,10 @@ def publish(
             continue
         paths = feed_paths(image.reference)
         try:
-            document = image_document(settings, image, site)
-            feed = atom_feed(settings, image, site)
+            # The moves once for both documents: working them out is most of their cost.
+            moves = _moves(settings, image.result)
+            document = image_document(settings, image, site, moves)
+            feed = atom_feed(settings, image, site, moves)
         except PatternTooSlowError as error:
             logger.warning("No feed of %s: %s", image.reference.name, error)
             continue
