@@ -67,7 +67,13 @@ def mkdocs_build(
     site_dir = config_path.parent / "site"
     arguments = ["build", "-f", str(config_path), "-d", str(site_dir), *extra]
     # The tests decide whether a build is offline, not the shell they were started from.
-    environment = {k: v for k, v in os.environ.items() if k != "TAGHISTORY_OFFLINE"}
+    # FORCE_COLOR and its kin are the CI runner's, not the test's: output is read as plain text.
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"TAGHISTORY_OFFLINE", "FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE"}
+    }
+    environment["NO_COLOR"] = "1"
     environment.update(env or {})
     if in_process is None:
         in_process = not prefix and generator == "mkdocs"

@@ -71,8 +71,15 @@ def sphinx_build(
     """Run a real `sphinx-build` in a child process (doctrees kept beside the output, so a
     second run is incremental) and return its outcome."""
     out = out_dir or project / "_build" / builder
-    # The tests decide whether a build is offline, not the shell they were started from.
-    environment = {k: v for k, v in os.environ.items() if k != "TAGHISTORY_OFFLINE"}
+    # The tests decide whether a build is offline, not the shell they were started from; and
+    # whether its output is coloured: a CI runner's FORCE_COLOR would otherwise put Sphinx's
+    # escape codes around every line the tests read.
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"TAGHISTORY_OFFLINE", "FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE"}
+    }
+    environment["NO_COLOR"] = "1"
     environment.update(env or {})
     completed = subprocess.run(
         [
@@ -82,6 +89,7 @@ def sphinx_build(
             "sphinx",
             "-b",
             builder,
+            "--no-color",
             "-d",
             str(out.parent / f".doctrees-{out.name}"),
             *extra,
