@@ -24,7 +24,7 @@ from mkdocs_taghistory.cache import (
     snapshot_from_json,
 )
 from mkdocs_taghistory.cli_history import digest_report, image_targets, import_command
-from mkdocs_taghistory.directive_options import TableOptions
+from mkdocs_taghistory.directive_options import OptionError, TableOptions, parse_columns
 from mkdocs_taghistory.errors import InvalidReferenceError, TagHistoryError, printable
 from mkdocs_taghistory.files import read_regular_file
 from mkdocs_taghistory.filters import TagDemand
@@ -42,7 +42,7 @@ from mkdocs_taghistory.site import Target
 from mkdocs_taghistory.site_options import DEFAULT_CACHE_DIR, settings_from_options
 from mkdocs_taghistory.tables import table_for
 from mkdocs_taghistory.timestamps import format_timestamp, utc_now
-from mkdocs_taghistory.view import TableView
+from mkdocs_taghistory.view import COLUMNS, DEFAULT_COLUMNS, TableView, facts_needed
 
 CONFIG_OPTION = click.option(
     "-f",
@@ -193,6 +193,12 @@ def _progress_bar() -> Iterator[Any]:
 @click.option(
     "--digest", default=None, metavar="PREFIX", help="The tags on this digest, now and before."
 )
+@click.option(
+    "--columns",
+    default=None,
+    metavar="NAMES",
+    help=f"The columns, as columns= takes them: {', '.join(COLUMNS)}.",
+)
 def show(  # noqa: PLR0912, PLR0917 (click passes every option; one branch a mode)
     image: str,
     registry: str | None,
@@ -203,10 +209,15 @@ def show(  # noqa: PLR0912, PLR0917 (click passes every option; one branch a mod
     as_json: bool,
     as_markdown: bool,
     digest: str | None,
+    columns: str | None,
 ) -> None:
     """Print the tag table of IMAGE, from its registry or the cache, without a site."""
     if as_json and as_markdown:
         raise click.UsageError("--json and --markdown exclude each other")
+    try:
+        shown_columns = parse_columns(columns) if columns is not None else DEFAULT_COLUMNS
+    except OptionError as error:
+        raise click.BadParameter(str(error), param_hint="--columns") from None
     with one_line_errors():
         if config_file is not None:
             settings = load_site(config_file, pages=False).settings
@@ -228,7 +239,10 @@ def show(  # noqa: PLR0912, PLR0917 (click passes every option; one branch a mod
             raise CommandError(str(error)) from None
         logging.getLogger("mkdocs_taghistory").setLevel(logging.WARNING)
         # Only what the table shows: the site's filters.
-        demand = {target.reference: TagDemand((settings.tag_filter,)) for target in targets}
+        wanted = facts_needed(shown_columns)
+        demand = {
+            target.reference: TagDemand((settings.tag_filter,), facts=wanted) for target in targets
+        }
         service = TagHistoryService(settings, offline_without_cache=_SHOW_OFFLINE_WITHOUT_CACHE)
         results = service.results_for(list(demand), demand)
     for target in targets:
@@ -239,7 +253,7 @@ def show(  # noqa: PLR0912, PLR0917 (click passes every option; one branch a mod
         with one_line_errors():
             _say(digest_report(digest, targets, results, settings, as_json=as_json))
         return
-    options = TableOptions(limit=limit)
+    options = TableOptions(limit=limit, columns=shown_columns)
     # The same tables as a page's: the site's filters, dates, labels and short digests.
     shown = [(target, results[target.reference]) for target in targets]
     views = [table_for(settings, options, target, result) for target, result in shown]

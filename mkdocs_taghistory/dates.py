@@ -67,12 +67,32 @@ def needs_year(
     return any(moment.astimezone(zone).year != year for moment in moments)
 
 
-def shown_date(moment: datetime, date_format: str, zone: tzinfo, *, with_year: bool) -> str:
-    """``moment`` as a page writes it, ", 2023" added when ``with_year``."""
-    text = format_date(moment.astimezone(zone), date_format)
+def shown_date(
+    moment: datetime,
+    date_format: str,
+    zone: tzinfo,
+    *,
+    with_year: bool,
+    locale: str | None = None,
+) -> str:
+    """``moment`` as a page writes it, ", 2023" added when ``with_year``; in ``locale``'s
+    words and order when one other than English is set (see :func:`.localized_date`)."""
+    local = moment.astimezone(zone)
+    if locale is not None:
+        # Imported here: the locales module imports this one (and Babel, when it is used).
+        from mkdocs_taghistory.locales import is_english, localized_date  # noqa: PLC0415
+
+        if not is_english(locale):
+            return localized_date(local, date_format, locale, with_year=with_year)
+    text = format_date(local, date_format)
     if with_year:
-        text += f", {moment.astimezone(zone).year}"
+        text += f", {local.year}"
     return text
+
+
+def full_date(moment: datetime, zone: tzinfo, locale: str | None = None) -> str:
+    """``moment``'s day with its year, as a sentence states it ("March 18th, 2024")."""
+    return shown_date(moment, DEFAULT_DATE_FORMAT, zone, with_year=True, locale=locale)
 
 
 def utc_datetime(moment: datetime) -> str:

@@ -97,6 +97,15 @@ def _positive(key: str, value: str) -> int:
     return int(value)
 
 
+def parse_columns(value: str) -> tuple[str, ...]:
+    """The column names of a ``columns=`` value (or ``taghistory show --columns``).
+
+    Raises:
+        OptionError: for a name that is no column, with the nearest one, or one named twice.
+    """
+    return _columns(value)
+
+
 def _columns(value: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in value.split(","))
     for name in names:

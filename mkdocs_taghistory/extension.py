@@ -36,8 +36,11 @@ logger = logging.getLogger(__name__)
 
 OPTION_HELP = {option.name: option.help for option in SITE_OPTIONS}
 """One line of help per option, as Python-Markdown lists an extension's options."""
-# Python-Markdown reads a None default as a boolean option, so "no pattern" is "" here.
-_EXTENSION_DEFAULTS = {option.name: "" for option in SITE_OPTIONS if option.kind == "pattern"}
+# Python-Markdown reads a None default as a boolean option, so "no pattern" (and "the site's
+# language") is "" here.
+_EXTENSION_DEFAULTS = {
+    option.name: "" for option in SITE_OPTIONS if option.kind in {"pattern", "locale"}
+}
 
 # After whitespace normalisation (30), before fenced code (25) stashes code blocks: the scanner
 # skips code itself, and seeing the source as written keeps line numbers true.

@@ -62,10 +62,14 @@ class TagDemand(NamedTuple):
         filters: the filter of each table of the image (the site's, narrowed by the
             directive's own patterns); a tag one of them shows is wanted.
         tags: tags whose history a table shows (``tag=``), wanted whatever the filters say.
+        facts: what a table's columns ask of each digest beyond its time (``platforms``,
+            ``source``, ``referrers``: see :data:`.facts.WANTED_FACTS`); nothing is asked
+            for a column no table shows.
     """
 
     filters: tuple[TagFilter, ...] = ()
     tags: frozenset[str] = frozenset()
+    facts: frozenset[str] = frozenset()
 
     def wants(self, tag: str) -> bool:
         """True when some table of the image shows ``tag``, or may: a pattern that runs too
@@ -78,11 +82,22 @@ class TagDemand(NamedTuple):
             return True
 
     def covers(self, snapshot: TagSnapshot) -> bool:
-        """True when ``snapshot`` read every tag this demand wants."""
-        return not any(self.wants(tag) for tag in snapshot.skipped)
+        """True when ``snapshot`` read every tag this demand wants, and holds what its tables
+        ask of each digest they show."""
+        if any(self.wants(tag) for tag in snapshot.skipped):
+            return False
+        if not self.facts:
+            return True
+        shown = {state.digest for tag, state in snapshot.tags.items() if self.wants(tag)}
+        return all(
+            digest in snapshot.digests and snapshot.digests[digest].has(self.facts)
+            for digest in shown
+        )
 
     def joined(self, other: TagDemand) -> TagDemand:
         """What this and ``other`` want together."""
         return TagDemand(
-            tuple(dict.fromkeys((*self.filters, *other.filters))), self.tags | other.tags
+            tuple(dict.fromkeys((*self.filters, *other.filters))),
+            self.tags | other.tags,
+            self.facts | other.facts,
         )

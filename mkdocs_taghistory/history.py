@@ -4,15 +4,36 @@ digest into rows. No I/O."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from mkdocs_taghistory.facts import (
+    ATTACHED_KINDS,
+    FACTS,
+    GROWING,
+    WANTED_FACTS,
+    Codec,
+    DigestFacts,
+    is_digest,
+    is_label,
+    is_platform,
+)
 from mkdocs_taghistory.filters import TagFilter
-from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
-_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+__all__ = [
+    "ATTACHED_KINDS",
+    "FACTS",
+    "GROWING",
+    "WANTED_FACTS",
+    "Codec",
+    "DigestFacts",
+    "is_digest",
+    "is_label",
+    "is_platform",
+]
+
 # A tag as the OCI distribution spec allows it; anything else is dropped, never rendered.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 MAX_SIGHTINGS_PER_TAG = 10_000
@@ -25,18 +46,9 @@ MAX_LEDGER_SIGHTINGS = 2 * MAX_TAGS
 """Sightings the ledger of one image keeps in all, as many records as a registry's listing may
 hold: tags no longer listed, seen longest ago, give theirs up first."""
 
-_PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
-
-
-def is_digest(text: str) -> bool:
-    """True when ``text`` is a ``sha256:`` digest with 64 lowercase hex digits."""
-    return _DIGEST.fullmatch(text) is not None
-
-
-def is_platform(text: str) -> bool:
-    """True for an OCI platform as tables show it: ``os/architecture[/variant]``."""
-    return _PLATFORM.fullmatch(text) is not None
+_COSIGN_TAG = re.compile(r"sha256-(?P<hex>[a-f0-9]{64})\.(?P<kind>sig|att|sbom)")
+_COSIGN_KINDS = {"sig": "signature", "att": "attestation", "sbom": "sbom"}
 
 
 def is_valid_tag(text: str) -> bool:
@@ -69,63 +81,8 @@ class Sighting(NamedTuple):
     first_seen: datetime
 
 
-class Codec(NamedTuple):
-    """How a fact is kept in the cache's JSON: ``dump`` writes it, ``load`` reads it back and
-    raises ``ValueError`` (saying why) for anything that is not such a fact."""
-
-    dump: Callable[[Any], Any]
-    load: Callable[[Any], Any]
-
-
-def _load_time(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError("not a timestamp")
-    return parse_timestamp(value)
-
-
-def _load_platforms(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(
-        isinstance(platform, str) and is_platform(platform) for platform in value
-    ):
-        raise ValueError("not a list of platforms")
-    return tuple(value)
-
-
-TIME = Codec(lambda moment: format_timestamp(moment) if moment else None, _load_time)
-PLATFORMS = Codec(list, _load_platforms)
 NOTHING: Mapping[Any, Any] = MappingProxyType({})
 """An empty mapping that is no one's to change: the default of a record's mapping fields."""
-
-
-class DigestFacts(NamedTuple):
-    """What is known of one digest. Content-addressed, so it holds for good: a later fetch
-    never asks for it again, and the cache keeps it.
-
-    A new fact is a field here, with its :class:`Codec` in :data:`FACTS`: the cache reads and
-    writes it, the fetch passes it on, with no change of theirs.
-
-    Attributes:
-        created: when its image was created; None when the image does not say.
-        platforms: the platforms of an index (``linux/arm64``), or the image's one.
-        unread: facts a cache file did not hold (it was written before they were kept): the
-            digest is looked up again, once. Not a fact: the cache never writes it.
-    """
-
-    created: datetime | None = None
-    platforms: tuple[str, ...] = ()
-    unread: frozenset[str] = frozenset()
-
-    @property
-    def complete(self) -> bool:
-        """True when every fact was read: no look-up is needed."""
-        return not self.unread
-
-
-FACTS: tuple[tuple[str, Codec], ...] = (("created", TIME), ("platforms", PLATFORMS))
-"""Every fact a digest has, with its codec, in the order the cache writes them (a test holds
-it to the fields of :class:`DigestFacts`)."""
 
 
 class TagSnapshot(NamedTuple):
@@ -164,12 +121,15 @@ class DigestGroup(NamedTuple):
         tags: the tags, in natural (version-aware) order.
         changed: the latest change among the tags, or None when no time is known.
         facts: what is known of the digest (its platforms, say).
+        attached: what cosign's tags say is attached to it (``signature`` for its
+            ``sha256-<hex>.sig`` tag, ``attestation`` for ``.att``, ``sbom`` for ``.sbom``).
     """
 
     digest: str
     tags: tuple[str, ...]
     changed: datetime | None
     facts: DigestFacts = DigestFacts()
+    attached: tuple[str, ...] = ()
 
 
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
@@ -178,6 +138,21 @@ def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
         (0, int(number), "") if number else (1, 0, text)
         for number, text in _NUMBER_OR_TEXT.findall(tag)
     )
+
+
+def cosign_attachments(tags: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Per digest, what cosign's tags beside it say is attached (``sha256-<hex>.sig`` a
+    signature, ``.att`` an attestation, ``.sbom`` an SBOM): read from the tag list itself,
+    so it costs no request."""
+    found: dict[str, set[str]] = {}
+    for tag in tags:
+        match = _COSIGN_TAG.fullmatch(tag)
+        if match:
+            found.setdefault(f"sha256:{match['hex']}", set()).add(_COSIGN_KINDS[match["kind"]])
+    return {
+        digest: tuple(kind for kind in ATTACHED_KINDS if kind in kinds)
+        for digest, kinds in found.items()
+    }
 
 
 def group_by_digest(
@@ -201,12 +176,14 @@ def group_by_digest(
             changed_by_digest[state.digest] = state.changed
         else:
             changed_by_digest.setdefault(state.digest, known)
+    attached = cosign_attachments((*snapshot.tags, *snapshot.skipped))
     groups = [
         DigestGroup(
             digest=digest,
             tags=tuple(sorted(tags, key=natural_key)),
             changed=changed_by_digest[digest],
             facts=snapshot.digests.get(digest, DigestFacts()),
+            attached=attached.get(digest, ()),
         )
         for digest, tags in tags_by_digest.items()
     ]

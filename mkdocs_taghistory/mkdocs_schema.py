@@ -22,7 +22,7 @@ def config_option(option: SiteOption) -> BaseConfigOption[Any]:
     made: BaseConfigOption[Any]
     if option.kind == "strings":
         made = opt.ListOfItems(opt.Type(str), default=default)
-    elif option.kind == "pattern":
+    elif option.kind in {"pattern", "locale"}:
         made = opt.Optional(opt.Type(str))
     else:
         # One type alone, so that MkDocs' message names it rather than a tuple of one.
@@ -44,3 +44,11 @@ def schema(renamed: tuple[Renamed, ...] = RENAMED_OPTIONS) -> dict[str, Any]:
 # Made with type() so that MkDocs' Config collects the options as it does for a class body
 # (in __init_subclass__); the declaration itself stays in one place.
 TagHistoryConfig: type[Config] = type("TagHistoryConfig", (Config,), schema())
+
+
+def theme_language(config: Any) -> str | None:
+    """The language a MkDocs site's theme is set to: Material's ``theme.language``, or the
+    ``locale`` of MkDocs' own themes (a Babel locale there, so it is read as text)."""
+    theme = config.theme
+    language = theme.get("language") or theme.get("locale")
+    return str(language) if language else None

@@ -30,6 +30,8 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import ConfigurationError as MkDocsConfigurationError
 from mkdocs.structure.files import get_files
 
+from mkdocs_taghistory.mkdocs_schema import theme_language
+
 
 def read_site(config_file: Path, pages: bool = True) -> LoadedSite:
     """The site of ``config_file``: its settings, and the plan of its pages when ``pages``.
@@ -54,7 +56,7 @@ def read_site(config_file: Path, pages: bool = True) -> LoadedSite:
     try:
         # Only the options of today: MkDocs moved a renamed one's value already.
         given = {name: plugin.config[name] for name in DEFAULT_OPTIONS}
-        settings = settings_from_options(given, site_dir)
+        settings = settings_from_options(given, site_dir, site_language=theme_language(config))
         if not pages:
             return LoadedSite(settings, SitePlan(), config_file)
         texts = (

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError
+from mkdocs_taghistory.locales import LocaleError, check_locale, is_english
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.reference import parse_registry, validate_host
 from mkdocs_taghistory.registry.client_settings import VendorSetting
@@ -306,6 +307,20 @@ def date_format(name: str, value: Any, context: OptionContext) -> str:
         return check_date_format(str(value))
     except DateFormatError as error:
         raise ConfigurationError(f"option '{name}': {error}") from None
+
+
+def locale(name: str, value: Any, context: OptionContext) -> str | None:
+    """A locale Babel knows (``de``, ``fr_CA``, ``pt-BR``), None (the site's language) or
+    an English one (the plugin's own style: None)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError(f"option '{name}': a locale is text, such as de or fr_CA")
+    try:
+        checked = check_locale(value.strip())
+    except LocaleError as error:
+        raise ConfigurationError(f"option '{name}': {error}") from None
+    return None if is_english(checked) else checked
 
 
 def time_zone(name: str, value: Any, context: OptionContext) -> tzinfo:

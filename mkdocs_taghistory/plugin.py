@@ -22,7 +22,7 @@ from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.extension import TagHistoryExtension
 from mkdocs_taghistory.feeds import Published, SiteInfo, head_links, publish
 from mkdocs_taghistory.frontend import ASSET_FOLDER, ASSETS, forward_core_logs
-from mkdocs_taghistory.mkdocs_schema import TagHistoryConfig
+from mkdocs_taghistory.mkdocs_schema import TagHistoryConfig, theme_language
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.service import TagHistoryService
@@ -85,13 +85,18 @@ class TagHistoryPlugin(_Plugin):  # type: ignore[no-untyped-call]
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Check the options, then install the Markdown extension with this build's service."""
         self._config_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
-        options = {**dict(self.config), "config_dir": str(self._config_dir)}
+        language = theme_language(config)
+        options = {
+            **dict(self.config),
+            "config_dir": str(self._config_dir),
+            "site_language": language,
+        }
         if self.service is None or options != self._service_options:
             try:
                 # Only the options of today: MkDocs moved a renamed one's value already, and
                 # keeps its old name as None.
                 given = {name: self.config[name] for name in DEFAULT_OPTIONS}
-                settings = settings_from_options(given, self._config_dir)
+                settings = settings_from_options(given, self._config_dir, site_language=language)
             except ConfigurationError as error:
                 raise PluginError(f"taghistory: {error}") from None
             self.service = TagHistoryService(settings)

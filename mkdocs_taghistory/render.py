@@ -9,6 +9,7 @@ extension (``sphinx/doctree.py``), which has docutils to write with.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
@@ -21,6 +22,9 @@ from mkdocs_taghistory.view import (
     Piece,
     Run,
     TableView,
+    entries,
+    has_entries,
+    is_web_address,
     placeholder_run,
 )
 
@@ -75,10 +79,19 @@ def _html_piece(piece: Piece) -> str:
         return f"<code{title}>{escape(piece.text)}</code>"
     if piece.kind == "copy":
         return copy_button(piece.text, piece.full or "Copy")
+    if piece.kind == "link" and piece.href and is_web_address(piece.href):
+        return f'<a href="{escape(piece.href)}">{_address(piece.text)}</a>'
+    if piece.kind == "text" and piece.full == piece.text:
+        return _address(piece.text)  # a value a registry gave (a source address)
     return escape(piece.text)
 
 
-def _html_cell(pieces: Sequence[Piece]) -> str:
+def _address(text: str) -> str:
+    """An address as HTML that a narrow cell wraps after its slashes, not inside a name."""
+    return escape(text).replace("/", "/<wbr>")
+
+
+def _html_values(pieces: Sequence[Piece]) -> str:
     parts: list[str] = []
     for piece in pieces:
         if piece.kind == "copy" and parts:
@@ -91,14 +104,33 @@ def _html_cell(pieces: Sequence[Piece]) -> str:
     return " ".join(parts)
 
 
+def _html_cell(pieces: Sequence[Piece]) -> str:
+    if not has_entries(pieces):
+        return _html_values(pieces)
+    split = entries(pieces)
+    # Several copyable values (a platform and its digest, each): a line each.
+    return " ".join(
+        f'<span class="taghistory-entry">{_html_values(entry)}</span>' for entry in split
+    )
+
+
 def _html_run(run: Run) -> str:
     return "".join(map(_html_piece, run))
 
 
+def cell_class(cell: Sequence[Piece], column: str) -> str:
+    """A cell's classes: its kind (see :func:`cell_kind`) and its column's name
+    (``taghistory-column-platforms``), by which the stylesheet, and a site's own, size it."""
+    return f"{cell_kind(cell)} taghistory-column-{column.replace('_', '-')}"
+
+
 def cell_kind(cell: Sequence[Piece]) -> str:
-    """What the stylesheet lays a cell out as: a value with its copy button (ellipsis), a
-    date (never wrapped), or a list of values (wrapped between them, never inside one)."""
+    """What the stylesheet lays a cell out as: a value with its copy button (ellipsis), several
+    (a line each, each with its ellipsis), a date (never wrapped), or a list of values
+    (wrapped between them, never inside one)."""
     kinds = {piece.kind for piece in cell}
+    if has_entries(cell):
+        return "taghistory-copyable taghistory-entries"
     if "copy" in kinds:
         return "taghistory-copyable"
     if "time" in kinds:
@@ -121,8 +153,9 @@ def render_html(view: TableView) -> str:
         body = "\n".join(
             "<tr>\n"
             + "\n".join(
-                f'<td class="{cell_kind(cell)}" data-label="{label}">{_html_cell(cell)}</td>'
-                for cell, label in zip(row, labels, strict=True)
+                f'<td class="{cell_class(cell, column)}" data-label="{label}">'
+                f"{_html_cell(cell)}</td>"
+                for cell, label, column in zip(row, labels, view.columns, strict=True)
             )
             + "\n</tr>"
             for row in view.rows
@@ -159,12 +192,22 @@ def section_lines(title: str, description: str, level: int) -> list[str]:
     return lines
 
 
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|]")
+
+
+def _markdown_piece(piece: Piece) -> str:
+    if piece.kind == "code":
+        return f"`{piece.text}`"
+    # Text is text, as on a page: a registry's (a source address) must neither end a cell
+    # nor become markup or HTML where the table is pasted.
+    text = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", piece.text)
+    if piece.kind == "link" and piece.href and is_web_address(piece.href):
+        return f"[{text}](<{piece.href.replace('>', '%3E')}>)"
+    return text
+
+
 def _markdown(pieces: Sequence[Piece], between: str = "") -> str:
-    return between.join(
-        f"`{piece.text}`" if piece.kind == "code" else piece.text
-        for piece in pieces
-        if piece.kind != "copy"
-    )
+    return between.join(_markdown_piece(piece) for piece in pieces if piece.kind != "copy")
 
 
 def render_markdown(view: TableView) -> str:
@@ -204,6 +247,10 @@ def json_rows(view: TableView) -> list[dict[str, Any]]:
         for name, cell in zip(view.columns, row, strict=True):
             values = [_json_value(piece) for piece in cell if piece.kind != "copy"]
             many = name in COLUMNS and COLUMNS[name].many
+            keys = COLUMNS[name].keys if name in COLUMNS else None
+            if keys is not None:
+                document[name] = _json_pairs(cell, keys, many=many)
+                continue
             document[name] = (
                 [value for value in values if value is not None]
                 if many
@@ -211,6 +258,22 @@ def json_rows(view: TableView) -> list[dict[str, Any]]:
             )
         rows.append(document)
     return rows
+
+
+def _json_pairs(cell: Sequence[Piece], keys: tuple[str, str], *, many: bool) -> Any:
+    """A cell of values in twos as objects (``{"platform": ..., "digest": ...}``): a list of
+    them where the column holds many, else the one, or ``null``."""
+    values = [_json_value(piece) for piece in cell if piece.kind != "copy"]
+    if all(value is None for value in values):
+        values = []  # "unknown": no pair at all
+    pairs = [
+        {
+            key: values[at + offset] if at + offset < len(values) else None
+            for offset, key in enumerate(keys)
+        }
+        for at in range(0, len(values), 2)
+    ]
+    return pairs if many else (pairs[0] if pairs else None)
 
 
 def plain_text(run: Run) -> str:

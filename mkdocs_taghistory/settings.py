@@ -53,6 +53,8 @@ class Settings(NamedTuple):
         empty_message: the sentence of a section without tags (``{title}``, ``{image}``).
         date_format: how "Last Changed" is written (strftime codes plus ``%O``).
         zone: the time zone dates are written in.
+        locale: the language dates are written in (Babel's name, ``de``); None for English,
+            the plugin's own "March 18th".
         as_of_note: the note under a table from an earlier fetch: True for the plugin's
             sentence, False for none, or the site's own with ``{date}``.
         enabled: False to build without tables: no request, no cache, a placeholder each.
@@ -75,6 +77,7 @@ class Settings(NamedTuple):
     empty_message: str
     date_format: str
     zone: tzinfo
+    locale: str | None
     as_of_note: bool | str
     enabled: bool
     short_digests: bool

@@ -22,6 +22,7 @@ from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.service import TagHistoryService
 from mkdocs_taghistory.settings import RegistrySection, Settings
 from mkdocs_taghistory.suggest import did_you_mean
+from mkdocs_taghistory.view import facts_needed
 
 
 def page_label(path: Path, site_dir: Path) -> str:
@@ -175,7 +176,10 @@ class SitePlan(NamedTuple):
             wanted = (
                 TagDemand(tags=frozenset({options.tag}))
                 if options.tag is not None
-                else TagDemand((settings.tag_filter.narrowed(options.include, options.exclude),))
+                else TagDemand(
+                    (settings.tag_filter.narrowed(options.include, options.exclude),),
+                    facts=facts_needed(options.columns),
+                )
             )
             for target in page_directive.planned.targets:
                 known = found.get(target.reference)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from mkdocs_taghistory import option_readers as read
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT
 from mkdocs_taghistory.filters import TagFilter
+from mkdocs_taghistory.locales import site_locale
 from mkdocs_taghistory.option_readers import OptionContext, Reader
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY
 from mkdocs_taghistory.registry.client_settings import ClientSettings
@@ -39,6 +40,7 @@ _KIND_TYPES: dict[str, tuple[type, ...]] = {
     "duration": (int, str),
     "note": (bool, str),
     "switch": (bool, str),
+    "locale": (str, type(None)),
 }
 
 
@@ -50,8 +52,8 @@ class SiteOption(NamedTuple):
         default: its value when not given.
         kind: what it holds: ``str``, ``int``, ``number``, ``bool``, ``strings`` (a list of
             text), ``list``, ``mapping``, ``pattern`` (a regular expression, or none),
-            ``duration`` (seconds, or text such as ``6h``), ``note`` (true, false or text) or
-            ``switch`` (true, false or ``auto``).
+            ``duration`` (seconds, or text such as ``6h``), ``note`` (true, false or text),
+            ``switch`` (true, false or ``auto``) or ``locale`` (a language, or none).
         group: the heading it is listed under.
         read: checks a value and gives what the settings hold.
         into: where the value goes, ``PART.FIELD``: a field of the ``site`` settings
@@ -173,8 +175,8 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
     SiteOption("short_digests", False, "bool", _LAYOUT, read.as_bool, "site.short_digests",
                "Digests as sha256:<12 hex>..., the full one in the tooltip and copy button"),
     SiteOption("labels", {}, "mapping", _LAYOUT, read.labels, "site.labels",
-               "Column headings in place of the defaults: "
-               "{tags, last_changed, digest, pull, architectures}"),
+               "Column headings in place of the defaults, by column (tags, last_changed, "
+               "digest, pull, architectures, platforms, signatures, source)"),
     SiteOption("as_of_note", True, "note", _LAYOUT, read.note, "site.as_of_note",
                "The note under a table from an earlier fetch: true, false, or your sentence "
                "with {date}"),
@@ -182,6 +184,8 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
                "site.date_format", "strftime codes plus %O (ordinal day) for Last Changed"),
     SiteOption("timezone", "UTC", "str", _LAYOUT, read.time_zone, "site.zone",
                "IANA time zone the dates are written in"),
+    SiteOption("locale", None, "locale", _LAYOUT, read.locale, "site.locale",
+               "Language of the dates (de, fr, pt_BR); default: the site's language"),
     SiteOption("feeds", True, "bool", _LAYOUT, read.as_bool, "site.feeds",
                "Publish each image's history as taghistory/HOST/REPOSITORY.json and .atom"),
 )  # fmt: skip
@@ -203,6 +207,7 @@ def settings_from_options(
     *,
     warn: Warn | None = None,
     renamed: tuple[Renamed, ...] = RENAMED_OPTIONS,
+    site_language: object = None,
 ) -> Settings:
     """Check the options (of any front end) and turn them into settings.
 
@@ -211,6 +216,8 @@ def settings_from_options(
         base_dir: what relative paths (``cache_dir``, ``tls`` files) are relative to.
         warn: told when an option is given by an old name.
         renamed: the options known by new names.
+        site_language: the site's own language (``theme.language``, Sphinx's
+            ``language``): the dates' when ``locale`` is not given, if Babel knows it.
 
     Raises:
         ConfigurationError: naming the first option that cannot be used.
@@ -230,6 +237,8 @@ def settings_from_options(
         value = option.read(option.name, context.values[option.name], context)
         if option.field is not None:
             parts[option.part][option.field] = value
+    if parts["site"]["locale"] is None and values.get("locale") is None:
+        parts["site"]["locale"] = site_locale(site_language)
     return Settings(
         **parts["site"],
         client=ClientSettings(**parts["client"]),

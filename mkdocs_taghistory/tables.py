@@ -52,6 +52,7 @@ def table_for(
             date_format=date_format,
             zone=settings.zone,
             year=year,
+            locale=settings.locale,
         )
     rows: list[DigestGroup] = []
     if result.snapshot is not None:
@@ -88,6 +89,7 @@ def table_for(
         labels=settings.labels,
         short_digests=settings.short_digests,
         section=target.section.title if target.section is not None else None,
+        locale=settings.locale,
     )
 
 

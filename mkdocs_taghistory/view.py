@@ -12,59 +12,33 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
-from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date, needs_year, shown_date
+from mkdocs_taghistory.cells import (
+    SHORT_DIGEST_HEX,
+    Cell,
+    CellStyle,
+    Piece,
+    Run,
+    digest_pieces,
+    entries,
+    has_entries,
+    is_web_address,
+    platforms,
+    signatures,
+    source,
+)
+from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, full_date, needs_year, shown_date
 from mkdocs_taghistory.history import DigestGroup, Sighting
 
-SHORT_DIGEST_HEX = 12
-"""Hex digits a short digest keeps, as ``docker images`` shows them."""
-
-
-class Piece(NamedTuple):
-    """A part of a cell or a sentence, typed so each writer can write it its way.
-
-    Attributes:
-        kind: ``code`` (a tag, a digest, a reference), ``time`` (a date, with ``moment``),
-            ``text``, ``missing`` (a value the registry did not give; ``text`` says so), or
-            ``copy`` (a button that copies ``text``; HTML only).
-        text: what is shown.
-        moment: the date a ``time`` piece shows.
-        full: the whole value, where ``text`` shows it shortened; for a ``copy`` piece, what
-            its button is called ("Copy digest sha256:5a153da19d77").
-    """
-
-    kind: str
-    text: str
-    moment: datetime | None = None
-    full: str | None = None
-
-    @property
-    def value(self) -> str:
-        """The whole value, shortened or not."""
-        return self.full or self.text
-
-
-Run = tuple[Piece, ...]
-"""Inline content written as it stands: a heading, a sentence, the note under a table."""
-Cell = tuple[Piece, ...]
-"""The values of one cell (tags, a date, a digest and its copy button), set apart by spaces."""
-
-
-class CellStyle(NamedTuple):
-    """How a table writes its cells.
-
-    Attributes:
-        image: the full image reference (the pull column's).
-        date_format: strftime codes plus ``%O``.
-        zone: the time zone dates are written in.
-        with_year: the default format adds the year to every date (see :func:`.needs_year`).
-        short_digests: digests shortened, the full value in the title and the copy button.
-    """
-
-    image: str
-    date_format: str = DEFAULT_DATE_FORMAT
-    zone: tzinfo = UTC
-    with_year: bool = False
-    short_digests: bool = False
+__all__ = [
+    "SHORT_DIGEST_HEX",
+    "Cell",
+    "CellStyle",
+    "Piece",
+    "Run",
+    "entries",
+    "has_entries",
+    "is_web_address",
+]
 
 
 class Column(NamedTuple):
@@ -74,23 +48,17 @@ class Column(NamedTuple):
         heading: its default heading (a site's ``labels`` replace it).
         many: a cell holds a list of values (tags, platforms), not one; JSON writes a list.
         cell: what the column shows for one row.
+        keys: for a cell of values that go in twos (a platform and its digest), the names
+            JSON gives each pair's values: it writes an object a pair.
+        needs: what a fetch must learn of each digest for it (:data:`.WANTED_FACTS`): asked
+            only when a table shows the column.
     """
 
     heading: str
     many: bool
     cell: Callable[[DigestGroup, CellStyle], list[Piece]]
-
-
-def _digest_pieces(value: str, digest: str, what: str, *, short: bool) -> list[Piece]:
-    """A digest (or a pull reference), shortened if asked, and its copy button, named for
-    what it copies (``what`` and the digest's first hex digits, as ``docker images`` shows
-    them: a name a screen reader can say and a person can match with the cell)."""
-    short_digest = digest[: len("sha256:") + SHORT_DIGEST_HEX]
-    button = Piece("copy", value, full=f"Copy {what} {short_digest}")
-    if short:
-        shown = value[: len(value) - len(digest)] + short_digest
-        return [Piece("code", shown + "\u2026", full=value), button]
-    return [Piece("code", value), button]
+    keys: tuple[str, str] | None = None
+    needs: frozenset[str] = frozenset()
 
 
 def _tags(group: DigestGroup, style: CellStyle) -> list[Piece]:
@@ -100,17 +68,23 @@ def _tags(group: DigestGroup, style: CellStyle) -> list[Piece]:
 def _last_changed(group: DigestGroup, style: CellStyle) -> list[Piece]:
     if group.changed is None:
         return [Piece("missing", "unknown")]
-    shown = shown_date(group.changed, style.date_format, style.zone, with_year=style.with_year)
+    shown = shown_date(
+        group.changed,
+        style.date_format,
+        style.zone,
+        with_year=style.with_year,
+        locale=style.locale,
+    )
     return [Piece("time", shown, group.changed)]
 
 
 def _digest(group: DigestGroup, style: CellStyle) -> list[Piece]:
-    return _digest_pieces(group.digest, group.digest, "digest", short=style.short_digests)
+    return digest_pieces(group.digest, group.digest, "digest", short=style.short_digests)
 
 
 def _pull(group: DigestGroup, style: CellStyle) -> list[Piece]:
     reference = f"{style.image}@{group.digest}"
-    return _digest_pieces(reference, group.digest, "pull reference", short=style.short_digests)
+    return digest_pieces(reference, group.digest, "pull reference", short=style.short_digests)
 
 
 def _architectures(group: DigestGroup, style: CellStyle) -> list[Piece]:
@@ -124,11 +98,29 @@ COLUMNS: Mapping[str, Column] = {
     "last_changed": Column("Last Changed", many=False, cell=_last_changed),
     "digest": Column("Digest", many=False, cell=_digest),
     "pull": Column("Pull", many=False, cell=_pull),
-    "architectures": Column("Architectures", many=True, cell=_architectures),
+    "architectures": Column(
+        "Architectures", many=True, cell=_architectures, needs=frozenset({"platforms"})
+    ),
+    "platforms": Column(
+        "Platforms",
+        many=True,
+        cell=platforms,
+        keys=("platform", "digest"),
+        needs=frozenset({"platforms"}),
+    ),
+    "signatures": Column("Signatures", many=True, cell=signatures, needs=frozenset({"referrers"})),
+    "source": Column(
+        "Source", many=False, cell=source, keys=("url", "revision"), needs=frozenset({"source"})
+    ),
 }
 """Every column a table can have, by the name ``columns=`` and ``labels`` use."""
 
 DEFAULT_COLUMNS = ("tags", "last_changed", "digest")
+
+
+def facts_needed(columns: Sequence[str]) -> frozenset[str]:
+    """What a fetch must learn of each digest for a table of ``columns``."""
+    return frozenset().union(*(COLUMNS[name].needs for name in columns if name in COLUMNS))
 
 
 def headings(columns: Sequence[str], labels: Mapping[str, str] | None) -> tuple[Run, ...]:
@@ -173,9 +165,9 @@ class AsOf(NamedTuple):
     offline: bool = False
     wording: str | None = None
 
-    def run(self, zone: tzinfo) -> Run:
-        """The note: a true sentence, its date with the UTC time."""
-        date = Piece("time", format_date(self.moment.astimezone(zone), "%B %O, %Y"), self.moment)
+    def run(self, zone: tzinfo, locale: str | None = None) -> Run:
+        """The note: a true sentence, its date (in ``locale``'s words) with the UTC time."""
+        date = Piece("time", full_date(self.moment, zone, locale), self.moment)
         if self.wording is not None:
             words = self.wording.split("{date}")
             run: list[Piece] = [Piece("text", words[0])]
@@ -205,6 +197,7 @@ def table_view(
     labels: Mapping[str, str] | None = None,
     short_digests: bool = False,
     section: str | None = None,
+    locale: str | None = None,
 ) -> TableView:
     """What one image's tag table shows.
 
@@ -225,8 +218,9 @@ def table_view(
             button.
         section: the title of the registry's section the table is in, if any (it joins the
             table's accessible name).
+        locale: the language dates are written in; None for English ("March 18th").
     """
-    note = as_of.run(zone) if as_of is not None else ()
+    note = as_of.run(zone, locale) if as_of is not None else ()
     names = tuple(columns)
     heads = headings(names, labels)
     name = f"Tags of {image}" + (f", {section}" if section else "")
@@ -242,7 +236,12 @@ def table_view(
         return TableView(image, name, names, heads, sentence=sentence, note=note)
     changes = [group.changed for group in groups if group.changed is not None]
     style = CellStyle(
-        image, date_format, zone, needs_year(changes, date_format, zone, year), short_digests
+        image,
+        date_format,
+        zone,
+        needs_year(changes, date_format, zone, year),
+        short_digests,
+        locale,
     )
     cells = [COLUMNS[column].cell for column in names]
     rows = tuple(tuple(tuple(cell(group, style)) for cell in cells) for group in groups)
@@ -258,9 +257,10 @@ def tag_history_view(
     date_format: str = DEFAULT_DATE_FORMAT,
     zone: tzinfo = UTC,
     year: int | None = None,
+    locale: str | None = None,
 ) -> TableView:
     """What one tag's history shows: each digest it was seen on, newest first."""
-    note = as_of.run(zone) if as_of is not None else ()
+    note = as_of.run(zone, locale) if as_of is not None else ()
     name = f"History of tag {tag} of {image}"
     if not sightings:
         sentence = f"No history of tag {tag} of {image} has been recorded yet."
@@ -268,11 +268,17 @@ def tag_history_view(
     with_year = needs_year([seen.first_seen for seen in sightings], date_format, zone, year)
     rows = tuple(
         (
-            tuple(_digest_pieces(sighting.digest, sighting.digest, "digest", short=False)),
+            tuple(digest_pieces(sighting.digest, sighting.digest, "digest", short=False)),
             (
                 Piece(
                     "time",
-                    shown_date(sighting.first_seen, date_format, zone, with_year=with_year),
+                    shown_date(
+                        sighting.first_seen,
+                        date_format,
+                        zone,
+                        with_year=with_year,
+                        locale=locale,
+                    ),
                     sighting.first_seen,
                 ),
             ),

@@ -37,6 +37,7 @@ from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSet
 from mkdocs_taghistory.registry.counters import FetchCounters
 from mkdocs_taghistory.registry.event_loop import run_to_completion
 from mkdocs_taghistory.registry.oci import OciVendor
+from mkdocs_taghistory.registry.referrers import look_up_referrers
 from mkdocs_taghistory.registry.session import RegistrySession
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor, VendorUnavailable
 from mkdocs_taghistory.registry.vendors import VENDOR_CLASSES, load_vendor
@@ -175,7 +176,7 @@ class FetchRun:
         """Every image's snapshot or error."""
         await self._look_up_credentials(wanted.references)
         fetches = [
-            self._start(reference, wanted.previous.get(reference))
+            self._start(reference, wanted.previous.get(reference), wanted.demand.get(reference))
             for reference in wanted.references
         ]
         self.session.start_fetch()
@@ -205,6 +206,17 @@ class FetchRun:
             lambda fetch: [(fetch, digest) for digest in fetch.vendor.digests_to_inspect(fetch)],
             lambda job: job[0].vendor.inspect_digest(*job),
         )
+        # One digest of each image first: a registry without the referrers API says so once,
+        # and no other digest of its images asks.
+        referred = {fetch.reference: _referred(fetch, wanted.demand) for fetch in fetches}
+        for part in (slice(0, 1), slice(1, None)):
+
+            def jobs(fetch: ImageFetch, part: slice = part) -> list[tuple[ImageFetch, str]]:
+                return [(fetch, digest) for digest in referred[fetch.reference][part]]
+
+            await self._stage(
+                "referrers", fetches, jobs, lambda job: look_up_referrers(job[0].vendor, *job)
+            )
         fetched_at = utc_now()
         for fetch in fetches:
             # Which path each image took, for --verbose: a vendor API that gave up (a GitHub
@@ -227,15 +239,19 @@ class FetchRun:
             for fetch in fetches
         }
 
-    def _start(self, reference: ImageReference, last: TagSnapshot | None) -> ImageFetch:
+    def _start(
+        self, reference: ImageReference, last: TagSnapshot | None, demand: TagDemand | None
+    ) -> ImageFetch:
         vendor = self.vendor_for(reference)
+        wanted = demand.facts if demand is not None else frozenset()
         if last is None:
-            return ImageFetch(reference, vendor)
+            return ImageFetch(reference, vendor, wanted=wanted)
         return ImageFetch(
             reference,
             vendor,
             known=last.digests,
             known_tags=last.tags if last.source == vendor.name else {},
+            wanted=wanted,
         )
 
     async def _look_up_credentials(self, references: Sequence[ImageReference]) -> None:
@@ -314,6 +330,15 @@ class FetchRun:
         if failure is not None and fetch.error is None:
             # Here, where the image is known, its name joins the message.
             fetch.error = failure.for_image(fetch.reference.name)
+
+
+def _referred(fetch: ImageFetch, demand: Mapping[ImageReference, TagDemand]) -> list[str]:
+    """The digests whose referrers are asked: those of the tags a table shows, when one of
+    the image's tables shows signatures; none otherwise."""
+    shown = demand.get(fetch.reference)
+    if shown is None or "referrers" not in fetch.wanted:
+        return []
+    return list(dict.fromkeys(digest for tag, digest in fetch.digests.items() if shown.wants(tag)))
 
 
 def _created(fetch: ImageFetch, digest: str) -> datetime | None:

@@ -14,7 +14,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import DigestFacts, is_digest, is_platform, is_valid_tag
+from mkdocs_taghistory.history import (
+    GROWING,
+    DigestFacts,
+    is_digest,
+    is_label,
+    is_platform,
+    is_valid_tag,
+)
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.listings import Listing, check_tag_count, next_page, page_size
 from mkdocs_taghistory.registry.responses import PORTAL_HINT, parse_json, status_error
@@ -29,6 +36,8 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 CREATED_ANNOTATION = "org.opencontainers.image.created"
+SOURCE_LABEL = "org.opencontainers.image.source"
+REVISION_LABEL = "org.opencontainers.image.revision"
 
 # Bounds on what one answer may hold, so a broken or hostile registry cannot exhaust memory.
 MAX_LIST_BYTES = 16 * 1024 * 1024
@@ -138,42 +147,78 @@ class OciVendor(Vendor):
         fetch.digests[tag] = digest
 
     def claim_digest(self, fetch: ImageFetch, tag: str) -> str | None:
-        """The digest of ``tag`` when its creation time is still to be looked up and no tag
-        before it claimed it; None when the vendor timed the tag, or the digest is known (its
-        known time and platforms are copied over on the way) or claimed already."""
+        """The digest of ``tag`` when it is still to be looked up and no tag before it
+        claimed it; None when the digest is known (its known facts are copied over on the
+        way), claimed already, or the vendor timed the tag and no table asks more of it
+        (platforms, a source: :attr:`.ImageFetch.wanted`)."""
         digest = fetch.digests.get(tag)
-        if digest is None or fetch.changed.get(tag) is not None or digest in fetch.claimed:
+        if digest is None or digest in fetch.claimed:
             return None
-        fetch.claimed.add(digest)
         known = fetch.known.get(digest)
-        if known is not None and known.complete:
+        asked = fetch.wanted - GROWING
+        if known is not None and known.complete and known.has(asked):
+            fetch.claimed.add(digest)
             fetch.facts[digest] = known
             return None
+        if fetch.changed.get(tag) is not None and not asked:
+            return None
+        fetch.claimed.add(digest)
         return digest
 
     async def inspect_digest(self, fetch: ImageFetch, digest: str) -> None:
         """The digest's facts: the creation time (the annotation of the index or manifest,
-        else the config's) and its platforms (the index's, or the config's)."""
+        else the config's), its platforms with their digests (the index's entries, or the
+        config's one), and its source and revision (the annotations of what was read, else the
+        config's labels).
+
+        Only what the creation time needs is read, and what a table asks beyond it
+        (:attr:`.ImageFetch.wanted`): a single image's config for its platform, the config's
+        labels for a source no annotation gave. What was not read is None, never empty.
+        """
         reference = fetch.reference
         manifest = await self._manifest(reference, digest)
+        labels = Labels()
+        labels.read(manifest.get("annotations"))
         created = _created_annotation(reference, manifest)
-        platforms: tuple[str, ...] | None = None
+        pairs: tuple[tuple[str, str], ...] | None = None
         if isinstance(manifest.get("manifests"), list):
-            platforms = _index_platforms(manifest["manifests"])
-        if created is None and isinstance(manifest.get("manifests"), list):
+            pairs = _index_platforms(manifest["manifests"])
+
+        def more_needed() -> bool:
+            return (
+                created is None
+                or ("source" in fetch.wanted and not labels.source)
+                or ("platforms" in fetch.wanted and pairs is None)
+            )
+
+        if pairs is not None and more_needed():
             platform_digest = _first_platform_digest(manifest["manifests"])
             if platform_digest is not None:
                 manifest = await self._manifest(reference, platform_digest)
-                created = _created_annotation(reference, manifest)
-        if created is None:
-            config = manifest.get("config")
-            config_digest = config.get("digest") if isinstance(config, dict) else None
-            if isinstance(config_digest, str) and is_digest(config_digest):
-                image_config = await self._blob(reference, config_digest)
-                created = _parse_created(reference, image_config.get("created"))
-                if platforms is None:  # a single image: its config's platform
-                    platforms = _index_platforms([{"platform": image_config}])
-        fetch.facts[digest] = DigestFacts(created=created, platforms=platforms or ())
+                labels.read(manifest.get("annotations"))
+                created = created or _created_annotation(reference, manifest)
+        config_read = more_needed()
+        config = manifest.get("config")
+        config_digest = config.get("digest") if isinstance(config, dict) else None
+        if config_read and isinstance(config_digest, str) and is_digest(config_digest):
+            image_config = await self._blob(reference, config_digest)
+            created = created or _parse_created(reference, image_config.get("created"))
+            inner = image_config.get("config")
+            labels.read(inner.get("Labels") if isinstance(inner, dict) else None)
+            if pairs is None:  # a single image: its config's platform, with its own digest
+                pairs = _index_platforms([{"platform": image_config, "digest": digest}])
+        # A source is settled when one was found or every place it may be said was read ("":
+        # the image does not say); else it is not known yet, and a table that shows sources
+        # has the digest looked up again. Platforms likewise.
+        settled = config_read or bool(labels.source)
+        fetch.facts[digest] = DigestFacts(
+            created=created,
+            platforms=tuple(platform for platform, _ in pairs or ()),
+            platform_digests=pairs if pairs is not None or not config_read else (),
+            source=labels.source if settled else None,
+            revision=labels.revision if settled else None,
+            referrers=_known_referrers(fetch, digest),
+        )
 
     async def _manifest(self, reference: ImageReference, digest: str) -> dict[str, Any]:
         url = f"{self.session.base_url(reference)}/manifests/{digest}"
@@ -247,19 +292,47 @@ def _created_annotation(reference: ImageReference, document: Mapping[str, Any]) 
     return _parse_created(reference, annotations.get(CREATED_ANNOTATION))
 
 
-def _index_platforms(entries: list[Any]) -> tuple[str, ...]:
-    """``os/architecture[/variant]`` of each entry of an index (or of an image's config),
-    in order, once each, without the ``unknown/unknown`` of attestations."""
-    found: dict[str, None] = {}
+def _index_platforms(entries: list[Any]) -> tuple[tuple[str, str], ...]:
+    """``os/architecture[/variant]`` of each entry of an index (or of an image's config) with
+    its digest, in order, once each, without the ``unknown/unknown`` of attestations."""
+    found: dict[str, str] = {}
     for entry in entries:
         platform = entry.get("platform") if isinstance(entry, dict) else None
-        if not isinstance(platform, dict):
+        if not isinstance(platform, dict) or not is_digest(str(entry.get("digest"))):
             continue
         parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
         text = "/".join(part for part in parts if isinstance(part, str) and part)
         if text and is_platform(text) and not text.startswith("unknown"):
-            found[text] = None
-    return tuple(found)
+            found.setdefault(text, str(entry["digest"]))
+    return tuple(found.items())
+
+
+class Labels:
+    """The source and revision an image says it was built from: the first document read
+    that names each (the index's annotations, a platform manifest's, the config's labels)."""
+
+    def __init__(self) -> None:
+        """Nothing read yet."""
+        self.source = ""
+        self.revision = ""
+
+    def read(self, values: object) -> None:
+        """Take what ``values`` (annotations or labels) says and was not said before; a value
+        that is not short text on one line is left out, never shown."""
+        if not isinstance(values, dict):
+            return
+        source, revision = values.get(SOURCE_LABEL), values.get(REVISION_LABEL)
+        if not self.source and isinstance(source, str) and is_label(source):
+            self.source = source.strip()
+        if not self.revision and isinstance(revision, str) and is_label(revision):
+            self.revision = revision.strip()
+
+
+def _known_referrers(fetch: ImageFetch, digest: str) -> tuple[str, ...] | None:
+    """What an earlier fetch found referring to ``digest``: kept until the referrers stage
+    (run when a table shows them) asks again."""
+    known = fetch.known.get(digest)
+    return known.referrers if known is not None else None
 
 
 def _first_platform_digest(manifests: list[Any]) -> str | None:

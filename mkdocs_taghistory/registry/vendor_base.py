@@ -78,6 +78,11 @@ class ImageFetch:
             the generic path read it instead.
         claimed: digests whose creation time is being looked up, or was found known: each is
             looked up once, by the job of the first tag read that names it.
+        wanted: what the image's tables ask of each digest beyond its time
+            (:data:`.WANTED_FACTS`): a vendor that times its tags looks a digest up only
+            for these, and the referrers API is asked only for ``referrers``.
+        referrers_refused: the registry answered that it has no referrers API: no other
+            digest of the image asks it.
         error: the first error, which ends this image's fetch.
     """
 
@@ -93,6 +98,8 @@ class ImageFetch:
     skipped: list[str] = field(default_factory=list)
     fallback: str | None = None
     claimed: set[str] = field(default_factory=set)
+    wanted: frozenset[str] = frozenset()
+    referrers_refused: bool = False
     error: RegistryError | None = None
 
     def add_tag(self, tag: object, digest: object, changed: datetime | None) -> None:

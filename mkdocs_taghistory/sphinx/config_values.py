@@ -114,7 +114,9 @@ def settings_from_config(config: Config, confdir: Path) -> Settings:
             if values[rename.new] == _default(rename.new):
                 del values[rename.new]  # not given: the old name's value takes its place
     try:
-        return settings_from_options(values, confdir, warn=_warn_renamed)
+        return settings_from_options(
+            values, confdir, warn=_warn_renamed, site_language=config.language
+        )
     except ConfigurationError as error:
         message = _OPTION_IN_MESSAGE.sub(
             lambda match: f"configuration value '{PREFIX}{match.group('name')}'", str(error)

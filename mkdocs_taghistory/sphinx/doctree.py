@@ -20,8 +20,8 @@ from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.text import TextTranslator
 
 from mkdocs_taghistory.dates import utc_datetime, utc_title
-from mkdocs_taghistory.render import cell_kind, copy_button, plain_text, search_terms
-from mkdocs_taghistory.view import Piece, Run, TableView
+from mkdocs_taghistory.render import cell_class, copy_button, plain_text, search_terms
+from mkdocs_taghistory.view import Piece, Run, TableView, entries, has_entries, is_web_address
 
 
 class tag_time(nodes.inline):  # noqa: N801 (docutils names node classes in lower case)
@@ -115,6 +115,8 @@ def _piece(piece: Piece) -> nodes.Node:
         return nodes.literal(piece.text, piece.text)
     if piece.kind == "copy":
         return nodes.raw("", copy_button(piece.text, piece.full or "Copy"), format="html")
+    if piece.kind == "link" and piece.href and is_web_address(piece.href):
+        return nodes.reference(piece.text, piece.text, refuri=piece.href)
     return nodes.Text(piece.text)
 
 
@@ -124,7 +126,21 @@ def run_nodes(run: Run) -> list[nodes.Node]:
 
 
 def _cell(pieces: Sequence[Piece]) -> list[nodes.Node]:
-    """A cell's values, set apart by spaces; a copy button stays with the value before it."""
+    """A cell's values, set apart by spaces; a copy button stays with the value before it;
+    several copyable values (a platform and its digest, each) a line each in HTML."""
+    if has_entries(pieces):
+        split = entries(pieces)
+        lines = [
+            nodes.inline("", "", *_values(entry), classes=["taghistory-entry"]) for entry in split
+        ]
+        spaced: list[nodes.Node] = []
+        for line in lines:
+            spaced += [nodes.Text(" "), line] if spaced else [line]
+        return spaced
+    return _values(pieces)
+
+
+def _values(pieces: Sequence[Piece]) -> list[nodes.Node]:
     made: list[nodes.Node] = []
     for piece in pieces:
         if piece.kind == "copy" and made:
@@ -140,9 +156,12 @@ def _entry(content: list[nodes.Node]) -> nodes.entry:
     return nodes.entry("", cell_paragraph("", "", *content))
 
 
-def _cell_entry(cell: Sequence[Piece], label: str) -> nodes.entry:
+def _cell_entry(cell: Sequence[Piece], label: str, column: str) -> nodes.entry:
     return labelled_entry(
-        "", cell_paragraph("", "", *_cell(cell)), classes=[cell_kind(cell)], label=label
+        "",
+        cell_paragraph("", "", *_cell(cell)),
+        classes=cell_class(cell, column).split(),
+        label=label,
     )
 
 
@@ -159,7 +178,7 @@ def table_nodes(view: TableView) -> nodes.container:
         labels = [plain_text(heading) for heading in view.headings]
         group += nodes.tbody(
             "",
-            *(nodes.row("", *map(_cell_entry, row, labels)) for row in view.rows),
+            *(nodes.row("", *map(_cell_entry, row, labels, view.columns)) for row in view.rows),
         )
         box += labelled_table("", group, classes=["taghistory-table"], name=view.name)
         if search_terms(view):

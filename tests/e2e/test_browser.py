@@ -5,7 +5,8 @@ The example site (and its Sphinx twin) is built in each theme people use — MkD
 and readthedocs themes, Material light and dark (``slate``), Zensical (the extension alone,
 its assets inline), Sphinx with Alabaster, Furo and the Read the Docs theme — with a second
 page that puts tables where authors put them: in an admonition, a collapsible block and tabs,
-with the ``pull`` and ``architectures`` columns, and a ``tag=`` table. Each page is opened at a
+with the ``pull`` and ``architectures`` columns, a ``tag=`` table, and a table of each
+platform's digest, signatures and source. Each page is opened at a
 phone's width (390 px), a tablet's (768) and a laptop's (1280), and what a reader would see is
 asserted: the page never scrolls sideways, no table needs its scroll box, every copy button is
 on screen (not clipped, not covered) when its row is, tags and dates are whole, a click and a
@@ -49,6 +50,9 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
 )
 PRIVATE_RUST = "cgr.dev/chainguard-private/rust"
+# The example sites' demonstration image, cached with each platform's digest, what is attached
+# to it and its source (scripts/example_registry.py).
+WIDGET = "localhost:5000/acme/widget"
 
 # The page of tables where authors put them, in Markdown (MkDocs, Zensical) and MyST (Sphinx).
 LAYOUTS_MD = f"""# Tables in context
@@ -72,6 +76,12 @@ LAYOUTS_MD = f"""# Tables in context
 ## One tag's history
 
 << tag_history "{PRIVATE_RUST}" tag=latest >>
+
+## Pinning columns
+
+!!! tip "Each platform's digest, signatures, the source"
+
+    << tag_history "{WIDGET}" columns="tags,platforms,signatures,source" >>
 """
 LAYOUTS_MYST = f"""# Tables in context
 
@@ -88,6 +98,14 @@ In an admonition:
 
 ```{{tag-history}} {PRIVATE_RUST}
 :tag: latest
+```
+
+## Pinning columns
+
+```{{tip}}
+:::{{tag-history}} {WIDGET}
+:columns: tags,platforms,signatures,source
+:::
 ```
 """
 MARKDOWN_EXTENSIONS: list[Any] = [

@@ -25,7 +25,8 @@ from tests.support.tls import KeyPair
 
 _TAGS_LIST = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
 _HISTORY = re.compile(r"^/v2/(?P<name>.+)/_chainguard/history/(?P<tag>[^/]+)$")
-_REPOSITORY = re.compile(r"^/v2/(?P<name>.+?)/(?:tags|manifests|blobs|_chainguard)/")
+_REPOSITORY = re.compile(r"^/v2/(?P<name>.+?)/(?:tags|manifests|blobs|_chainguard|referrers)/")
+_REFERRERS = re.compile(r"^/v2/(?P<name>.+)/referrers/(?P<digest>sha256:[a-f0-9]{64})$")
 _PASSED_HEADERS = ("content-type", "docker-content-digest", "content-length", "location")
 
 
@@ -63,9 +64,9 @@ class ReplyHandler(BaseHTTPRequestHandler):
 
     def _forward(self, client: httpx.Client, path: str) -> tuple[int, bytes, dict[str, str]]:
         """The upstream registry's answer to this request (at ``path``), its useful headers."""
-        upstream = client.request(
-            self.command, path, headers={"Accept": self.headers.get("Accept", "*/*")}
-        )
+        # Every Accept line, joined: skopeo and Docker send one a media type.
+        accept = ", ".join(self.headers.get_all("Accept") or ["*/*"])
+        upstream = client.request(self.command, path, headers={"Accept": accept})
         headers = {
             name: value
             for name, value in upstream.headers.items()
@@ -110,8 +111,13 @@ class RegistryFront:
         realm: str | None = None,
         reject_page_size: bool = False,
         set_cookie: tuple[str, ...] = (),
+        referrers: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         self.upstream = upstream
+        # The OCI 1.1 referrers API, which Debian's 2.8 build lacks (it answers 404, as a
+        # registry without the API must): subject digest -> its referrers' descriptors. None
+        # passes the request on to the registry.
+        self.referrers = referrers
         # Tag lists come in pages of at most this many tags, whatever larger n a client asks
         # for, as registries cap n (0: one page, or the n asked for).
         self.page_size = page_size
@@ -232,7 +238,7 @@ class RegistryFront:
         front = self
 
         class Handler(ReplyHandler):
-            def _handle(self) -> None:  # noqa: PLR0911 (one return per kind of answer)
+            def _handle(self) -> None:  # noqa: PLR0911, PLR0912 (one return per kind of answer)
                 split = urlsplit(self.path)
                 with front._lock:
                     front.requests[f"{self.command} {split.path}"] += 1
@@ -281,6 +287,10 @@ class RegistryFront:
                         )
                         if self.command == "HEAD":
                             front.moves += 1
+                referred = _REFERRERS.match(split.path)
+                if referred and front.referrers is not None:
+                    self._referrers(referred.group("digest"), parse_qs(split.query))
+                    return
                 history = _HISTORY.match(split.path)
                 if history:
                     self._history(history.group("tag"), parse_qs(split.query))
@@ -322,6 +332,23 @@ class RegistryFront:
                 if front.expires_in is not None:
                     answer["expires_in"] = front.expires_in
                 self._reply(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+
+            def _referrers(self, digest: str, query: dict[str, list[str]]) -> None:
+                # An image index of descriptors, as distribution-spec 1.1 "Listing Referrers"
+                # gives it: every referrer, or those of the artifactType asked for (then
+                # saying so in OCI-Filters-Applied); a digest with none gives an empty list.
+                descriptors = (front.referrers or {}).get(digest, [])
+                headers = {"Content-Type": "application/vnd.oci.image.index.v1+json"}
+                wanted = query.get("artifactType")
+                if wanted:
+                    descriptors = [d for d in descriptors if d.get("artifactType") in wanted]
+                    headers["OCI-Filters-Applied"] = "artifactType"
+                index = {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": descriptors,
+                }
+                self._reply(200, json.dumps(index).encode(), headers)
 
             def _history(self, tag: str, query: dict[str, list[str]]) -> None:
                 records = front.chainguard_history.get(tag)

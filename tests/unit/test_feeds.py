@@ -152,7 +152,16 @@ def test_the_json_document_holds_every_column_of_the_table_and_the_moves(tmp_pat
     assert document["image"] == IMAGE
     assert document["fetched_at"] == "2024-03-21T00:00:00Z"
     assert document["from_cache"] is False
-    assert document["columns"] == ["tags", "last_changed", "digest", "pull", "architectures"]
+    assert document["columns"] == [
+        "tags",
+        "last_changed",
+        "digest",
+        "pull",
+        "architectures",
+        "platforms",
+        "signatures",
+        "source",
+    ]
     assert document["rows"] == [
         {
             "tags": ["1.0", "latest"],
@@ -160,6 +169,11 @@ def test_the_json_document_holds_every_column_of_the_table_and_the_moves(tmp_pat
             "digest": D1,
             "pull": f"{IMAGE}@{D1}",
             "architectures": ["linux/amd64", "linux/arm64"],
+            # cosign's .sig tag beside the digest (hidden from the tags) says it is signed.
+            "signatures": ["signature"],
+            # What the fetch did not learn (no table asked): empty, or null for one value.
+            "platforms": [],
+            "source": None,
         }
     ]
     assert document["moves"][0] == {

@@ -1,0 +1,167 @@
+"""What is known of one digest, and how the cache keeps each fact: :class:`DigestFacts`,
+:data:`FACTS` and the checks a registry's or a cache file's values pass. No I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
+
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+_PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_LABEL_LENGTH = 512
+"""The longest source address or revision kept: a URL or a commit, not a document."""
+ATTACHED_KINDS = ("signature", "attestation", "sbom")
+"""What may be attached to a digest, in the order a table names them."""
+
+
+def is_digest(text: str) -> bool:
+    """True when ``text`` is a ``sha256:`` digest with 64 lowercase hex digits."""
+    return _DIGEST.fullmatch(text) is not None
+
+
+def is_platform(text: str) -> bool:
+    """True for an OCI platform as tables show it: ``os/architecture[/variant]``."""
+    return _PLATFORM.fullmatch(text) is not None
+
+
+def is_label(text: str) -> bool:
+    """True for an annotation or label value a table may show: at most
+    :data:`MAX_LABEL_LENGTH` characters, none of them a control character."""
+    return len(text) <= MAX_LABEL_LENGTH and _CONTROL.search(text) is None
+
+
+class Codec(NamedTuple):
+    """How a fact is kept in the cache's JSON: ``dump`` writes it, ``load`` reads it back and
+    raises ``ValueError`` (saying why) for anything that is not such a fact."""
+
+    dump: Callable[[Any], Any]
+    load: Callable[[Any], Any]
+
+
+def _load_time(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not a timestamp")
+    return parse_timestamp(value)
+
+
+def _load_platforms(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(platform, str) and is_platform(platform) for platform in value
+    ):
+        raise ValueError("not a list of platforms")
+    return tuple(value)
+
+
+def _load_platform_digests(value: object) -> tuple[tuple[str, str], ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(pair, list)
+        and len(pair) == 2
+        and is_platform(str(pair[0]))
+        and is_digest(str(pair[1]))
+        for pair in value
+    ):
+        raise ValueError("not a list of platforms and their digests")
+    return tuple((str(platform), str(digest)) for platform, digest in value)
+
+
+def _load_label(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not is_label(value):
+        raise ValueError("not a label value")
+    return value
+
+
+def _load_attached(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(kind in ATTACHED_KINDS for kind in value):
+        raise ValueError("not a list of signature, attestation and sbom")
+    return tuple(value)
+
+
+TIME = Codec(lambda moment: format_timestamp(moment) if moment else None, _load_time)
+PLATFORMS = Codec(list, _load_platforms)
+PLATFORM_DIGESTS = Codec(
+    lambda pairs: None if pairs is None else [list(pair) for pair in pairs],
+    _load_platform_digests,
+)
+LABEL = Codec(lambda text: text, _load_label)
+ATTACHED = Codec(lambda kinds: None if kinds is None else list(kinds), _load_attached)
+
+
+class DigestFacts(NamedTuple):
+    """What is known of one digest. Content-addressed, so it holds for good: a later fetch
+    never asks for it again, and the cache keeps it.
+
+    A new fact is a field here, with its :class:`Codec` in :data:`FACTS`: the cache reads and
+    writes it, the fetch passes it on, with no change of theirs.
+
+    Attributes:
+        created: when its image was created; None when the image does not say.
+        platforms: the platforms of an index (``linux/arm64``), or the image's one.
+        platform_digests: each platform with its own image's digest (the index's entries, or
+            a single image's platform with its own digest); None when a single image's
+            config was not read (no table asked for platforms, and its time was annotated).
+        source: the ``org.opencontainers.image.source`` it was built from; "" when the
+            image does not say, None when not every place it may be said was read (the
+            config's labels are read only when a table shows sources or the creation time
+            needs them).
+        revision: the ``org.opencontainers.image.revision`` of that source, likewise.
+        referrers: what the registry's referrers API lists for it (``signature``,
+            ``attestation``, ``sbom``); None when it was not asked. Unlike the others it can
+            grow: a fetch of a table that shows it asks again (see :data:`GROWING`).
+        unread: facts a cache file did not hold (it was written before they were kept): the
+            digest is looked up again, once. Not a fact: the cache never writes it.
+    """
+
+    created: datetime | None = None
+    platforms: tuple[str, ...] = ()
+    platform_digests: tuple[tuple[str, str], ...] | None = ()
+    source: str | None = None
+    revision: str | None = None
+    referrers: tuple[str, ...] | None = None
+    unread: frozenset[str] = frozenset()
+
+    @property
+    def complete(self) -> bool:
+        """True when every fact a look-up of the digest gives was read: none is needed."""
+        return not self.unread - GROWING
+
+    def has(self, wanted: frozenset[str]) -> bool:
+        """True when it holds what tables ask of it (see :data:`WANTED_FACTS`): the
+        platforms, the source (read everywhere it may be said), what refers to it."""
+        if "platforms" in wanted and (
+            self.platform_digests is None or "platform_digests" in self.unread
+        ):
+            return False
+        if "source" in wanted and self.source is None:
+            return False
+        return "referrers" not in wanted or self.referrers is not None
+
+
+GROWING = frozenset({"referrers"})
+"""Facts that are not the digest's content and can change: a look-up leaves them out, the
+referrers stage of a fetch that asks for them sets them."""
+WANTED_FACTS = frozenset({"platforms", "source", "referrers"})
+"""What a table may ask of a digest beyond its creation time (:meth:`DigestFacts.has`)."""
+
+FACTS: tuple[tuple[str, Codec], ...] = (
+    ("created", TIME),
+    ("platforms", PLATFORMS),
+    ("platform_digests", PLATFORM_DIGESTS),
+    ("source", LABEL),
+    ("revision", LABEL),
+    ("referrers", ATTACHED),
+)
+"""Every fact a digest has, with its codec, in the order the cache writes them (a test holds
+it to the fields of :class:`DigestFacts`)."""
