@@ -323,6 +323,17 @@ def test_dates_in_the_site_language_german_from_the_theme_french_by_option(
         "2024-03-20T10:00:00Z"
     )
 
+    # Material's own key for it, theme.language.
+    material = write_site(
+        tmp_path / "material",
+        {"widget.md": body},
+        {"cache_dir": "cache"},
+        theme={"name": "material", "language": "de"},
+    )
+    build = mkdocs_build(material, "--strict")
+    assert build.returncode == 0, build.output
+    assert build.page("widget").select("div.taghistory time")[0].get_text() == "20. März 2024"
+
     french = write_site(
         tmp_path / "fr", {"widget.md": body}, {"cache_dir": "cache", "locale": "fr"}
     )
