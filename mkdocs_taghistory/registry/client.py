@@ -24,20 +24,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.filters import TagDemand
-from mkdocs_taghistory.history import TagSnapshot, TagState
+from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
 from mkdocs_taghistory.registry.counters import FetchCounters
 from mkdocs_taghistory.registry.event_loop import run_to_completion
 from mkdocs_taghistory.registry.oci import OciVendor
-from mkdocs_taghistory.registry.referrers import look_up_referrers
+from mkdocs_taghistory.registry.referrers import look_up_referrers, referred_digests
 from mkdocs_taghistory.registry.session import RegistrySession
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor, VendorUnavailable
 from mkdocs_taghistory.registry.vendors import VENDOR_CLASSES, load_vendor
@@ -208,12 +207,18 @@ class FetchRun:
         )
         # One digest of each image first: a registry without the referrers API says so once,
         # and no other digest of its images asks.
-        referred = {fetch.reference: _referred(fetch, wanted.demand) for fetch in fetches}
-        for part in (slice(0, 1), slice(1, None)):
+        referred = {
+            fetch.reference: referred_digests(fetch, wanted.demand.get(fetch.reference))
+            for fetch in fetches
+        }
 
-            def jobs(fetch: ImageFetch, part: slice = part) -> list[tuple[ImageFetch, str]]:
-                return [(fetch, digest) for digest in referred[fetch.reference][part]]
+        def first_of(fetch: ImageFetch) -> list[tuple[ImageFetch, str]]:
+            return [(fetch, digest) for digest in referred[fetch.reference][:1]]
 
+        def rest_of(fetch: ImageFetch) -> list[tuple[ImageFetch, str]]:
+            return [(fetch, digest) for digest in referred[fetch.reference][1:]]
+
+        for jobs in (first_of, rest_of):
             await self._stage(
                 "referrers", fetches, jobs, lambda job: look_up_referrers(job[0].vendor, *job)
             )
@@ -233,8 +238,8 @@ class FetchRun:
             )
         return {
             fetch.reference: fetch.error
-            or _snapshot(
-                fetch, fetched_at, fetch.vendor.url or self.session.base_url(fetch.reference)
+            or fetch.snapshot(
+                fetched_at, fetch.vendor.url or self.session.base_url(fetch.reference)
             )
             for fetch in fetches
         }
@@ -330,39 +335,3 @@ class FetchRun:
         if failure is not None and fetch.error is None:
             # Here, where the image is known, its name joins the message.
             fetch.error = failure.for_image(fetch.reference.name)
-
-
-def _referred(fetch: ImageFetch, demand: Mapping[ImageReference, TagDemand]) -> list[str]:
-    """The digests whose referrers are asked: those of the tags a table shows, when one of
-    the image's tables shows signatures; none otherwise."""
-    shown = demand.get(fetch.reference)
-    if shown is None or "referrers" not in fetch.wanted:
-        return []
-    return list(dict.fromkeys(digest for tag, digest in fetch.digests.items() if shown.wants(tag)))
-
-
-def _created(fetch: ImageFetch, digest: str) -> datetime | None:
-    facts = fetch.facts.get(digest)
-    return facts.created if facts is not None else None
-
-
-def _snapshot(fetch: ImageFetch, fetched_at: datetime, origin: str) -> TagSnapshot:
-    """The snapshot of a finished fetch: a vendor's time per tag, else its image's creation."""
-    return TagSnapshot(
-        image=fetch.reference.name,
-        fetched_at=fetched_at,
-        tags={
-            tag: TagState(digest=digest, changed=fetch.changed.get(tag) or _created(fetch, digest))
-            for tag, digest in fetch.digests.items()
-        },
-        # Only the digests really looked up: a vendor that gave no facts leaves them to a
-        # later fetch.
-        digests={
-            digest: fetch.facts[digest]
-            for digest in dict.fromkeys(fetch.digests.values())
-            if digest in fetch.facts
-        },
-        source=fetch.vendor.name,
-        origin=origin,
-        skipped=tuple(fetch.skipped),
-    )

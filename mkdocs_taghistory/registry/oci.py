@@ -18,11 +18,11 @@ from mkdocs_taghistory.history import (
     GROWING,
     DigestFacts,
     is_digest,
-    is_label,
     is_platform,
     is_valid_tag,
 )
 from mkdocs_taghistory.reference import ImageReference
+from mkdocs_taghistory.registry.image_labels import Labels
 from mkdocs_taghistory.registry.listings import Listing, check_tag_count, next_page, page_size
 from mkdocs_taghistory.registry.responses import PORTAL_HINT, parse_json, status_error
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor
@@ -36,8 +36,6 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 CREATED_ANNOTATION = "org.opencontainers.image.created"
-SOURCE_LABEL = "org.opencontainers.image.source"
-REVISION_LABEL = "org.opencontainers.image.revision"
 
 # Bounds on what one answer may hold, so a broken or hostile registry cannot exhaust memory.
 MAX_LIST_BYTES = 16 * 1024 * 1024
@@ -305,27 +303,6 @@ def _index_platforms(entries: list[Any]) -> tuple[tuple[str, str], ...]:
         if text and is_platform(text) and not text.startswith("unknown"):
             found.setdefault(text, str(entry["digest"]))
     return tuple(found.items())
-
-
-class Labels:
-    """The source and revision an image says it was built from: the first document read
-    that names each (the index's annotations, a platform manifest's, the config's labels)."""
-
-    def __init__(self) -> None:
-        """Nothing read yet."""
-        self.source = ""
-        self.revision = ""
-
-    def read(self, values: object) -> None:
-        """Take what ``values`` (annotations or labels) says and was not said before; a value
-        that is not short text on one line is left out, never shown."""
-        if not isinstance(values, dict):
-            return
-        source, revision = values.get(SOURCE_LABEL), values.get(REVISION_LABEL)
-        if not self.source and isinstance(source, str) and is_label(source):
-            self.source = source.strip()
-        if not self.revision and isinstance(revision, str) and is_label(revision):
-            self.revision = revision.strip()
 
 
 def _known_referrers(fetch: ImageFetch, digest: str) -> tuple[str, ...] | None:

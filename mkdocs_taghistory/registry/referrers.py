@@ -16,6 +16,7 @@ from typing import Any
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.facts import ATTACHED_KINDS, FACTS, DigestFacts
+from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.registry.listings import next_page
 from mkdocs_taghistory.registry.responses import parse_json, status_error
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor
@@ -127,3 +128,11 @@ async def _read(vendor: Vendor, fetch: ImageFetch, digest: str) -> tuple[str, ..
         found.update(kinds_in(manifests))
         url = next_page(str(response.url), response.links.get("next", {}).get("url"))
     return tuple(kind for kind in ATTACHED_KINDS if kind in found)
+
+
+def referred_digests(fetch: ImageFetch, demand: TagDemand | None) -> list[str]:
+    """The digests whose referrers are asked: those of the tags a table shows, when one of
+    the image's tables shows signatures; none otherwise."""
+    if demand is None or "referrers" not in fetch.wanted:
+        return []
+    return list(dict.fromkeys(digest for tag, digest in fetch.digests.items() if demand.wants(tag)))

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.history import DigestFacts, TagState, is_digest, is_valid_tag
+from mkdocs_taghistory.history import DigestFacts, TagSnapshot, TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.listings import (
@@ -133,6 +133,29 @@ class ImageFetch:
             self.check_room()
             self.tags.append(tag)
         self.changed[tag] = changed
+
+    def snapshot(self, fetched_at: datetime, origin: str) -> TagSnapshot:
+        """The snapshot of the finished fetch: a vendor's time per tag, else its image's
+        creation; the facts of the digests really looked up (a vendor that gave none leaves
+        them to a later fetch)."""
+        known = {
+            digest: self.facts[digest] for digest in self.digests.values() if digest in self.facts
+        }
+        return TagSnapshot(
+            image=self.reference.name,
+            fetched_at=fetched_at,
+            tags={
+                tag: TagState(
+                    digest,
+                    self.changed.get(tag) or (known[digest].created if digest in known else None),
+                )
+                for tag, digest in self.digests.items()
+            },
+            digests=known,
+            source=self.vendor.name,
+            origin=origin,
+            skipped=tuple(self.skipped),
+        )
 
     def check_room(self) -> None:
         """Refuse an image with more tags than any table can show (a runaway registry)."""

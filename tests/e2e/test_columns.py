@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -302,45 +302,36 @@ def test_sphinx_shows_the_new_columns_in_html_and_text(
     assert "linux/arm/v7" in written and "attested ·\u00a0SBOM" in written
 
 
+def built_dates(
+    root: Path, image: str, options: Mapping[str, object], **config: object
+) -> list[Tag]:
+    """The ``<time>`` elements of a one-table site's page, built with ``--strict``."""
+    site = write_site(
+        root, {"widget.md": f'# W\n\n<< tag_history "{image}" >>\n'}, options, **config
+    )
+    build = mkdocs_build(site, "--strict")
+    assert build.returncode == 0, build.output
+    return build.page("widget").select("div.taghistory time")
+
+
 def test_dates_in_the_site_language_german_from_the_theme_french_by_option(
     pushed: Pushed, front: RegistryFront, tmp_path: Path
 ) -> None:
     image = f"{front.host}/{REPOSITORY}"
-    body = f'# W\n\n<< tag_history "{image}" >>\n'
-    german = write_site(
-        tmp_path / "de",
-        {"widget.md": body},
-        {"cache_dir": "cache"},
-        theme={"name": "mkdocs", "locale": "de"},
-    )
-    build = mkdocs_build(german, "--strict")
-    assert build.returncode == 0, build.output
-    dates = [time.get_text() for time in build.page("widget").select("div.taghistory time")]
+    cached = {"cache_dir": "cache"}
+    german = built_dates(tmp_path / "de", image, cached, theme={"name": "mkdocs", "locale": "de"})
+    dates = [time.get_text() for time in german]
     # The fetch is this year and the images are of 2024: the year rule adds it to every row.
     assert dates[0] == "20. März 2024", dates
     assert all("März" in date and date.endswith(" 2024") for date in dates)
-    assert build.page("widget").select("div.taghistory time")[0]["datetime"] == (
-        "2024-03-20T10:00:00Z"
-    )
-
+    assert german[0]["datetime"] == "2024-03-20T10:00:00Z"
     # Material's own key for it, theme.language.
-    material = write_site(
-        tmp_path / "material",
-        {"widget.md": body},
-        {"cache_dir": "cache"},
-        theme={"name": "material", "language": "de"},
+    material = built_dates(
+        tmp_path / "material", image, cached, theme={"name": "material", "language": "de"}
     )
-    build = mkdocs_build(material, "--strict")
-    assert build.returncode == 0, build.output
-    assert build.page("widget").select("div.taghistory time")[0].get_text() == "20. März 2024"
-
-    french = write_site(
-        tmp_path / "fr", {"widget.md": body}, {"cache_dir": "cache", "locale": "fr"}
-    )
-    build = mkdocs_build(french, "--strict")
-    assert build.returncode == 0, build.output
-    dates = [time.get_text() for time in build.page("widget").select("div.taghistory time")]
-    assert dates[0] == "20 mars 2024", dates
+    assert material[0].get_text() == "20. März 2024"
+    french = built_dates(tmp_path / "fr", image, {**cached, "locale": "fr"})
+    assert french[0].get_text() == "20 mars 2024"
 
     project = write_project(
         tmp_path / "sphinx",
