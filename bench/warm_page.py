@@ -15,7 +15,7 @@ No registry is needed: the cache is written from a snapshot made here.
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.warm_page [--runs 21] [--tags 40 300]
+    .venv/bin/python -m bench.warm_page [--runs 21] [--tags 40 300] [--feeds on|off|both]
 """
 
 from __future__ import annotations
@@ -64,11 +64,12 @@ def snapshot(tags: int) -> TagSnapshot:
     )
 
 
-def sites(root: Path, tags: int) -> tuple[Path, Path]:
-    """The plugin's site and its plain twin, for a table of ``tags`` tags."""
+def sites(root: Path, tags: int, *, feeds: bool = True) -> tuple[Path, Path]:
+    """The plugin's site and its plain twin, for a table of ``tags`` tags; ``feeds`` False
+    builds the plugin's without publishing the JSON and Atom documents."""
     made = snapshot(tags)
     page = f'# Widget\n\n<< tag_history "{IMAGE}" >>\n'
-    options = {"cache_dir": "cache", "ttl": "1d"}
+    options = {"cache_dir": "cache", "ttl": "1d", "feeds": feeds}
     plugin = write_site(
         root / "plugin", {"index.md": page}, {}, plugins=["search", {"taghistory": options}]
     )
@@ -121,6 +122,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=21, help="alternated builds of each site")
     parser.add_argument("--tags", type=int, nargs="+", default=[40, 300], help="table sizes")
+    parser.add_argument(
+        "--feeds",
+        choices=("on", "off", "both"),
+        default="on",
+        help="publish the JSON and Atom documents (the default), not, or a row each",
+    )
     arguments = parser.parse_args(argv)
     # As pip leaves an installed package: byte-compiled.
     subprocess.run(
@@ -129,9 +136,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("| table | plugin, warm | plain | ratio | target | CPU ratio |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as temporary:
-        for tags in arguments.tags:
-            root = Path(temporary) / str(tags)
-            plugin, plain = sites(root, tags)
+        cases = [
+            (tags, feeds)
+            for tags in arguments.tags
+            for feeds in {"on": [True], "off": [False], "both": [True, False]}[arguments.feeds]
+        ]
+        for tags, feeds in cases:
+            root = Path(temporary) / f"{tags}-{feeds}"
+            plugin, plain = sites(root, tags, feeds=feeds)
             walls: dict[Path, list[float]] = {plugin: [], plain: []}
             cpus: dict[Path, list[float]] = {plugin: [], plain: []}
             for run in range(arguments.runs + 1):
@@ -146,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             cpu_ratio = statistics.median(cpus[plugin]) / statistics.median(cpus[plain])
             verdict = "met" if ratio <= TARGET else "missed"
             print(
-                f"| {tags} tags | {with_plugin * 1000:.0f} ms | {without * 1000:.0f} ms "
+                f"| {tags} tags{'' if feeds else ', no feeds'} "
+                f"| {with_plugin * 1000:.0f} ms | {without * 1000:.0f} ms "
                 f"| {ratio:.3f}x | <= {TARGET}x: {verdict} | {cpu_ratio:.3f}x |"
             )
     print(f"\n{import_cost()}")

@@ -61,6 +61,7 @@ def localized_date(moment: datetime, date_format: str, locale: str, *, with_year
     suffixes are English), and every other code is strftime's.
     """
     from babel.dates import (  # noqa: PLC0415 (Babel only for a locale that needs it)
+        format_date,
         format_skeleton,
         get_day_names,
         get_month_names,
@@ -68,9 +69,11 @@ def localized_date(moment: datetime, date_format: str, locale: str, *, with_year
 
     babel_locale = _locale(locale)
     if date_format == DEFAULT_DATE_FORMAT:
-        return format_skeleton(
-            "yMMMMd" if with_year else "MMMMd", moment, tzinfo=moment.tzinfo, locale=babel_locale
-        )
+        if with_year:
+            # CLDR's long date: every locale has it, where the "yMMMMd" skeleton is missing
+            # from older data (Babel 2.13's German and French), whose nearest is abbreviated.
+            return format_date(moment.date(), "long", locale=babel_locale)
+        return format_skeleton("MMMMd", moment, tzinfo=moment.tzinfo, locale=babel_locale)
     words = {
         "B": get_month_names("wide", locale=babel_locale)[moment.month],
         "b": get_month_names("abbreviated", locale=babel_locale)[moment.month],

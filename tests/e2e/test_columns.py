@@ -325,11 +325,6 @@ def test_dates_in_the_site_language_german_from_the_theme_french_by_option(
     assert dates[0] == "20. März 2024", dates
     assert all("März" in date and date.endswith(" 2024") for date in dates)
     assert german[0]["datetime"] == "2024-03-20T10:00:00Z"
-    # Material's own key for it, theme.language.
-    material = built_dates(
-        tmp_path / "material", image, cached, theme={"name": "material", "language": "de"}
-    )
-    assert material[0].get_text() == "20. März 2024"
     french = built_dates(tmp_path / "fr", image, {**cached, "locale": "fr"})
     assert french[0].get_text() == "20 mars 2024"
 
@@ -341,6 +336,19 @@ def test_dates_in_the_site_language_german_from_the_theme_french_by_option(
     sphinx = sphinx_build(project, "-W")
     assert sphinx.returncode == 0, sphinx.output
     assert "20. März 2024" in (sphinx.out_dir / "widget.html").read_text(encoding="utf-8")
+
+
+def test_material_s_theme_language_gives_the_dates_their_language(
+    pushed: Pushed, front: RegistryFront, tmp_path: Path
+) -> None:
+    # Material's own key for it, theme.language (MkDocs' themes say theme.locale).
+    material = built_dates(
+        tmp_path,
+        f"{front.host}/{REPOSITORY}",
+        {"cache_dir": "cache"},
+        theme={"name": "material", "language": "de"},
+    )
+    assert material[0].get_text() == "20. März 2024"
 
 
 def test_an_unknown_locale_is_an_error_that_names_the_option(tmp_path: Path) -> None:
