@@ -233,6 +233,26 @@ def test_signatures_come_from_the_referrers_api_where_the_registry_has_it(
         assert words(cells(build.page("widget"), 1)["2.0"]) == "signed · SBOM"
 
 
+def test_referrers_are_asked_with_the_registry_s_token(
+    pushed: Pushed, own_registry: RegistryServer, tmp_path: Path
+) -> None:
+    # As cgr.dev and Docker Hub ask: a bearer token for the repository, the referrers API
+    # under the same scope as its manifests.
+    referrers = {pushed.single: [{"mediaType": OCI_MANIFEST, "digest": "sha256:" + "a" * 64,
+                                  "size": 10, "artifactType": SPDX}]}  # fmt: skip
+    with RegistryFront(own_registry.url, require_token=True, referrers=referrers) as front:
+        image = f"{front.host}/{REPOSITORY}"
+        config = write_site(
+            tmp_path, {"widget.md": page("tags,signatures", image)}, {"cache_dir": "cache"}
+        )
+        build = mkdocs_build(config, "--strict")
+        assert build.returncode == 0, build.output
+        assert words(cells(build.page("widget"), 1)["1.2"]) == "SBOM"
+        asked = [key for key in front.requests if "/referrers/" in key]
+        assert len(asked) == 4, asked
+        assert len(front.token_requests) == 1  # one token for the tags, manifests and referrers
+
+
 def test_show_writes_the_new_columns_as_markdown_and_json(
     pushed: Pushed, front: RegistryFront, tmp_path: Path
 ) -> None:
@@ -336,6 +356,12 @@ def test_dates_in_the_site_language_german_from_the_theme_french_by_option(
     sphinx = sphinx_build(project, "-W")
     assert sphinx.returncode == 0, sphinx.output
     assert "20. März 2024" in (sphinx.out_dir / "widget.html").read_text(encoding="utf-8")
+    # taghistory_locale over the project's language.
+    with (project / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write('taghistory_locale = "fr"\n')
+    sphinx = sphinx_build(project, "-W", "-E")
+    assert sphinx.returncode == 0, sphinx.output
+    assert "20 mars 2024" in (sphinx.out_dir / "widget.html").read_text(encoding="utf-8")
 
 
 def test_material_s_theme_language_gives_the_dates_their_language(
