@@ -29,6 +29,7 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
+from mkdocs_taghistory.facts import ADDED_LATER
 from mkdocs_taghistory.files import read_regular_file, write_atomically
 from mkdocs_taghistory.history import (
     FACTS,
@@ -219,7 +220,10 @@ def _digests(entries: dict[Any, Any]) -> dict[str, DigestFacts]:
                     values[name] = codec.load(entry[name])
                 except ValueError as error:
                     raise CacheFormatError(f"digest {digest}: {name}: {error}") from None
-        unread = frozenset(name for name, _ in FACTS if name not in entry)
+        # Facts kept since a later version are None (not read) when missing: an upgrade looks
+        # digests up again only for the tables that show them.
+        values.update({name: None for name in ADDED_LATER if name not in entry})
+        unread = frozenset(name for name, _ in FACTS if name not in entry) - ADDED_LATER
         found[digest] = DigestFacts(**values, unread=unread)
     return found
 

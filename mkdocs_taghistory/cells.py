@@ -3,12 +3,13 @@ the columns that show a digest's platforms, what is attached to it and its sourc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT
+from mkdocs_taghistory.facts import UNKNOWN_REFERRERS, without_credentials
 from mkdocs_taghistory.history import ATTACHED_KINDS, DigestGroup
 
 SHORT_DIGEST_HEX = 12
@@ -116,17 +117,35 @@ _FORGE_TREES = {
     "github.com": "{repository}/tree/{revision}",
     "gitlab.com": "{repository}/-/tree/{revision}",
 }
+
+
+# Where a forge's repository address ends: GitHub's after OWNER/REPO, GitLab's (whose groups
+# nest) before "/-/", so a source that names a folder (".../tree/main/sub") links its repo.
+def _github_repository(path: str) -> str:
+    return "/".join(path.split("/")[:2])
+
+
+def _gitlab_repository(path: str) -> str:
+    return path.split("/-/", maxsplit=1)[0]
+
+
+_FORGE_REPOSITORY: dict[str, Callable[[str], str]] = {
+    "github.com": _github_repository,
+    "gitlab.com": _gitlab_repository,
+}
 _COMMIT_HEX = frozenset("0123456789abcdef")
 
 
 def signatures(group: DigestGroup, style: CellStyle) -> list[Piece]:
     """What is attached to the digest, by cosign's tags and the referrers API, in words a
     reader needs no colour to read ("signed · SBOM")."""
-    found = {*group.attached, *(group.facts.referrers or ())}
+    referrers = group.facts.referrers
+    found = {*group.attached, *(referrers or ())}
     kinds = [kind for kind in ATTACHED_KINDS if kind in found]
     if not kinds:
-        # None: the registry's referrers could not be read, so "none" would be a guess.
-        return [Piece("missing", "unknown" if group.facts.referrers is None else "none")]
+        # The registry's referrers not asked or not readable: "none" would be a guess.
+        unknown = referrers is None or referrers == UNKNOWN_REFERRERS
+        return [Piece("missing", "unknown" if unknown else "none")]
     # The dot stays with the word after it: a narrow cell wraps before it, never after.
     return [
         Piece("text", ("" if at == 0 else "\u00b7\u00a0") + _ATTACHED_WORDS[kind], full=kind)
@@ -146,7 +165,8 @@ def is_web_address(address: str) -> bool:
 def source(group: DigestGroup, style: CellStyle) -> list[Piece]:
     """The source the digest was built from and its revision: a link to the repository at
     that revision on a forge whose addresses are known (GitHub, GitLab), else text."""
-    address, revision = group.facts.source or "", group.facts.revision or ""
+    address = without_credentials(group.facts.source or "")
+    revision = group.facts.revision or ""
     if not address and not revision:
         return [Piece("missing", "unknown")]
     pieces = [_source_piece(address, revision) if address else Piece("missing", "unknown")]
@@ -159,8 +179,10 @@ def source(group: DigestGroup, style: CellStyle) -> list[Piece]:
 
 def _source_piece(address: str, revision: str) -> Piece:
     parts = urlsplit(address)
-    tree = _FORGE_TREES.get((parts.hostname or "").lower())
-    repository = parts.path.strip("/").removesuffix(".git")
+    host = (parts.hostname or "").lower()
+    tree = _FORGE_TREES.get(host)
+    path = parts.path.strip("/")
+    repository = _FORGE_REPOSITORY[host](path).removesuffix(".git") if tree else path
     if tree is None or not is_web_address(address) or repository.count("/") < 1:
         return Piece("text", address, full=address)
     base = f"https://{parts.hostname}/{repository}"

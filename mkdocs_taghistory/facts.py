@@ -17,6 +17,9 @@ MAX_LABEL_LENGTH = 512
 """The longest source address or revision kept: a URL or a commit, not a document."""
 ATTACHED_KINDS = ("signature", "attestation", "sbom")
 """What may be attached to a digest, in the order a table names them."""
+UNKNOWN_REFERRERS = ("unknown",)
+"""The referrers of a digest whose look-up failed (and none was known before): asked, so a
+fetch within the ttl does not ask again, but not known, so the table says "unknown"."""
 
 
 def is_digest(text: str) -> bool:
@@ -33,6 +36,19 @@ def is_label(text: str) -> bool:
     """True for an annotation or label value a table may show: at most
     :data:`MAX_LABEL_LENGTH` characters, none of them a control character."""
     return len(text) <= MAX_LABEL_LENGTH and _CONTROL.search(text) is None
+
+
+def without_credentials(address: str) -> str:
+    """``address`` with any ``user:password@`` taken out of it: a source written from CI's
+    clone address (GitLab's ``https://gitlab-ci-token:TOKEN@host/...``) must not show its
+    token on a page or in the published data."""
+    scheme, separator, rest = address.partition("://")
+    if not separator:
+        return address
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return address
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
 
 
 class Codec(NamedTuple):
@@ -84,6 +100,8 @@ def _load_label(value: object) -> str | None:
 def _load_attached(value: object) -> tuple[str, ...] | None:
     if value is None:
         return None
+    if value == list(UNKNOWN_REFERRERS):
+        return UNKNOWN_REFERRERS
     if not isinstance(value, list) or not all(kind in ATTACHED_KINDS for kind in value):
         raise ValueError("not a list of signature, attestation and sbom")
     return tuple(value)
@@ -120,8 +138,9 @@ class DigestFacts(NamedTuple):
         referrers: what the registry's referrers API lists for it (``signature``,
             ``attestation``, ``sbom``); None when it was not asked. Unlike the others it can
             grow: a fetch of a table that shows it asks again (see :data:`GROWING`).
-        unread: facts a cache file did not hold (it was written before they were kept): the
-            digest is looked up again, once. Not a fact: the cache never writes it.
+        unread: facts a cache file did not hold (``created`` and ``platforms``, which every
+            file since the first holds): the digest is looked up again, once. Not a fact: the
+            cache never writes it.
     """
 
     created: datetime | None = None
@@ -154,6 +173,10 @@ GROWING = frozenset({"referrers"})
 referrers stage of a fetch that asks for them sets them."""
 WANTED_FACTS = frozenset({"platforms", "source", "referrers"})
 """What a table may ask of a digest beyond its creation time (:meth:`DigestFacts.has`)."""
+
+ADDED_LATER = frozenset({"platform_digests", "source", "revision", "referrers"})
+"""Facts a cache file may lack because it was written before they were kept: read as None
+(not read), so a digest is looked up again only for a table that shows them."""
 
 FACTS: tuple[tuple[str, Codec], ...] = (
     ("created", TIME),

@@ -85,9 +85,15 @@ def localized_date(moment: datetime, date_format: str, locale: str, *, with_year
     parts = []
     # "%%" first, so that a literal percent sign before a letter stays as written.
     for part in date_format.split("%%"):
-        named = _NAMED_CODE.sub(lambda code: _escaped(words[code["letter"]]), part)
+        named = _NAMED_CODE.sub(lambda code: _escaped(_flagged(words, code)), part)
         parts.append(moment.strftime(named))
     return "%".join(parts)
+
+
+def _flagged(words: dict[str, str], code: re.Match[str]) -> str:
+    """A code's word, upper-cased for strftime's ``^`` flag (``%^B``: "MÄRZ")."""
+    word = words[code["letter"]]
+    return word.upper() if code["flag"] == "^" else word
 
 
 def _escaped(text: str) -> str:

@@ -195,9 +195,20 @@ def section_lines(title: str, description: str, level: int) -> list[str]:
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|]")
 
 
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span that no backtick or ``|`` in it can end (a registry
+    says what a revision is): a fence longer than any run of backticks in it, and ``|``
+    escaped, as GitHub's tables take it in code too."""
+    text = text.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _markdown_piece(piece: Piece) -> str:
     if piece.kind == "code":
-        return f"`{piece.text}`"
+        return _code_span(piece.text)
     # Text is text, as on a page: a registry's (a source address) must neither end a cell
     # nor become markup or HTML where the table is pasted.
     text = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", piece.text)
@@ -250,6 +261,9 @@ def json_rows(view: TableView) -> list[dict[str, Any]]:
             keys = COLUMNS[name].keys if name in COLUMNS else None
             if keys is not None:
                 document[name] = _json_pairs(cell, keys, many=many)
+                continue
+            if COLUMNS[name].unknown_is_null and [p.text for p in cell] == ["unknown"]:
+                document[name] = None
                 continue
             document[name] = (
                 [value for value in values if value is not None]

@@ -52,6 +52,8 @@ class Column(NamedTuple):
             JSON gives each pair's values: it writes an object a pair.
         needs: what a fetch must learn of each digest for it (:data:`.WANTED_FACTS`): asked
             only when a table shows the column.
+        unknown_is_null: JSON writes an unknown cell as ``null`` rather than an empty list,
+            where empty means something (no signature at all).
     """
 
     heading: str
@@ -59,6 +61,7 @@ class Column(NamedTuple):
     cell: Callable[[DigestGroup, CellStyle], list[Piece]]
     keys: tuple[str, str] | None = None
     needs: frozenset[str] = frozenset()
+    unknown_is_null: bool = False
 
 
 def _tags(group: DigestGroup, style: CellStyle) -> list[Piece]:
@@ -108,7 +111,13 @@ COLUMNS: Mapping[str, Column] = {
         keys=("platform", "digest"),
         needs=frozenset({"platforms"}),
     ),
-    "signatures": Column("Signatures", many=True, cell=signatures, needs=frozenset({"referrers"})),
+    "signatures": Column(
+        "Signatures",
+        many=True,
+        cell=signatures,
+        needs=frozenset({"referrers"}),
+        unknown_is_null=True,
+    ),
     "source": Column(
         "Source", many=False, cell=source, keys=("url", "revision"), needs=frozenset({"source"})
     ),

@@ -207,10 +207,7 @@ class FetchRun:
         )
         # One digest of each image first: a registry without the referrers API says so once,
         # and no other digest of its images asks.
-        referred = {
-            fetch.reference: referred_digests(fetch, wanted.demand.get(fetch.reference))
-            for fetch in fetches
-        }
+        referred = {fetch.reference: referred_digests(fetch) for fetch in fetches}
 
         def first_of(fetch: ImageFetch) -> list[tuple[ImageFetch, str]]:
             return [(fetch, digest) for digest in referred[fetch.reference][:1]]
@@ -220,7 +217,11 @@ class FetchRun:
 
         for jobs in (first_of, rest_of):
             await self._stage(
-                "referrers", fetches, jobs, lambda job: look_up_referrers(job[0].vendor, *job)
+                "referrers",
+                fetches,
+                jobs,
+                lambda job: look_up_referrers(job[0].vendor, *job),
+                extra=True,
             )
         fetched_at = utc_now()
         for fetch in fetches:
@@ -250,12 +251,13 @@ class FetchRun:
         vendor = self.vendor_for(reference)
         wanted = demand.facts if demand is not None else frozenset()
         if last is None:
-            return ImageFetch(reference, vendor, wanted=wanted)
+            return ImageFetch(reference, vendor, demand=demand, wanted=wanted)
         return ImageFetch(
             reference,
             vendor,
             known=last.digests,
             known_tags=last.tags if last.source == vendor.name else {},
+            demand=demand,
             wanted=wanted,
         )
 
@@ -290,9 +292,12 @@ class FetchRun:
         fetches: Sequence[ImageFetch],
         jobs_of: Callable[[ImageFetch], Iterable[T]],
         run: Callable[[T], Awaitable[None]],
+        *,
+        extra: bool = False,
     ) -> None:
         """Run ``run`` on every job of every image still without error, ``concurrency`` at
-        a time."""
+        a time. An ``extra`` stage's jobs run past ``fetch_timeout`` too: each says for
+        itself what it could not learn (a column's extra), never failing its image."""
         jobs: list[tuple[ImageFetch, T]] = [
             (fetch, job) for fetch in fetches if fetch.error is None for job in jobs_of(fetch)
         ]
@@ -304,7 +309,7 @@ class FetchRun:
             # One iterator shared by every worker: each takes the next job when it is free
             # (no two take the same one: nothing awaits between a next() and its job).
             for fetch, job in pending:
-                await self._guarded(fetch, job, run)
+                await self._guarded(fetch, job, run, extra=extra)
                 done += 1
                 if self._progress is not None:
                     self._progress(name, done, len(jobs))
@@ -313,13 +318,13 @@ class FetchRun:
         await asyncio.gather(*(worker() for _ in range(workers)))
 
     async def _guarded(
-        self, fetch: ImageFetch, job: T, run: Callable[[T], Awaitable[None]]
+        self, fetch: ImageFetch, job: T, run: Callable[[T], Awaitable[None]], *, extra: bool
     ) -> None:
         """Run one job; what goes wrong ends its image's fetch, named, not the build."""
         if fetch.error is not None:
             return  # the image already failed; spare the registry the rest of its requests
         # Past fetch_timeout, the jobs still queued end at once, each image with a message.
-        failure = self.session.fetch_overdue(fetch.reference)
+        failure = None if extra else self.session.fetch_overdue(fetch.reference)
         if failure is None:
             try:
                 await run(job)

@@ -4,7 +4,7 @@ Annotation Keys"; Docker's and buildkit's labels use the same keys)."""
 
 from __future__ import annotations
 
-from mkdocs_taghistory.facts import is_label
+from mkdocs_taghistory.facts import is_label, without_credentials
 
 SOURCE_LABEL = "org.opencontainers.image.source"
 REVISION_LABEL = "org.opencontainers.image.revision"
@@ -26,6 +26,6 @@ class Labels:
             return
         source, revision = values.get(SOURCE_LABEL), values.get(REVISION_LABEL)
         if not self.source and isinstance(source, str) and is_label(source):
-            self.source = source.strip()
+            self.source = without_credentials(source.strip())
         if not self.revision and isinstance(revision, str) and is_label(revision):
             self.revision = revision.strip()

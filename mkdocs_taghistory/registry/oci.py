@@ -158,7 +158,9 @@ class OciVendor(Vendor):
             fetch.claimed.add(digest)
             fetch.facts[digest] = known
             return None
-        if fetch.changed.get(tag) is not None and not asked:
+        if fetch.changed.get(tag) is not None and not (asked and _shown(fetch, tag)):
+            # Timed by the vendor: looked up only for a table that shows the tag and asks
+            # more of its digest (not for hidden tags, nor cosign's own manifests).
             return None
         fetch.claimed.add(digest)
         return digest
@@ -185,7 +187,7 @@ class OciVendor(Vendor):
         def more_needed() -> bool:
             return (
                 created is None
-                or ("source" in fetch.wanted and not labels.source)
+                or ("source" in fetch.wanted and not (labels.source and labels.revision))
                 or ("platforms" in fetch.wanted and pairs is None)
             )
 
@@ -208,7 +210,7 @@ class OciVendor(Vendor):
         # A source is settled when one was found or every place it may be said was read ("":
         # the image does not say); else it is not known yet, and a table that shows sources
         # has the digest looked up again. Platforms likewise.
-        settled = config_read or bool(labels.source)
+        settled = config_read or bool(labels.source and labels.revision)
         fetch.facts[digest] = DigestFacts(
             created=created,
             platforms=tuple(platform for platform, _ in pairs or ()),
@@ -303,6 +305,10 @@ def _index_platforms(entries: list[Any]) -> tuple[tuple[str, str], ...]:
         if text and is_platform(text) and not text.startswith("unknown"):
             found.setdefault(text, str(entry["digest"]))
     return tuple(found.items())
+
+
+def _shown(fetch: ImageFetch, tag: str) -> bool:
+    return fetch.demand is None or fetch.demand.wants(tag)
 
 
 def _known_referrers(fetch: ImageFetch, digest: str) -> tuple[str, ...] | None:

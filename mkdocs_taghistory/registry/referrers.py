@@ -5,7 +5,9 @@ artifact that names the digest as its subject, with its ``artifactType`` (distri
 1.1, "Listing Referrers"). One request per digest, unfiltered: the ``artifactType`` filter
 takes one type a request, and the three kinds a table shows are many types. A registry without
 the API answers 404 (the spec forbids a 404 from one that has it); the first such answer
-stops the image's other look-ups, and the table shows what cosign's tags say.
+stops the image's other calls of it, and a digest's referrers are then read from the index
+under its fallback tag (``sha256-<hex>``) where the tag list has one, as the spec's clients
+do; cosign's ``.sig``/``.att``/``.sbom`` tags are read from the tag list itself.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mkdocs_taghistory.errors import RegistryError
-from mkdocs_taghistory.facts import ATTACHED_KINDS, FACTS, DigestFacts
-from mkdocs_taghistory.filters import TagDemand
+from mkdocs_taghistory.facts import ATTACHED_KINDS, FACTS, UNKNOWN_REFERRERS, DigestFacts
 from mkdocs_taghistory.registry.listings import next_page
 from mkdocs_taghistory.registry.responses import parse_json, status_error
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor
@@ -79,26 +80,55 @@ def kinds_in(descriptors: list[Any]) -> tuple[str, ...]:
 
 
 async def look_up_referrers(vendor: Vendor, fetch: ImageFetch, digest: str) -> None:
-    """Set ``digest``'s referrers in ``fetch.facts``, from the registry's referrers API; on
-    a failure (an answer that is neither an index nor a sign of no API), log a warning that
-    names the image and leave them unknown."""
-    kinds: tuple[str, ...] | None = ()
-    if not fetch.referrers_refused:
-        try:
-            kinds = await _read(vendor, fetch, digest)
-        except RegistryError as error:
-            # A column's extra, not the table: the tags and digests stand, the cell says
-            # "unknown" (unless cosign's tags tell), and the next fetch asks again.
-            logger.warning(
-                "%s: could not read what refers to %s: %s", fetch.reference.name, digest, error
-            )
-            kinds = None
+    """Set ``digest``'s referrers in ``fetch.facts``: from the registry's referrers API, or,
+    where it has none, from the index the OCI 1.1 fallback tag (``sha256-<hex>``) holds if the
+    tag list has one. On a failure (an answer that is neither an index nor a sign of no API,
+    or the fetch out of time), log a line that names the image and keep what an earlier
+    fetch found; with nothing found before, the referrers are :data:`.UNKNOWN_REFERRERS`, so
+    the table says "unknown" and the next fetch after the ttl asks again."""
     facts = fetch.facts.get(digest)
     if facts is None:
         # Known for its referrers only (a vendor timed its tags and no table asked more): the
         # rest is unread, so the cache never takes an empty value for a fact.
         facts = DigestFacts(unread=frozenset(name for name, _ in FACTS) - {"referrers"})
+    try:
+        overdue = vendor.session.fetch_overdue(fetch.reference)
+        if overdue is not None:
+            raise overdue
+        kinds = () if fetch.referrers_refused else await _read(vendor, fetch, digest)
+        if fetch.referrers_refused:
+            kinds = await _fallback_tag(vendor, fetch, digest)
+    except RegistryError as error:
+        # A column's extra, not the table: the tags and digests stand, and, as for a table
+        # shown from the cache after a failed fetch, the build is told but does not fail.
+        logger.info("%s: could not read what refers to %s: %s", fetch.reference.name, digest, error)
+        earlier = fetch.known.get(digest)
+        known = earlier.referrers if earlier is not None else None
+        kinds = known if known is not None else UNKNOWN_REFERRERS
     fetch.facts[digest] = facts._replace(referrers=kinds)
+
+
+async def _fallback_tag(vendor: Vendor, fetch: ImageFetch, digest: str) -> tuple[str, ...]:
+    """The kinds in the index under the referrers fallback tag of ``digest``, when the tag
+    list names one (so no request is spent on a tag that is not there); else none."""
+    tag = "sha256-" + digest.removeprefix("sha256:")
+    if tag not in fetch.tags and tag not in fetch.skipped and tag not in fetch.digests:
+        return ()
+    reference = fetch.reference
+    url = f"{vendor.session.base_url(reference)}/manifests/{tag}"
+    response, body = await vendor.session.registry(
+        reference, "GET", url, headers={"Accept": OCI_INDEX}, max_bytes=MAX_REFERRERS_BYTES
+    )
+    if response.status_code != 200:
+        raise status_error(response, f"reading the referrers tag of {digest}")
+    return _kinds_of_index(parse_json(body, f"the referrers tag of {digest}"), digest)
+
+
+def _kinds_of_index(index: Any, digest: str) -> tuple[str, ...]:
+    manifests = index.get("manifests") if isinstance(index, dict) else None
+    if not isinstance(manifests, list):
+        raise RegistryError(f"the referrers of {digest} are not an image index", transient=True)
+    return kinds_in(manifests)
 
 
 async def _read(vendor: Vendor, fetch: ImageFetch, digest: str) -> tuple[str, ...]:
@@ -121,18 +151,15 @@ async def _read(vendor: Vendor, fetch: ImageFetch, digest: str) -> tuple[str, ..
             return ()
         if response.status_code != 200:
             raise status_error(response, f"reading the referrers of {digest}")
-        index = parse_json(body, f"the referrers of {digest}")
-        manifests = index.get("manifests") if isinstance(index, dict) else None
-        if not isinstance(manifests, list):
-            raise RegistryError(f"the referrers of {digest} are not an image index", transient=True)
-        found.update(kinds_in(manifests))
+        found.update(_kinds_of_index(parse_json(body, f"the referrers of {digest}"), digest))
         url = next_page(str(response.url), response.links.get("next", {}).get("url"))
     return tuple(kind for kind in ATTACHED_KINDS if kind in found)
 
 
-def referred_digests(fetch: ImageFetch, demand: TagDemand | None) -> list[str]:
+def referred_digests(fetch: ImageFetch) -> list[str]:
     """The digests whose referrers are asked: those of the tags a table shows, when one of
     the image's tables shows signatures; none otherwise."""
-    if demand is None or "referrers" not in fetch.wanted:
+    if fetch.demand is None or "referrers" not in fetch.wanted:
         return []
-    return list(dict.fromkeys(digest for tag, digest in fetch.digests.items() if demand.wants(tag)))
+    shown = fetch.demand
+    return list(dict.fromkeys(digest for tag, digest in fetch.digests.items() if shown.wants(tag)))

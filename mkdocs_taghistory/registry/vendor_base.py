@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from mkdocs_taghistory.errors import RegistryError
+from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import DigestFacts, TagSnapshot, TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.credentials import Credentials
@@ -78,11 +79,10 @@ class ImageFetch:
             the generic path read it instead.
         claimed: digests whose creation time is being looked up, or was found known: each is
             looked up once, by the job of the first tag read that names it.
-        wanted: what the image's tables ask of each digest beyond its time
-            (:data:`.WANTED_FACTS`): a vendor that times its tags looks a digest up only
-            for these, and the referrers API is asked only for ``referrers``.
-        referrers_refused: the registry answered that it has no referrers API: no other
-            digest of the image asks it.
+        demand: the tags the image's tables show, and what they ask of each digest.
+        wanted: what they ask beyond its time (:data:`.WANTED_FACTS`): a vendor that times
+            its tags has a shown tag's digest looked up only for these.
+        referrers_refused: the registry said it has no referrers API: no digest asks again.
         error: the first error, which ends this image's fetch.
     """
 
@@ -98,6 +98,7 @@ class ImageFetch:
     skipped: list[str] = field(default_factory=list)
     fallback: str | None = None
     claimed: set[str] = field(default_factory=set)
+    demand: TagDemand | None = None
     wanted: frozenset[str] = frozenset()
     referrers_refused: bool = False
     error: RegistryError | None = None

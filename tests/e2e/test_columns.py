@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
@@ -20,7 +21,7 @@ from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, needs_year, shown_date
 from tests.support.front import RegistryFront
 from tests.support.pinning import COMMIT, REPOSITORY, Pushed, push_images
 from tests.support.registry_server import RegistryServer
-from tests.support.seeding import OCI_MANIFEST
+from tests.support.seeding import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, Pusher, canonical, sha256
 from tests.support.site import mkdocs_build, write_site
 from tests.support.sphinx_project import sphinx_build, write_project
 
@@ -42,6 +43,11 @@ def pushed(own_registry: RegistryServer) -> Pushed:
 def front(own_registry: RegistryServer) -> Iterator[RegistryFront]:
     with RegistryFront(own_registry.url) as server:
         yield server
+
+
+def EMPTY_CONFIG(pusher: Pusher) -> dict[str, object]:  # noqa: N802 (reads as a value)
+    """The empty config an artifact manifest carries, pushed."""
+    return {"mediaType": OCI_CONFIG, "digest": pusher.blob(b"{}"), "size": 2}
 
 
 def page(columns: str = COLUMNS, image: str = "") -> str:
@@ -442,3 +448,98 @@ def test_a_vendor_that_times_its_tags_has_platforms_read_only_for_a_table_that_s
         # The vendor's time stays the table's; each index was read once.
         assert str(cells(soup, 1)["2.0"].select("time")[0]["datetime"]) == "2024-04-02T00:00:00Z"
         assert front.requests[f"GET /v2/{REPOSITORY}/manifests/{pushed.github}"] == 1
+
+
+def test_a_broken_referrers_api_leaves_the_table_and_says_unknown_until_the_ttl(
+    pushed: Pushed, own_registry: RegistryServer, tmp_path: Path
+) -> None:
+    with RegistryFront(own_registry.url, referrers={}) as front:
+        front.referrers_broken = True
+        image = f"{front.host}/{REPOSITORY}"
+        config = write_site(
+            tmp_path, {"widget.md": page("tags,signatures", image)}, {"cache_dir": "cache"}
+        )
+        build = mkdocs_build(config, "--strict")  # told, not failed: the tags stand
+        assert build.returncode == 0, build.output
+        assert "could not read what refers to" in build.output
+        signatures = {tag: words(cell) for tag, cell in cells(build.page("widget"), 1).items()}
+        # cosign's tags still tell; the API's answer is unknown, never "none".
+        assert signatures == {"2.0": "signed", "1.5": "attested · SBOM", "1.2": "unknown",
+                              "0.1": "unknown"}  # fmt: skip
+        # Within the ttl, the next build asks nothing (the failure is not a reason to refetch).
+        front.requests.clear()
+        build = mkdocs_build(config, "--strict")
+        assert build.returncode == 0, build.output
+        assert not front.requests
+
+
+def test_a_registry_without_the_api_has_its_fallback_tag_read(
+    pushed: Pushed, own_registry: RegistryServer, tmp_path: Path
+) -> None:
+    # The OCI 1.1 fallback: an index of the digest's referrers under the tag sha256-<hex>.
+    with httpx.Client(base_url=own_registry.url, timeout=30) as client:
+        pusher = Pusher(client, REPOSITORY)
+        sbom = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                          "artifactType": SPDX, "config": EMPTY_CONFIG(pusher), "layers": [],
+                          "subject": {"mediaType": OCI_MANIFEST, "digest": pushed.single,
+                                      "size": 1}})  # fmt: skip
+        sbom_digest = pusher.manifest(sha256(sbom), sbom, OCI_MANIFEST)
+        index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": sbom_digest, "size": len(sbom),
+             "artifactType": SPDX}]})  # fmt: skip
+        pusher.manifest("sha256-" + pushed.single.removeprefix("sha256:"), index, OCI_INDEX)
+    with RegistryFront(own_registry.url) as front:  # the real registry: no referrers API
+        image = f"{front.host}/{REPOSITORY}"
+        config = write_site(
+            tmp_path, {"widget.md": page("tags,signatures", image)}, {"cache_dir": "cache"}
+        )
+        build = mkdocs_build(config, "--strict")
+        assert build.returncode == 0, build.output
+        signatures = {tag: words(cell) for tag, cell in cells(build.page("widget"), 1).items()}
+        assert signatures["1.2"] == "SBOM"
+        assert signatures["0.1"] == "none"
+        fallback = [key for key in front.requests if "/manifests/sha256-" in key]
+        assert len(fallback) == 1, fallback  # only the digest whose tag the list names
+
+
+def test_a_cache_from_before_these_columns_costs_a_plain_table_nothing(
+    pushed: Pushed, front: RegistryFront, tmp_path: Path
+) -> None:
+    image = f"{front.host}/{REPOSITORY}"
+    config = write_site(
+        tmp_path, {"widget.md": f'# W\n\n<< tag_history "{image}" >>\n'},
+        {"cache_dir": "cache", "ttl": 0},
+    )  # fmt: skip
+    assert mkdocs_build(config, "--strict").returncode == 0
+    # The cache as an earlier version wrote it: each digest's time and platforms alone.
+    for path in (tmp_path / "cache").glob("*.json"):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for facts in document["digests"].values():
+            for name in ("platform_digests", "source", "revision", "referrers"):
+                facts.pop(name, None)
+        path.write_text(json.dumps(document), encoding="utf-8")
+    front.requests.clear()
+    build = mkdocs_build(config, "--strict")
+    assert build.returncode == 0, build.output
+    # The tags are read again (ttl 0), but no digest is looked up again for a plain table.
+    assert not [key for key in front.requests if "/manifests/sha256:" in key or "/blobs/" in key]
+
+
+def test_a_fetch_out_of_time_in_the_referrers_keeps_the_table(
+    pushed: Pushed, own_registry: RegistryServer, tmp_path: Path
+) -> None:
+    with RegistryFront(own_registry.url, referrers={}) as front:
+        front.referrers_delay = 2.5
+        image = f"{front.host}/{REPOSITORY}"
+        config = write_site(
+            tmp_path,
+            {"widget.md": page("tags,signatures", image)},
+            {"cache_dir": "cache", "fetch_timeout": 2, "retries": 0},
+        )
+        build = mkdocs_build(config, "--strict")
+        assert build.returncode == 0, build.output
+        signatures = {tag: words(cell) for tag, cell in cells(build.page("widget"), 1).items()}
+        # The tags and cosign's word stand; what the referrers would have said is unknown.
+        assert signatures == {"2.0": "signed", "1.5": "attested · SBOM", "1.2": "unknown",
+                              "0.1": "unknown"}  # fmt: skip
+        assert "could not be reached" not in build.page("widget").get_text()

@@ -118,6 +118,10 @@ class RegistryFront:
         # registry without the API must): subject digest -> its referrers' descriptors. None
         # passes the request on to the registry.
         self.referrers = referrers
+        # The referrers API answers what is no index (a broken registry, a proxy's page).
+        self.referrers_broken = False
+        # Seconds each referrers answer takes (a slow API, to run a fetch out of time).
+        self.referrers_delay = 0.0
         # Tag lists come in pages of at most this many tags, whatever larger n a client asks
         # for, as registries cap n (0: one page, or the n asked for).
         self.page_size = page_size
@@ -337,6 +341,10 @@ class RegistryFront:
                 # An image index of descriptors, as distribution-spec 1.1 "Listing Referrers"
                 # gives it: every referrer, or those of the artifactType asked for (then
                 # saying so in OCI-Filters-Applied); a digest with none gives an empty list.
+                time.sleep(front.referrers_delay)
+                if front.referrers_broken:
+                    self._reply(200, b'{"errors": "not an index"}', {})
+                    return
                 descriptors = (front.referrers or {}).get(digest, [])
                 headers = {"Content-Type": "application/vnd.oci.image.index.v1+json"}
                 wanted = query.get("artifactType")

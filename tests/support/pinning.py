@@ -34,7 +34,7 @@ class Pushed:
 
     github: str  # an index, created and source annotated on it, three platforms
     gitlab: str  # an index without annotations: time and labels in the config
-    single: str  # one platform, created annotated, source a plain address
+    single: str  # one platform, created and source annotated, its revision in the labels
     hostile: str  # one platform, a source that must never become a link
 
 
@@ -123,7 +123,12 @@ def push_images(registry_url: str) -> Pushed:
             "amd64",
             {SOURCE: "https://example.org/src/widget", REVISION: "v1.2.3"},
             "single",
-            annotations={CREATED_ANNOTATION: "2024-03-10T10:00:00Z"},
+            # The source annotated, its revision only in the labels: a reader must not stop
+            # at the annotation and lose the revision.
+            annotations={
+                CREATED_ANNOTATION: "2024-03-10T10:00:00Z",
+                SOURCE: "https://example.org/src/widget",
+            },
         )
         pusher.manifest("1.2", single_body, OCI_MANIFEST)
         _, _, hostile_body = _image(

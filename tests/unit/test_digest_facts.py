@@ -9,10 +9,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mkdocs_taghistory.facts import FACTS, PLATFORM_DIGESTS, DigestFacts
+from mkdocs_taghistory.facts import (
+    FACTS,
+    PLATFORM_DIGESTS,
+    UNKNOWN_REFERRERS,
+    DigestFacts,
+    without_credentials,
+)
+from mkdocs_taghistory.filters import TagDemand, TagFilter
 from mkdocs_taghistory.history import DigestGroup
+from mkdocs_taghistory.locales import localized_date
+from mkdocs_taghistory.reference import parse_reference
+from mkdocs_taghistory.registry.image_labels import Labels
+from mkdocs_taghistory.registry.oci import OciVendor
 from mkdocs_taghistory.registry.referrers import kind_of, kinds_in
-from mkdocs_taghistory.view import COLUMNS, CellStyle
+from mkdocs_taghistory.registry.vendor_base import ImageFetch
+from mkdocs_taghistory.render import json_rows, render_markdown
+from mkdocs_taghistory.view import COLUMNS, CellStyle, table_view
 
 DIGEST = "sha256:" + "1" * 64
 
@@ -126,3 +139,70 @@ assert "babel" not in sys.modules, "babel imported"
     )
     assert ran.returncode == 0, ran.stderr
     assert "March 18th, 2024" in ran.stdout
+
+
+@pytest.mark.parametrize(
+    ("address", "href"),
+    [
+        ("https://github.com/acme/widget", "https://github.com/acme/widget/tree/v1"),
+        ("https://github.com/acme/widget.git", "https://github.com/acme/widget/tree/v1"),
+        # A folder of the repository: the link is the repository's, at the revision.
+        ("https://github.com/acme/widget/tree/main/sub", "https://github.com/acme/widget/tree/v1"),
+        ("https://gitlab.com/group/sub/widget", "https://gitlab.com/group/sub/widget/-/tree/v1"),
+        (
+            "https://gitlab.com/group/widget/-/tree/main",
+            "https://gitlab.com/group/widget/-/tree/v1",
+        ),
+    ],
+)
+def test_a_forge_source_links_its_repository_at_the_revision(address: str, href: str) -> None:
+    group = DigestGroup(DIGEST, ("1",), None, DigestFacts(source=address, revision="v1"))
+    link = COLUMNS["source"].cell(group, CellStyle("r.example/a/b"))[0]
+    assert (link.kind, link.href) == ("link", href)
+
+
+def test_credentials_in_a_source_address_are_never_shown() -> None:
+    address = "https://gitlab-ci-token:glcbt-SECRET@git.example.com/group/widget.git"
+    assert without_credentials(address) == "https://git.example.com/group/widget.git"
+    group = DigestGroup(DIGEST, ("1",), None, DigestFacts(source=address, revision="v1"))
+    shown = COLUMNS["source"].cell(group, CellStyle("r.example/a/b"))
+    assert not any("SECRET" in (piece.text + (piece.full or "")) for piece in shown)
+    labels = Labels()
+    labels.read({"org.opencontainers.image.source": address})
+    assert labels.source == "https://git.example.com/group/widget.git"
+
+
+def test_a_hostile_revision_cannot_end_its_markdown_code_span() -> None:
+    revision = "x` <img src=x onerror=alert(1)> | `y"
+    group = DigestGroup(DIGEST, ("1",), None, DigestFacts(source="", revision=revision))
+    view = table_view("r.example/a/b", [group], columns=("tags", "source"))
+    row = render_markdown(view).splitlines()[2]
+    # Two cells still (the | escaped), the revision inside one code span, fenced past its `.
+    assert row.replace("\\|", "").count("|") == 3, row
+    assert "`` x` <img src=x onerror=alert(1)> \\| `y ``" in row
+
+
+def test_json_tells_unknown_signatures_from_none() -> None:
+    unknown = DigestGroup(DIGEST, ("1",), None, DigestFacts(referrers=UNKNOWN_REFERRERS))
+    none = DigestGroup("sha256:" + "2" * 64, ("2",), None, DigestFacts(referrers=()))
+    rows = json_rows(table_view("r.example/a/b", [unknown, none], columns=("tags", "signatures")))
+    assert [row["signatures"] for row in rows] == [None, []]
+
+
+def test_a_vendor_timed_tag_is_looked_up_only_when_a_table_shows_it() -> None:
+    hidden, shown = "sha256-" + "1" * 64 + ".sig", "1.0"
+    fetch = ImageFetch(
+        parse_reference("r.example/a/b"),
+        OciVendor.__new__(OciVendor),
+        demand=TagDemand((TagFilter(),), facts=frozenset({"platforms"})),
+        wanted=frozenset({"platforms"}),
+    )
+    moment = datetime(2024, 3, 18, tzinfo=UTC)
+    fetch.add_tag(hidden, "sha256:" + "a" * 64, moment)
+    fetch.add_tag(shown, "sha256:" + "b" * 64, moment)
+    assert fetch.vendor.digests_to_inspect(fetch) == ["sha256:" + "b" * 64]
+
+
+def test_strftime_s_upper_case_flag_holds_under_a_locale() -> None:
+    moment = datetime(2024, 3, 20, tzinfo=UTC)
+    assert localized_date(moment, "%^B %O", "de", with_year=False) == "MÄRZ 20"
