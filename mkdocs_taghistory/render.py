@@ -257,12 +257,13 @@ def json_rows(view: TableView) -> list[dict[str, Any]]:
         document: dict[str, Any] = {}
         for name, cell in zip(view.columns, row, strict=True):
             values = [_json_value(piece) for piece in cell if piece.kind != "copy"]
-            many = name in COLUMNS and COLUMNS[name].many
-            keys = COLUMNS[name].keys if name in COLUMNS else None
-            if keys is not None:
-                document[name] = _json_pairs(cell, keys, many=many)
+            # A view's own columns (show --digest's "tag", "since") are not table columns.
+            column = COLUMNS.get(name)
+            many = column is not None and column.many
+            if column is not None and column.keys is not None:
+                document[name] = _json_pairs(cell, column.keys, many=many)
                 continue
-            if COLUMNS[name].unknown_is_null and [p.text for p in cell] == ["unknown"]:
+            if column is not None and column.unknown_is_null and _unknown(cell):
                 document[name] = None
                 continue
             document[name] = (
@@ -272,6 +273,11 @@ def json_rows(view: TableView) -> list[dict[str, Any]]:
             )
         rows.append(document)
     return rows
+
+
+def _unknown(cell: Sequence[Piece]) -> bool:
+    """True for a cell that says only that its value is not known."""
+    return [(piece.kind, piece.text) for piece in cell] == [("missing", "unknown")]
 
 
 def _json_pairs(cell: Sequence[Piece], keys: tuple[str, str], *, many: bool) -> Any:

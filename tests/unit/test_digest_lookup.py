@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mkdocs_taghistory.digest_lookup import DigestLookupError, digest_view, find_digest
-from mkdocs_taghistory.render import render_markdown
+from mkdocs_taghistory.render import json_rows, render_markdown
 from tests.unit.test_feeds import D1, D2, IMAGE, snapshot
 
 
@@ -18,6 +18,13 @@ def test_a_digest_prefix_names_the_tags_on_it_now_and_before() -> None:
         "| `latest` | now          | March 20th |            |",
         "| `1.0`    | now          | March 3rd  |            |",
         "| `latest` | before       | March 3rd  | March 10th |",
+    ]
+    # The same rows as JSON (show --digest --json): the view's own columns, not a table's.
+    rows = json_rows(view)
+    assert [(row["tag"], row["state"]) for row in rows] == [
+        ("latest", "now"),
+        ("1.0", "now"),
+        ("latest", "before"),
     ]
     # Hex digits alone do too, as `docker images` shows them.
     assert find_digest("22222222", [(IMAGE, snapshot())]).digest == D2
