@@ -249,16 +249,14 @@ class FetchRun:
         self, reference: ImageReference, last: TagSnapshot | None, demand: TagDemand | None
     ) -> ImageFetch:
         vendor = self.vendor_for(reference)
-        wanted = demand.facts if demand is not None else frozenset()
         if last is None:
-            return ImageFetch(reference, vendor, demand=demand, wanted=wanted)
+            return ImageFetch(reference, vendor, demand=demand)
         return ImageFetch(
             reference,
             vendor,
             known=last.digests,
             known_tags=last.tags if last.source == vendor.name else {},
             demand=demand,
-            wanted=wanted,
         )
 
     async def _look_up_credentials(self, references: Sequence[ImageReference]) -> None:

@@ -207,9 +207,9 @@ class OciVendor(Vendor):
             labels.read(inner.get("Labels") if isinstance(inner, dict) else None)
             if pairs is None:  # a single image: its config's platform, with its own digest
                 pairs = _index_platforms([{"platform": image_config, "digest": digest}])
-        # A source is settled when one was found or every place it may be said was read ("":
-        # the image does not say); else it is not known yet, and a table that shows sources
-        # has the digest looked up again. Platforms likewise.
+        # A source is settled when it and its revision were found, or every place they may be
+        # said was read ("": the image does not say); else it is not known yet (None), and a
+        # table that shows sources has the digest looked up again. Platforms likewise.
         settled = config_read or bool(labels.source and labels.revision)
         fetch.facts[digest] = DigestFacts(
             created=created,

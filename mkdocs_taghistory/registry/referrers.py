@@ -159,7 +159,7 @@ async def _read(vendor: Vendor, fetch: ImageFetch, digest: str) -> tuple[str, ..
 def referred_digests(fetch: ImageFetch) -> list[str]:
     """The digests whose referrers are asked: those of the tags a table shows, when one of
     the image's tables shows signatures; none otherwise."""
-    if fetch.demand is None or "referrers" not in fetch.wanted:
-        return []
     shown = fetch.demand
+    if shown is None or "referrers" not in shown.facts:
+        return []
     return list(dict.fromkeys(digest for tag, digest in fetch.digests.items() if shown.wants(tag)))

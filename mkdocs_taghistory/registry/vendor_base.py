@@ -75,13 +75,9 @@ class ImageFetch:
         facts: what this fetch knows of each digest (looked up, or known before).
         complete: the vendor gave digests and times with the list; no further stage runs.
         skipped: tags listed but not read further, as no table shows them.
-        fallback: why the host's vendor API could not serve the image, when it could not and
-            the generic path read it instead.
-        claimed: digests whose creation time is being looked up, or was found known: each is
-            looked up once, by the job of the first tag read that names it.
+        fallback: why the host's vendor API could not serve the image (the generic path did).
+        claimed: digests being looked up, or found known: each once, by its first tag's job.
         demand: the tags the image's tables show, and what they ask of each digest.
-        wanted: what they ask beyond its time (:data:`.WANTED_FACTS`): a vendor that times
-            its tags has a shown tag's digest looked up only for these.
         referrers_refused: the registry said it has no referrers API: no digest asks again.
         error: the first error, which ends this image's fetch.
     """
@@ -99,7 +95,6 @@ class ImageFetch:
     fallback: str | None = None
     claimed: set[str] = field(default_factory=set)
     demand: TagDemand | None = None
-    wanted: frozenset[str] = frozenset()
     referrers_refused: bool = False
     error: RegistryError | None = None
 
@@ -134,6 +129,11 @@ class ImageFetch:
             self.check_room()
             self.tags.append(tag)
         self.changed[tag] = changed
+
+    @property
+    def wanted(self) -> frozenset[str]:
+        """What the tables ask of each digest beyond its time (:data:`.WANTED_FACTS`)."""
+        return self.demand.facts if self.demand is not None else frozenset()
 
     def snapshot(self, fetched_at: datetime, origin: str) -> TagSnapshot:
         """The snapshot of the finished fetch: a vendor's time per tag, else its image's

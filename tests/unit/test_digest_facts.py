@@ -195,7 +195,6 @@ def test_a_vendor_timed_tag_is_looked_up_only_when_a_table_shows_it() -> None:
         parse_reference("r.example/a/b"),
         OciVendor.__new__(OciVendor),
         demand=TagDemand((TagFilter(),), facts=frozenset({"platforms"})),
-        wanted=frozenset({"platforms"}),
     )
     moment = datetime(2024, 3, 18, tzinfo=UTC)
     fetch.add_tag(hidden, "sha256:" + "a" * 64, moment)
