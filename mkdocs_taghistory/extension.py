@@ -38,9 +38,7 @@ OPTION_HELP = {option.name: option.help for option in SITE_OPTIONS}
 """One line of help per option, as Python-Markdown lists an extension's options."""
 # Python-Markdown reads a None default as a boolean option, so "no pattern" (and "the site's
 # language") is "" here.
-_EXTENSION_DEFAULTS = {
-    option.name: "" for option in SITE_OPTIONS if option.kind in {"pattern", "locale"}
-}
+_EXTENSION_DEFAULTS = {option.name: "" for option in SITE_OPTIONS if option.text_or_none}
 
 # After whitespace normalisation (30), before fenced code (25) stashes code blocks: the scanner
 # skips code itself, and seeing the source as written keeps line numbers true.

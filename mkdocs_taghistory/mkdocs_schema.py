@@ -22,7 +22,7 @@ def config_option(option: SiteOption) -> BaseConfigOption[Any]:
     made: BaseConfigOption[Any]
     if option.kind == "strings":
         made = opt.ListOfItems(opt.Type(str), default=default)
-    elif option.kind in {"pattern", "locale"}:
+    elif option.text_or_none:
         made = opt.Optional(opt.Type(str))
     else:
         # One type alone, so that MkDocs' message names it rather than a tuple of one.

@@ -90,6 +90,12 @@ class SiteOption(NamedTuple):
         them (what the value means is checked by its reader)."""
         return _KIND_TYPES[self.kind]
 
+    @property
+    def text_or_none(self) -> bool:
+        """True for an option of text whose default is none (a pattern, a locale): schemas
+        that take no None default (Python-Markdown's) hold it as ""."""
+        return self.kind in {"pattern", "locale"}
+
 
 class Renamed(NamedTuple):
     """An option known by a new name; the old one still works, with a message."""
