@@ -20,10 +20,11 @@ from mkdocs_taghistory.cli import main
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, needs_year, shown_date
 from tests.support.front import RegistryFront
 from tests.support.pinning import COMMIT, REPOSITORY, Pushed, push_images
-from tests.support.registry_server import RegistryServer
+from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, Pusher, canonical, sha256
 from tests.support.site import mkdocs_build, write_site
 from tests.support.sphinx_project import sphinx_build, write_project
+from tests.support.tls import CertificateAuthority
 
 COLUMNS = "tags,platforms,signatures,source"
 # Artifact types as the tools that push them write them: cosign's signature (in its OCI 1.1
@@ -54,7 +55,7 @@ def page(columns: str = COLUMNS, image: str = "") -> str:
     return f'# Widget\n\n<< tag_history "{image}" columns="{columns}" >>\n'
 
 
-def cells(soup: BeautifulSoup, column: int) -> dict[str, Tag]:
+def cells(soup: Tag, column: int) -> dict[str, Tag]:
     """Each row's cell of ``column``, by the row's first tag."""
     found = {}
     for row in soup.select("div.taghistory tbody tr"):
@@ -543,3 +544,66 @@ def test_a_fetch_out_of_time_in_the_referrers_keeps_the_table(
         assert signatures == {"2.0": "signed", "1.5": "attested · SBOM", "1.2": "unknown",
                               "0.1": "unknown"}  # fmt: skip
         assert "could not be reached" not in build.page("widget").get_text()
+
+
+def test_over_tls_in_an_admonition_and_a_tab_and_from_a_hand_edited_cache(
+    test_ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    # Where users meet it: every public registry speaks TLS (a private CA here, through the
+    # tls option), authors put tables in admonitions and tabs, teams commit the cache.
+    server = RegistryServer(
+        tmp_path / "registry",
+        free_port(),
+        tls=test_ca.issue("columns"),
+        ca_file=test_ca.certificate,
+    ).start()
+    try:
+        pushed = push_images(server.url, verify=server.client_options()["verify"])
+        image = f"{server.host}/{REPOSITORY}"
+        directive = f'<< tag_history "{image}" columns="tags,platforms,signatures,source" >>'
+        body = (
+            f'# W\n\n!!! note "Pinning"\n\n    {directive}\n\n'
+            f'=== "A tab"\n\n    {directive}\n\n=== "Another"\n\n    Nothing.\n'
+        )
+        options = {
+            "cache_dir": "cache",
+            "tls": {server.host: {"ca_file": str(test_ca.certificate)}},
+        }
+        config = write_site(
+            tmp_path / "site",
+            {"widget.md": body},
+            options,
+            theme={"name": "material"},
+            markdown_extensions=[
+                "admonition",
+                "pymdownx.superfences",
+                {"pymdownx.tabbed": {"alternate_style": True}},
+            ],
+        )
+        build = mkdocs_build(config, "--strict")
+        assert build.returncode == 0, build.output
+        soup = build.page("widget")
+        for block in (".admonition", ".tabbed-block"):
+            table = soup.select(block)[0]
+            assert len(cells(table, 1)["2.0"].select(".taghistory-entry")) == 3, block
+            assert words(cells(table, 2)["1.5"]) == "attested · SBOM", block
+        assert [code.get_text() for code in cells(soup, 1)["1.2"].select("code")] == [
+            "linux/amd64",
+            pushed.single,
+        ]
+    finally:
+        server.stop()
+
+    # A teammate hand-edits the committed cache: a platform digest that is no digest. The
+    # file is refused, with its reason, and never shown; offline, the build names each table.
+    cache_file = next((tmp_path / "site" / "cache").glob("*.json"))
+    document = json.loads(cache_file.read_text(encoding="utf-8"))
+    facts = document["digests"][pushed.github]
+    facts["platform_digests"][0][1] = "sha256:<script>"
+    cache_file.write_text(json.dumps(document), encoding="utf-8")
+    build = mkdocs_build(config, env={"TAGHISTORY_OFFLINE": "1"})
+    assert build.returncode != 0
+    assert "damaged cache file" in build.output and "platform_digests" in build.output
+    # Each directive named at its line, inside the admonition and inside the tab.
+    assert "docs/widget.md:5: cannot show the tag history of" in build.output
+    assert "docs/widget.md:9: cannot show the tag history of" in build.output

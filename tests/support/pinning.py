@@ -7,6 +7,7 @@ the example site's widget page was fetched from."""
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -94,9 +95,9 @@ def _index(pusher: Pusher, platforms: list[tuple[str, str]], labels: dict[str, s
     return canonical(index)
 
 
-def push_images(registry_url: str) -> Pushed:
+def push_images(registry_url: str, verify: ssl.SSLContext | bool = True) -> Pushed:
     """The four images, their tags, and cosign's tags beside two of them."""
-    with httpx.Client(base_url=registry_url, timeout=30) as client:
+    with httpx.Client(base_url=registry_url, timeout=30, verify=verify) as client:
         pusher = Pusher(client, REPOSITORY)
         github = _index(
             pusher,
