@@ -21,6 +21,10 @@ Where things are, from a page's text to its table:
 - the front ends: ``plugin.py`` and ``mkdocs_schema.py`` (MkDocs), ``extension.py``
   (Python-Markdown), ``sphinx/`` (Sphinx), each behind ``frontend.py``'s seam; ``cli.py`` is the
   ``taghistory`` command (``reports.py`` what it says of a refresh and of a cache).
+
+Every build imports the modules on a page's way to its table, so what they do at import every
+build pays (``bench/warm_page.py`` measures it): records are ``records.Record``, a
+``typing.NamedTuple`` to type checkers and far cheaper to define.
 """
 
 from __future__ import annotations

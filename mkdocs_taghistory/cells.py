@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT
 from mkdocs_taghistory.facts import UNKNOWN_REFERRERS, without_credentials
 from mkdocs_taghistory.history import ATTACHED_KINDS, DigestGroup
+from mkdocs_taghistory.records import Record
 
 SHORT_DIGEST_HEX = 12
 """Hex digits a short digest keeps, as ``docker images`` shows them."""
 
 
-class Piece(NamedTuple):
+class Piece(Record):
     """A part of a cell or a sentence, typed so each writer can write it its way.
 
     Attributes:
@@ -50,7 +50,7 @@ Cell = tuple[Piece, ...]
 """The values of one cell (tags, a date, a digest and its copy button), set apart by spaces."""
 
 
-class CellStyle(NamedTuple):
+class CellStyle(Record):
     """How a table writes its cells.
 
     Attributes:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import NamedTuple
 
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, format_date
 from mkdocs_taghistory.errors import TagHistoryError
 from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.moves import Move, digests_starting, tag_moves
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.view import AsOf, Cell, Piece, TableView
 
 _PREFIX = re.compile(r"(?:sha256:)?[0-9a-f]{1,64}", re.IGNORECASE)
@@ -24,7 +24,7 @@ class DigestLookupError(TagHistoryError):
     """A prefix that is not one digest of the image: malformed, unknown or ambiguous."""
 
 
-class Found(NamedTuple):
+class Found(Record):
     """The one digest a prefix names, in one image's snapshot."""
 
     image: str

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
 
 from mkdocs_taghistory.errors import DirectiveError
 from mkdocs_taghistory.markdown_prose import ProseLine, mask_code_spans, prose_lines
 from mkdocs_taghistory.near_misses import OTHER_QUOTES, corrected_body, markdown_near_miss
+from mkdocs_taghistory.records import Record
 
 NAME = "tag_history"
 
@@ -30,7 +30,7 @@ _OPTION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_VALUE = re.compile(r"[^\s\"=]+")
 
 
-class Directive(NamedTuple):
+class Directive(Record):
     """One directive found in a page.
 
     Attributes:
@@ -136,7 +136,7 @@ def _placement_problem(line: str) -> str:
     return f"unexpected text {line[closing + 2 :].strip()!r} after the closing '>>'"
 
 
-class PageScan(NamedTuple):
+class PageScan(Record):
     """What the scan of one page found.
 
     Attributes:

@@ -6,13 +6,14 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError
 from mkdocs_taghistory.history import is_valid_tag
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import parse_registry
 from mkdocs_taghistory.suggest import did_you_mean
 from mkdocs_taghistory.view import COLUMNS, DEFAULT_COLUMNS
@@ -38,7 +39,7 @@ class OptionError(ValueError):
         return "\n".join(self.reasons)
 
 
-class TableOptions(NamedTuple):
+class TableOptions(Record):
     """What one directive asks of its table.
 
     Attributes:

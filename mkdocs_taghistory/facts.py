@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
@@ -51,7 +52,7 @@ def without_credentials(address: str) -> str:
     return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
 
 
-class Codec(NamedTuple):
+class Codec(Record):
     """How a fact is kept in the cache's JSON: ``dump`` writes it, ``load`` reads it back and
     raises ``ValueError`` (saying why) for anything that is not such a fact."""
 
@@ -117,7 +118,7 @@ LABEL = Codec(lambda text: text, _load_label)
 ATTACHED = Codec(lambda kinds: None if kinds is None else list(kinds), _load_attached)
 
 
-class DigestFacts(NamedTuple):
+class DigestFacts(Record):
     """What is known of one digest. Content-addressed, so it holds for good: a later fetch
     never asks for it again, and the cache keeps it.
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urljoin
 
 from mkdocs_taghistory.dates import format_date
@@ -28,6 +28,7 @@ from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.files import write_atomically
 from mkdocs_taghistory.moves import Move, tag_moves
 from mkdocs_taghistory.patterns import PatternTooSlowError
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import json_rows
 from mkdocs_taghistory.results import ImageResult
@@ -54,14 +55,14 @@ _UNSAFE_IN_HOST = re.compile(r"[^A-Za-z0-9.-]")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class FeedPaths(NamedTuple):
+class FeedPaths(Record):
     """Where an image's documents go, relative to the site's root (POSIX, as URLs are)."""
 
     json: str
     atom: str
 
 
-class Published(NamedTuple):
+class Published(Record):
     """An image a site shows, as its documents need it.
 
     Attributes:
@@ -76,7 +77,7 @@ class Published(NamedTuple):
     page: str | None = None
 
 
-class SiteInfo(NamedTuple):
+class SiteInfo(Record):
     """What the feeds say of the site: its name (the feeds' author) and, when the
     configuration gives it, its address (links are absolute then, relative otherwise)."""
 

@@ -4,9 +4,10 @@ directive's own patterns. No I/O."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.patterns import PatternTooSlowError, TagPattern
+from mkdocs_taghistory.records import Record
 
 if TYPE_CHECKING:
     from mkdocs_taghistory.history import TagSnapshot
@@ -18,7 +19,7 @@ _SIGNATURE_TAG = re.compile(r"sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?")
 _BUILD_TAG = re.compile(r"-(?:r\d+|\d{8})$")
 
 
-class TagFilter(NamedTuple):
+class TagFilter(Record):
     """Which tags a table shows.
 
     Attributes:
@@ -55,7 +56,7 @@ class TagFilter(NamedTuple):
         )
 
 
-class TagDemand(NamedTuple):
+class TagDemand(Record):
     """Which tags of an image some table shows: what a fetch must read, and may skip.
 
     Attributes:

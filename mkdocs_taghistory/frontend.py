@@ -14,9 +14,9 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError, printable
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import SitePlan
 
@@ -48,7 +48,7 @@ class SiteError(TagHistoryError):
     a directive that cannot be read."""
 
 
-class LoadedSite(NamedTuple):
+class LoadedSite(Record):
     """What the commands need of a site.
 
     Attributes:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from mkdocs_taghistory.facts import (
     ATTACHED_KINDS,
@@ -21,6 +21,7 @@ from mkdocs_taghistory.facts import (
     is_platform,
 )
 from mkdocs_taghistory.filters import TagFilter
+from mkdocs_taghistory.records import Record
 
 __all__ = [
     "ATTACHED_KINDS",
@@ -56,7 +57,7 @@ def is_valid_tag(text: str) -> bool:
     return _TAG.fullmatch(text) is not None
 
 
-class TagState(NamedTuple):
+class TagState(Record):
     """Where one tag points and since when.
 
     Attributes:
@@ -69,7 +70,7 @@ class TagState(NamedTuple):
     changed: datetime | None
 
 
-class Sighting(NamedTuple):
+class Sighting(Record):
     """A digest a tag was first seen pointing at, and when.
 
     Attributes:
@@ -85,7 +86,7 @@ NOTHING: Mapping[Any, Any] = MappingProxyType({})
 """An empty mapping that is no one's to change: the default of a record's mapping fields."""
 
 
-class TagSnapshot(NamedTuple):
+class TagSnapshot(Record):
     """Everything one fetch learned about one image.
 
     Attributes:
@@ -113,7 +114,7 @@ class TagSnapshot(NamedTuple):
     skipped: tuple[str, ...] = ()
 
 
-class DigestGroup(NamedTuple):
+class DigestGroup(Record):
     """One row of a tag table: a digest and every tag that points at it.
 
     Attributes:

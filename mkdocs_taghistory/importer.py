@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import NamedTuple
 
 from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.history import Sighting, TagSnapshot, with_sighting
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.site import Target
 from mkdocs_taghistory.tag_pages import (
     FoundPage,
@@ -45,7 +45,7 @@ _DAY_FIRST = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?(?:\s+(\d{4})
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-class ImportCounts(NamedTuple):
+class ImportCounts(Record):
     """What an import did to one image's ledger.
 
     Attributes:

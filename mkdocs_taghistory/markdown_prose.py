@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+
+from mkdocs_taghistory.records import Record
 
 # A fence opens with at most three spaces before it (four would make the line indented code).
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
@@ -119,7 +120,7 @@ def _inside(line: str, units: list[str]) -> str | None:
     return rest
 
 
-class ProseLine(NamedTuple):
+class ProseLine(Record):
     """A line of prose: its index in the page, its text without its container prefix, and
     that prefix."""
 

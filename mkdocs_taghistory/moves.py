@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
 
 from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.history import Sighting, TagSnapshot, TagState, natural_key
+from mkdocs_taghistory.records import Record
 
 
-class Move(NamedTuple):
+class Move(Record):
     """A tag seen pointing at a digest, from one moment to the next move.
 
     Attributes:

@@ -14,7 +14,8 @@ more than the scan.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+
+from mkdocs_taghistory.records import Record
 
 MARKDOWN_NAME = "tag_history"
 SPHINX_NAME = "tag-history"
@@ -66,7 +67,7 @@ def _edits(word: str, target: str) -> int:
     return previous[-1]
 
 
-class Opening(NamedTuple):
+class Opening(Record):
     """A Markdown directive's opening as it was written: its name and what follows it."""
 
     name: str

@@ -12,13 +12,14 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
 from mkdocs_taghistory.errors import InvalidReferenceError
 from mkdocs_taghistory.locales import LocaleError, check_locale, is_english
 from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import parse_registry, validate_host
 from mkdocs_taghistory.registry.client_settings import VendorSetting
 from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
@@ -33,7 +34,7 @@ from mkdocs_taghistory.settings import (
 from mkdocs_taghistory.view import COLUMNS
 
 
-class OptionContext(NamedTuple):
+class OptionContext(Record):
     """What a reader may need beyond its own value.
 
     Attributes:

@@ -10,9 +10,10 @@ of hanging it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.errors import TagHistoryError
+from mkdocs_taghistory.records import Record
 
 if TYPE_CHECKING:
     import regex
@@ -42,7 +43,7 @@ class PatternTooSlowError(TagHistoryError):
         self.pattern = pattern
 
 
-class TagPattern(NamedTuple):
+class TagPattern(Record):
     """A compiled pattern and where it was given.
 
     Attributes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from typing import NamedTuple
 
 from mkdocs_taghistory.errors import InvalidReferenceError
+from mkdocs_taghistory.records import Record
 
 # One repository path component, as the OCI distribution spec defines it. Its shape alone
 # rules out empty components and "..": a separator must stand between two alphanumerics.
@@ -25,7 +25,7 @@ DOCKER_HUB_API_HOST = "registry-1.docker.io"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 
-class ImageReference(NamedTuple):
+class ImageReference(Record):
     """A repository on a registry, such as ``cgr.dev/chainguard/rust``.
 
     ``host`` is the registry as written (``docker.io``, ``127.0.0.1:5000``); ``repository`` is

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from mkdocs_taghistory.durations import format_age
 from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.results import (
     FAILED,
@@ -28,7 +28,7 @@ from mkdocs_taghistory.results import (
 from mkdocs_taghistory.settings import Settings
 
 
-class RefreshReport(NamedTuple):
+class RefreshReport(Record):
     """What a refresh says.
 
     Attributes:
@@ -78,7 +78,7 @@ def refresh_report(
     return RefreshReport(line, failures, error + ", ".join(image.name for image in failing))
 
 
-class CachedFile(NamedTuple):
+class CachedFile(Record):
     """One file of a cache folder: its snapshot, or why it cannot be read."""
 
     name: str

@@ -4,15 +4,15 @@ which every front end reads. No I/O."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
 
 from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import TagSnapshot
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.timestamps import format_timestamp
 
 
-class ImageResult(NamedTuple):
+class ImageResult(Record):
     """What a build can show for one image.
 
     Attributes:
@@ -59,7 +59,7 @@ def outcome(result: ImageResult, *, asked: bool) -> str:
     return NOT_FOUND if result.not_found else FETCHED
 
 
-class FetchSummary(NamedTuple):
+class FetchSummary(Record):
     """Counts for the one summary line of a fetch.
 
     Attributes:

@@ -10,16 +10,16 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta, tzinfo
 from pathlib import Path
-from typing import NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError
 from mkdocs_taghistory.filters import TagFilter
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.registry.client_settings import ClientSettings
 
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
 
 
-class RegistrySection(NamedTuple):
+class RegistrySection(Record):
     """One section of a sectioned table: a registry and how the page introduces it.
 
     Attributes:
@@ -33,7 +33,7 @@ class RegistrySection(NamedTuple):
     description: str = ""
 
 
-class Settings(NamedTuple):
+class Settings(Record):
     """Everything that decides where tables come from and what they show.
 
     Made by :func:`~mkdocs_taghistory.site_options.settings_from_options`, which fills every

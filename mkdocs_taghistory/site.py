@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from mkdocs_taghistory.directive import Directive, PageScan, scan_markdown
 from mkdocs_taghistory.directive_options import OptionError, TableOptions, parse_options
 from mkdocs_taghistory.errors import DirectiveError, InvalidReferenceError
 from mkdocs_taghistory.filters import TagDemand
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import ImageReference, has_registry_host, parse_reference
 from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.service import TagHistoryService
@@ -33,14 +33,14 @@ def page_label(path: Path, site_dir: Path) -> str:
         return str(path)
 
 
-class Target(NamedTuple):
+class Target(Record):
     """One table a directive shows: an image, and the section it stands in, if any."""
 
     reference: ImageReference
     section: RegistrySection | None = None
 
 
-class PlannedDirective(NamedTuple):
+class PlannedDirective(Record):
     """A directive with its options checked and its image resolved.
 
     Attributes:
@@ -123,14 +123,14 @@ def plan_directive(
     return PlannedDirective(directive, options, targets)
 
 
-class PageDirective(NamedTuple):
+class PageDirective(Record):
     """A directive and the page it stands on."""
 
     page: str
     planned: PlannedDirective
 
 
-class SitePlan(NamedTuple):
+class SitePlan(Record):
     """Every directive of a site, where it stands, and the images to fetch.
 
     Attributes:
@@ -271,7 +271,7 @@ class SitePlan(NamedTuple):
         return found
 
 
-class SiteTables(NamedTuple):
+class SiteTables(Record):
     """What a site's plan found to show.
 
     Attributes:

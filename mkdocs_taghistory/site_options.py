@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from mkdocs_taghistory import option_readers as read
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT
 from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.locales import site_locale
 from mkdocs_taghistory.option_readers import OptionContext, Reader
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY
 from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.tls_settings import DEFAULT_CERTS_DIRS
@@ -44,7 +45,7 @@ _KIND_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-class SiteOption(NamedTuple):
+class SiteOption(Record):
     """One site option, as ``mkdocs.yml``, ``conf.py`` and the extension take it.
 
     Attributes:
@@ -97,7 +98,7 @@ class SiteOption(NamedTuple):
         return self.kind in {"pattern", "locale"}
 
 
-class Renamed(NamedTuple):
+class Renamed(Record):
     """An option known by a new name; the old one still works, with a message."""
 
     old: str

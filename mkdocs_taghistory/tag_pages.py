@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.errors import TagHistoryError
 from mkdocs_taghistory.history import is_valid_tag
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.timestamps import in_range, parse_timestamp
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class PageFormatError(TagHistoryError):
     """A page that cannot be read as a tag-history page."""
 
 
-class FoundRow(NamedTuple):
+class FoundRow(Record):
     """One row of a tag table as the page wrote it.
 
     Attributes:
@@ -58,7 +59,7 @@ class FoundRow(NamedTuple):
     day: str = ""
 
 
-class FoundTable(NamedTuple):
+class FoundTable(Record):
     """A tag table of a page.
 
     Attributes:
@@ -74,7 +75,7 @@ class FoundTable(NamedTuple):
     unreadable: int = 0
 
 
-class FoundPage(NamedTuple):
+class FoundPage(Record):
     """What a page holds: its tag tables, and when it was last changed, if it says."""
 
     tables: tuple[FoundTable, ...]

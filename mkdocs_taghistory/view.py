@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import NamedTuple
 
 from mkdocs_taghistory.cells import (
     SHORT_DIGEST_HEX,
@@ -28,6 +27,7 @@ from mkdocs_taghistory.cells import (
 )
 from mkdocs_taghistory.dates import DEFAULT_DATE_FORMAT, full_date, needs_year, shown_date
 from mkdocs_taghistory.history import DigestGroup, Sighting
+from mkdocs_taghistory.records import Record
 
 __all__ = [
     "SHORT_DIGEST_HEX",
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 
-class Column(NamedTuple):
+class Column(Record):
     """One column a table can have.
 
     Attributes:
@@ -139,7 +139,7 @@ def headings(columns: Sequence[str], labels: Mapping[str, str] | None) -> tuple[
     )
 
 
-class TableView(NamedTuple):
+class TableView(Record):
     """One table as the reader sees it, before any markup.
 
     Attributes:
@@ -161,7 +161,7 @@ class TableView(NamedTuple):
     note: Run = ()
 
 
-class AsOf(NamedTuple):
+class AsOf(Record):
     """Why a table shows an earlier fetch, and from when: the page says so under it.
 
     Attributes:

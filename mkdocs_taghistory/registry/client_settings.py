@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
 
+from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.registry.tls_settings import TlsSettings
 
 
-class VendorSetting(NamedTuple):
+class VendorSetting(Record):
     """How the tags of one registry host are read.
 
     Attributes:
@@ -27,7 +27,7 @@ class VendorSetting(NamedTuple):
     url: str | None = None
 
 
-class ClientSettings(NamedTuple):
+class ClientSettings(Record):
     """How registries are reached.
 
     Attributes:

@@ -16,9 +16,10 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from mkdocs_taghistory.files import read_regular_file
+from mkdocs_taghistory.records import Record
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ _HELPER_TIMEOUT_SECONDS = 30
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
-class Credentials(NamedTuple):
+class Credentials(Record):
     """A username and a password or token. The secret never appears in ``repr``."""
 
     username: str

@@ -22,19 +22,20 @@ import contextlib
 import ipaddress
 import os
 from collections.abc import Mapping
-from typing import NamedTuple
+
+from mkdocs_taghistory.records import Record
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class _Domain(NamedTuple):
+class _Domain(Record):
     suffix: str  # with its leading dot
     itself: bool  # the domain matches itself, not only its subdomains
     port: str
 
 
-class _Address(NamedTuple):
+class _Address(Record):
     network: IpNetwork
     port: str
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
 
 from mkdocs_taghistory.errors import TagHistoryError
 from mkdocs_taghistory.files import check_regular_file
+from mkdocs_taghistory.records import Record
 
 DEFAULT_CERTS_DIRS: tuple[str, ...] = (
     "/etc/docker/certs.d",
@@ -26,7 +26,7 @@ class TlsSetupError(TagHistoryError):
     """TLS material that cannot be used: a missing or unreadable file, a key that does not fit."""
 
 
-class HostTls(NamedTuple):
+class HostTls(Record):
     """What the ``tls`` option gives for one host.
 
     Attributes:
@@ -43,7 +43,7 @@ class HostTls(NamedTuple):
 _DEFAULT_FOLDERS = tuple(Path(folder).expanduser() for folder in DEFAULT_CERTS_DIRS)
 
 
-class TlsSettings(NamedTuple):
+class TlsSettings(Record):
     """The ``tls`` option and the folders searched for per-host certificates.
 
     Attributes:

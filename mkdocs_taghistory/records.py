@@ -1,0 +1,126 @@
+"""Typed, immutable records: what ``typing.NamedTuple`` makes, for a fifth of its cost to define.
+
+Every build imports the modules on a page's way to its table, and they define some forty
+records. ``typing.NamedTuple`` compiles a constructor from source for each (Python's parser,
+at every import) and builds each class twice; that was a third of the package's import, paid
+by every build (``bench/warm_page.py``). A :class:`Record` is the same kind of class, a
+``tuple`` with a field per annotation, made once: its constructor is one compiled template per
+number of fields, renamed; its other methods are shared.
+
+Type checkers are told a record *is* a ``typing.NamedTuple``, so they check fields, defaults
+and construction as they always have; ``tests/unit/test_records.py`` holds every record of the
+package to what ``typing.NamedTuple`` would have made of it.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections.abc import Iterable
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+try:  # the C field accessor collections.namedtuple uses; a property where it is missing
+    from collections import _tuplegetter  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - CPython has it
+
+    def _tuplegetter(index: int, doc: str) -> property:
+        return property(itemgetter(index), doc=doc)
+
+
+__all__ = ["Record"]
+
+
+@functools.cache
+def _constructor_template(arity: int) -> types.CodeType:
+    """The code of ``__new__(_cls, _0, ..., _n)`` making a tuple of its arguments: compiled
+    once for each number of fields, renamed for each record."""
+    names = ", ".join(f"_{index}" for index in range(arity))
+    source = (
+        f"def __new__(_cls, {names}):\n    return _tuple_new(_cls, ({names}{',' * (arity == 1)}))\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<record>", "exec"), namespace)  # our own fixed source
+    code: types.CodeType = namespace["__new__"].__code__
+    return code
+
+
+def _constructor(
+    qualified_name: str, fields: tuple[str, ...], defaults: tuple[Any, ...]
+) -> types.FunctionType:
+    """``__new__`` for a record of ``fields``: positional or keyword arguments, the last
+    ones defaulted, and a TypeError naming what is missing or unexpected."""
+    code = _constructor_template(len(fields)).replace(
+        co_varnames=("_cls", *fields), co_qualname=f"{qualified_name}.__new__"
+    )
+    return types.FunctionType(code, {"_tuple_new": tuple.__new__}, "__new__", defaults or None)
+
+
+class _RecordType(type):
+    """Makes each direct subclass of :class:`Record` a tuple of its annotated fields."""
+
+    def __new__(
+        cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **options: Any
+    ) -> _RecordType:
+        # Record's own subclasses only: Record itself, and a subclass of a record, are classes.
+        if not any(
+            isinstance(base, _RecordType) and not hasattr(base, "_fields") for base in bases
+        ):
+            return super().__new__(cls, name, bases, namespace, **options)
+        fields = tuple(namespace.get("__annotations__", {}))
+        defaulted = [field for field in fields if field in namespace]
+        if defaulted and fields[-len(defaulted) :] != tuple(defaulted):
+            raise TypeError(f"{name}: a field without a default follows {defaulted[0]!r}")
+        defaults = tuple(namespace.pop(field) for field in defaulted)
+        namespace.update(
+            __slots__=(),
+            _fields=fields,
+            _field_defaults=dict(zip(defaulted, defaults, strict=True)),
+            __match_args__=fields,
+            __new__=_constructor(namespace.get("__qualname__", name), fields, defaults),
+        )
+        for index, field in enumerate(fields):
+            namespace[field] = _tuplegetter(index, f"Alias for field number {index}")
+        return super().__new__(cls, name, bases, namespace, **options)
+
+
+class _RecordBase(tuple):  # type: ignore[type-arg]
+    """What every record shares: the methods ``collections.namedtuple`` writes into each."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...]
+
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Any:
+        made = tuple.__new__(cls, iterable)
+        if len(made) != len(cls._fields):
+            raise TypeError(f"Expected {len(cls._fields)} arguments, got {len(made)}")
+        return made
+
+    def _replace(self, /, **changes: Any) -> Any:
+        made = self._make(map(changes.pop, self._fields, self))
+        if changes:
+            raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+        return made
+
+    def _asdict(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self, strict=True))
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        values = ", ".join(
+            f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True)
+        )
+        return f"{type(self).__name__}({values})"
+
+
+if TYPE_CHECKING:
+    from typing import NamedTuple as Record
+else:
+
+    class Record(_RecordBase, metaclass=_RecordType):
+        """Subclass it as ``typing.NamedTuple``: a field per annotation, defaults last."""
+
+        __slots__ = ()
