@@ -23,8 +23,9 @@ Where things are, from a page's text to its table:
   ``taghistory`` command (``reports.py`` what it says of a refresh and of a cache).
 
 Every build imports the modules on a page's way to its table, so what they do at import every
-build pays (``bench/warm_page.py`` measures it): records are ``records.Record``, a
-``typing.NamedTuple`` to type checkers and far cheaper to define.
+build pays (``bench/warm_page.py`` measures it). Two rules keep that small: records are
+``records.Record`` (a ``typing.NamedTuple`` to type checkers, far cheaper to define), and a
+pattern most builds never use is kept as its source, for ``re`` to compile at first use.
 """
 
 from __future__ import annotations

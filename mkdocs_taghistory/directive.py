@@ -26,8 +26,9 @@ _DIRECTIVE_LINE = re.compile(r"^ {0,3}<<[ \t]*tag_history(?![\w-])(?P<body>.*?)>
 # Anything that looks like the start of a directive, so that a damaged one is reported rather
 # than left in the page as text.
 _DIRECTIVE_START = re.compile(r"<<[ \t]*tag_history(?![\w-])")
-_OPTION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BARE_VALUE = re.compile(r"[^\s\"=]+")
+# Their sources, compiled at first use (the package docstring says why).
+_OPTION_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
+_BARE_VALUE = r"[^\s\"=]+"
 
 
 class Directive(Record):
@@ -87,7 +88,7 @@ def parse_body(body: str, line: int) -> Directive:
         if stripped is rest:
             raise DirectiveError(line, f"expected a space before {stripped.split()[0]!r}")
         position += len(rest) - len(stripped)
-        key_match = _OPTION_KEY.match(body, position)
+        key_match = re.compile(_OPTION_KEY).match(body, position)
         if key_match is None or not body.startswith("=", key_match.end()):
             raise DirectiveError(
                 line, f"unexpected text {stripped.split()[0]!r}; options are written key=value"
@@ -97,7 +98,7 @@ def parse_body(body: str, line: int) -> Directive:
         if body.startswith('"', position):
             value, position = _unescape_quoted(body, position, line)
         else:
-            value_match = _BARE_VALUE.match(body, position)
+            value_match = re.compile(_BARE_VALUE).match(body, position)
             if value_match is None:
                 raise DirectiveError(line, f"option {key!r} has no value")
             value, position = value_match.group(), value_match.end()

@@ -21,7 +21,8 @@ from mkdocs_taghistory.view import COLUMNS, DEFAULT_COLUMNS
 SORTS = ("newest", "oldest", "tag")
 
 # [0-9], not \d: \d also takes other scripts' digits, which int() reads but nobody means.
-_DIGITS = re.compile(r"[0-9]{1,9}")
+# Its source, compiled at first use (the package docstring says why).
+_DIGITS = r"[0-9]{1,9}"
 
 
 class OptionError(ValueError):
@@ -93,7 +94,7 @@ def _date_format(value: str) -> str:
 
 
 def _positive(key: str, value: str) -> int:
-    if not _DIGITS.fullmatch(value) or int(value) < 1:
+    if not re.fullmatch(_DIGITS, value) or int(value) < 1:
         raise OptionError(f"{key} must be a whole number of at least 1, not {value!r}")
     return int(value)
 

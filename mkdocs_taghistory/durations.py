@@ -3,10 +3,8 @@ ages as the ``taghistory`` command prints them. One grammar for ``ttl`` and ``ma
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
-_DURATION = re.compile(r"(?P<amount>[0-9]{1,9})(?P<unit>[smhdw]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # Longer than any build would want, and short of what datetime arithmetic can hold.
 MAX_DURATION = timedelta(days=3650)
@@ -28,12 +26,12 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, (int, float)):
         seconds = float(value)
     else:
-        match = _DURATION.fullmatch(str(value).strip())
-        seconds = (
-            float(int(match.group("amount")) * _UNIT_SECONDS[match.group("unit")])
-            if match
-            else -1.0
-        )
+        # Up to nine ASCII digits, then a unit or none.
+        text = str(value).strip()
+        unit = text[-1] if text.endswith(("s", "m", "h", "d", "w")) else ""
+        amount = text[: len(text) - len(unit)]
+        valid = amount.isascii() and amount.isdigit() and len(amount) <= 9
+        seconds = float(int(amount) * _UNIT_SECONDS[unit]) if valid else -1.0
     if not 0 <= seconds <= MAX_DURATION.total_seconds():
         raise DurationError(f"{value!r} is not a duration; write {GRAMMAR}")
     return timedelta(seconds=seconds)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 # C0 and C1 controls but newline and tab: what could move the cursor, retitle the window or
-# clear the screen of whoever reads the output.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# clear the screen of whoever reads the output. Its source, compiled at first use (the package
+# docstring says why).
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 
 
 def printable(text: str) -> str:
@@ -21,7 +22,9 @@ def printable(text: str) -> str:
 
     Escaping twice changes nothing more: a backslash is no control character.
     """
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    if text.isprintable():  # no control character (nor newline): most text, nothing to compile
+        return text
+    return re.sub(_CONTROL, lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 class TagHistoryError(Exception):

@@ -13,7 +13,8 @@ from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Its source, compiled at first use (the package docstring says why).
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 MAX_LABEL_LENGTH = 512
 """The longest source address or revision kept: a URL or a commit, not a document."""
 ATTACHED_KINDS = ("signature", "attestation", "sbom")
@@ -36,7 +37,7 @@ def is_platform(text: str) -> bool:
 def is_label(text: str) -> bool:
     """True for an annotation or label value a table may show: at most
     :data:`MAX_LABEL_LENGTH` characters, none of them a control character."""
-    return len(text) <= MAX_LABEL_LENGTH and _CONTROL.search(text) is None
+    return len(text) <= MAX_LABEL_LENGTH and re.search(_CONTROL, text) is None
 
 
 def without_credentials(address: str) -> str:

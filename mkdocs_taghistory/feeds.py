@@ -15,6 +15,7 @@ import json
 import logging
 import posixpath
 import re
+import string
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -51,8 +52,9 @@ ATOM_TYPE = "application/atom+xml"
 _ID_NAMESPACE = uuid.UUID("5b0c1f0e-6a53-4c53-9f3e-2a8d3f0b7c41")
 # A host with a port or an IPv6 address: ':' and brackets are no part of a file name
 # everywhere, and '_' never stands in a registry host, so the result is one host's alone.
-_UNSAFE_IN_HOST = re.compile(r"[^A-Za-z0-9.-]")
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SAFE_IN_HOST = frozenset(string.ascii_letters + string.digits + ".-")
+# Its source, compiled at first use (the package docstring says why).
+_NOT_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 
 
 class FeedPaths(Record):
@@ -87,7 +89,8 @@ class SiteInfo(Record):
 
 def feed_paths(reference: ImageReference) -> FeedPaths:
     """The site-relative paths of ``reference``'s JSON document and Atom feed."""
-    stem = f"{FEED_FOLDER}/{_UNSAFE_IN_HOST.sub('_', reference.host)}/{reference.repository}"
+    host = "".join(char if char in _SAFE_IN_HOST else "_" for char in reference.host)
+    stem = f"{FEED_FOLDER}/{host}/{reference.repository}"
     return FeedPaths(f"{stem}.json", f"{stem}.atom")
 
 
@@ -113,7 +116,8 @@ def _moves(settings: Settings, result: ImageResult) -> list[Move]:
 def _xml_text(text: str) -> str:
     """``text`` escaped for XML, without the control characters XML 1.0 cannot hold (a
     site's name may have any)."""
-    return escape(_NOT_XML.sub("", text))
+    # Printable text holds none of them (they are controls or noncharacters): most names.
+    return escape(text if text.isprintable() else re.sub(_NOT_XML, "", text))
 
 
 def image_document(

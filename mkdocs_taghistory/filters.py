@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 # .att and .sbom, and the referrers fallback's bare sha256-<hex>): noise on a tag page.
 _SIGNATURE_TAG = re.compile(r"sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?")
 # Chainguard's per-build tags: a package epoch (1.77.0-r1) or a build date (latest-20240318).
-_BUILD_TAG = re.compile(r"-(?:r\d+|\d{8})$")
+# Its source, compiled at first use (the package docstring says why).
+_BUILD_TAG = r"-(?:r\d+|\d{8})$"
 
 
 class TagFilter(Record):
@@ -42,7 +43,7 @@ class TagFilter(Record):
         """
         if self.hide_signatures and _SIGNATURE_TAG.fullmatch(tag):
             return False
-        if self.hide_builds and _BUILD_TAG.search(tag):
+        if self.hide_builds and re.search(_BUILD_TAG, tag):
             return False
         if not all(pattern.found_in(tag) for pattern in self.include):
             return False

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 # The strftime codes that write words or a day a locale writes its own way; the rest are
 # numbers (%d, %m, %Y, ...), which strftime writes alike in every language.
-_NAMED_CODE = re.compile(r"%(?P<flag>[-_0^#]?)(?P<letter>[aAbBhO])")
-_ENGLISH = re.compile(r"en(?:[_-].*)?", re.IGNORECASE)
+# Its source, compiled at first use (the package docstring says why).
+_NAMED_CODE = r"%(?P<flag>[-_0^#]?)(?P<letter>[aAbBhO])"
 
 
 class LocaleError(ValueError):
@@ -27,7 +27,10 @@ class LocaleError(ValueError):
 
 def is_english(name: str | None) -> bool:
     """True for no locale, or any English one: the plugin's own style ("March 18th")."""
-    return name is None or _ENGLISH.fullmatch(name) is not None
+    if name is None:
+        return True
+    # en, or en_ / en- and a region or script: printable, as no locale's name holds a control.
+    return name.lower() == "en" or (name[:3].lower() in ("en_", "en-") and name.isprintable())
 
 
 def check_locale(name: str) -> str:
@@ -85,7 +88,7 @@ def localized_date(moment: datetime, date_format: str, locale: str, *, with_year
     parts = []
     # "%%" first, so that a literal percent sign before a letter stays as written.
     for part in date_format.split("%%"):
-        named = _NAMED_CODE.sub(lambda code: _escaped(_flagged(words, code)), part)
+        named = re.sub(_NAMED_CODE, lambda code: _escaped(_flagged(words, code)), part)
         parts.append(moment.strftime(named))
     return "%".join(parts)
 

@@ -11,22 +11,31 @@ from collections.abc import Iterator
 
 from mkdocs_taghistory.records import Record
 
+# The patterns' sources, compiled at first use (the package docstring says why): each is tried
+# only on a line that holds what it looks for, so a page of plain prose compiles none.
 # A fence opens with at most three spaces before it (four would make the line indented code).
-_FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_BACKTICKS = re.compile(r"`+")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
+_FENCE_OPEN = r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$"
+_BACKTICKS = r"`+"
+_HTML_COMMENT = r"(?s)<!--.*?-->"
+_COMMENT_OPEN = r"^ {0,3}<!--"
 # The first line of a block whose content is indented four spaces under it: a list item,
 # an admonition (!!!), a collapsible block (???, pymdownx.details), a content tab (===,
 # pymdownx.tabbed), a footnote's definition.
-# "* * *", "- - -", "___": a thematic break, not a list item.
-_THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_CONTAINER_OPEN = re.compile(
+_CONTAINER_OPEN = (
     r"^ {0,3}(?:[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|(?:!!!|\?\?\?\+?)[ \t]+\S"
     r"|===\+?!?[ \t]+\S|\[\^[^\]]+\]:)"
 )
+_CONTAINER_FIRST = frozenset("-*+0123456789!?=[")
+"""What a container's opening line starts with (after up to three spaces)."""
+# "* * *", "- - -", "___": a thematic break, not a list item.
+_THEMATIC_BREAK = r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$"
 # A blockquote's marker, which every line of the quote carries (bar lazy continuations).
-_QUOTE_MARKER = re.compile(r"^ {0,3}> ?")
+_QUOTE_MARKER = r"^ {0,3}> ?"
+
+
+def _quote_marker(text: str) -> re.Match[str] | None:
+    """A blockquote's marker at the start of ``text``, if it has one."""
+    return re.match(_QUOTE_MARKER, text) if ">" in text[:4] else None
 
 
 def mask_code_spans(paragraph: str) -> str:
@@ -36,8 +45,10 @@ def mask_code_spans(paragraph: str) -> str:
     a run with no partner is literal text, as CommonMark has it. Comments are looked for after
     code is masked, since ``<!--`` inside code is only text.
     """
+    if "`" not in paragraph and "<!--" not in paragraph:
+        return paragraph
     masked = list(paragraph)
-    runs = list(_BACKTICKS.finditer(paragraph))
+    runs = list(re.finditer(_BACKTICKS, paragraph))
     index = 0
     while index < len(runs):
         opening = runs[index]
@@ -54,7 +65,7 @@ def mask_code_spans(paragraph: str) -> str:
             continue
         _blank(masked, opening.start(), runs[closing_index].end())
         index = closing_index + 1
-    for comment in _HTML_COMMENT.finditer("".join(masked)):
+    for comment in re.finditer(_HTML_COMMENT, "".join(masked)):
         _blank(masked, comment.start(), comment.end())
     return "".join(masked)
 
@@ -99,7 +110,7 @@ def _prefix_units(prefix: str) -> list[str]:
         elif rest.startswith("    "):
             units.append("I")
             rest = rest[4:]
-        elif quote := _QUOTE_MARKER.match(rest):
+        elif quote := _quote_marker(rest):
             units.append("Q")
             rest = rest[quote.end() :]
         else:
@@ -113,7 +124,7 @@ def _inside(line: str, units: list[str]) -> str | None:
     for unit in units:
         if unit == "I" and rest.startswith(("    ", "\t")):
             rest = rest[1:] if rest.startswith("\t") else rest[4:]
-        elif unit == "Q" and (quote := _QUOTE_MARKER.match(rest)):
+        elif unit == "Q" and (quote := _quote_marker(rest)):
             rest = rest[quote.end() :]
         else:
             return None
@@ -153,18 +164,27 @@ def prose_lines(lines: list[str]) -> Iterator[ProseLine]:
             prefix, text, level = prefix + text[:width], text[width:], level + 1
         if not blank and level < depth and previous_blank:
             depth = level  # flush with an outer level after a blank line: the inner ones end
-        while quote := _QUOTE_MARKER.match(text):
+        while quote := _quote_marker(text):
             prefix, text = prefix + quote.group(), text[quote.end() :]
-        opens = _CONTAINER_OPEN.match(text) and not _THEMATIC_BREAK.match(text)
+        first = text.lstrip(" ")[:1]
+        opens = (
+            first in _CONTAINER_FIRST
+            and re.match(_CONTAINER_OPEN, text)
+            and not re.match(_THEMATIC_BREAK, text)
+        )
         if not blank and opens and not text.startswith(("    ", "\t")):
             depth = level + 1
-        opening = _FENCE_OPEN.match(text)
+        opening = re.match(_FENCE_OPEN, text) if first in ("`", "~") else None
         if opening and not (opening.group("fence")[0] == "`" and "`" in opening.group("info")):
             closing = _closing_fence(lines, index, opening.group("fence"), prefix)
             if closing is not None:
                 skip_to, previous_blank = closing, False
                 continue
-        if _COMMENT_OPEN.match(text) and "-->" not in text[text.index("<!--") :]:
+        if (
+            first == "<"
+            and re.match(_COMMENT_OPEN, text)
+            and "-->" not in text[text.index("<!--") :]
+        ):
             closing_comment = next(
                 (later for later in range(index + 1, len(lines)) if "-->" in lines[later]),
                 len(lines) - 1,

@@ -26,14 +26,16 @@ _SEPARATORS = str.maketrans("", "", "_- \t")
 
 # "<<" or a lone "<", then a name of one or two words: what a directive's opening could have
 # been meant to be.
-_MARKDOWN_OPENING = re.compile(
+# Its source, compiled at first use (the package docstring says why).
+_MARKDOWN_OPENING = (
     r"(?<!<)(?P<open><<?)(?!<)[ \t]*(?P<first>[A-Za-z][\w-]*)(?:[ \t]+(?P<second>[A-Za-z][\w-]*))?"
 )
 OTHER_QUOTES = "'\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb"
 """Quotes that are not a Markdown directive's: single ones, and typographic ones, which an
 editor's "smart quotes" put in place of straight ones."""
 _QUOTES = '"' + OTHER_QUOTES
-_OTHER_QUOTED = re.compile(f'[{OTHER_QUOTES}]([^"{OTHER_QUOTES}]*)[{OTHER_QUOTES}]')
+# Its source, compiled at first use (the package docstring says why).
+_OTHER_QUOTED = f'[{OTHER_QUOTES}]([^"{OTHER_QUOTES}]*)[{OTHER_QUOTES}]'
 
 
 def folded(name: str) -> str:
@@ -80,7 +82,7 @@ def markdown_opening(line: str) -> Opening | None:
     right one included; None when there is none."""
     if "<" not in line:
         return None
-    for match in _MARKDOWN_OPENING.finditer(line):
+    for match in re.finditer(_MARKDOWN_OPENING, line):
         single = match.group("open") == "<"
         for name, end in _names(match):
             # After a lone "<" only the name itself: "<history>" is HTML, not a misspelling.
@@ -119,7 +121,7 @@ def _argument(rest: str) -> str:
 def corrected_body(body: str) -> str:
     """A Markdown directive's body as it must be written: every string in straight double
     quotes (not single, not typographic ones), the image quoted."""
-    text = _OTHER_QUOTED.sub(lambda match: f'"{match.group(1)}"', body.strip())
+    text = re.sub(_OTHER_QUOTED, lambda match: f'"{match.group(1)}"', body.strip())
     if not text:
         return '"IMAGE"'
     if not text.startswith('"'):

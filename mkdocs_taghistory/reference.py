@@ -12,10 +12,8 @@ from mkdocs_taghistory.records import Record
 # One repository path component, as the OCI distribution spec defines it. Its shape alone
 # rules out empty components and "..": a separator must stand between two alphanumerics.
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
-_HOST_NAME = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-)
-_PORT = re.compile(r"[0-9]{1,5}")
+# Its source, compiled at first use (the package docstring says why).
+_PORT = r"[0-9]{1,5}"
 # The distribution spec caps a repository name (host included) at 255 characters.
 _MAX_NAME_LENGTH = 255
 
@@ -120,12 +118,23 @@ def _validate_host(host: str, text: str) -> None:
         port = rest[1:] if rest else None
     elif ":" in host:
         name, port = host.split(":", 1)
-    if not name.startswith("[") and not _HOST_NAME.fullmatch(name):
+    if not name.startswith("[") and not _is_host_name(name):
         raise InvalidReferenceError(f"invalid registry host {host!r} in image reference {text!r}")
-    if port is not None and (not _PORT.fullmatch(port) or not 0 < int(port) < 65536):
+    if port is not None and (not re.fullmatch(_PORT, port) or not 0 < int(port) < 65536):
         raise InvalidReferenceError(
             f"invalid port in registry host {host!r} of image reference {text!r}"
         )
+
+
+def _is_host_name(name: str) -> bool:
+    """True for a DNS name: labels of ASCII letters, digits and inner hyphens, joined by dots."""
+    return all(
+        label.isascii()
+        and label.replace("-", "").isalnum()
+        and not label.startswith("-")
+        and not label.endswith("-")
+        for label in name.split(".")
+    )
 
 
 def _validate_repository(repository: str, text: str) -> None:

@@ -192,7 +192,8 @@ def section_lines(title: str, description: str, level: int) -> list[str]:
     return lines
 
 
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|]")
+# Its source, compiled at first use (the package docstring says why).
+_MARKDOWN_SPECIAL = r"[\\`*_\[\]<>|]"
 
 
 def _code_span(text: str) -> str:
@@ -211,7 +212,7 @@ def _markdown_piece(piece: Piece) -> str:
         return _code_span(piece.text)
     # Text is text, as on a page: a registry's (a source address) must neither end a cell
     # nor become markup or HTML where the table is pasted.
-    text = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", piece.text)
+    text = re.sub(_MARKDOWN_SPECIAL, r"\\\g<0>", piece.text)
     if piece.kind == "link" and piece.href and is_web_address(piece.href):
         return f"[{text}](<{piece.href.replace('>', '%3E')}>)"
     return text
