@@ -253,9 +253,12 @@ def publish(
         except PatternTooSlowError as error:
             logger.warning("No feed of %s: %s", image.reference.name, error)
             continue
-        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        # Compact: json's C encoder writes it (indenting falls back to the Python one, several
+        # times slower on every build), and tools, the readers of it, need no layout.
+        text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        text += "\n"
         for relative, content in ((paths.json, text), (paths.atom, feed)):
-            write_atomically(output / relative, content)
+            write_atomically(output / relative, content, durable=False)
             written.append(output / relative)
     logger.debug("Published the history of %d images under %s", len(written) // 2, output)
     return written

@@ -72,11 +72,13 @@ def _size(max_bytes: int) -> str:
     return f"{max_bytes // 2**20} MiB" if max_bytes >= 2**20 else f"{max_bytes // 1024} KiB"
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     """Write ``text`` to ``path`` so that a reader sees the old file or the new, never half.
 
     The temporary file lives in the same folder, because ``os.replace`` is atomic only within
-    one file system.
+    one file system. ``durable`` also flushes it to the disk before it takes the name, so that
+    a crash leaves the old file or the new rather than an empty one: what a cache file needs,
+    and a file of a built site (which the next build writes again) does not.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name of our own rather than mkstemp's, whose files are private (0600): cache files are
@@ -86,8 +88,9 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -4,12 +4,15 @@ on snapshots made here."""
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser  # type: ignore[import-untyped]
+import pytest
 
+from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.feeds import (
     FEED_SCHEMA_VERSION,
     MAX_FEED_ENTRIES,
@@ -212,6 +215,21 @@ def test_published_files_are_the_same_bytes_each_time_and_only_for_images_with_t
     for one, two in zip(first, second, strict=True):
         assert one.read_bytes() == two.read_bytes()
     json.loads(first[0].read_text(encoding="utf-8"))
+
+
+def test_site_documents_skip_the_disk_flush_a_cache_file_pays_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A built site is written again by the next build: waiting for the disk on each of its
+    # files is build time for nothing. A cache file must survive a crash, so it waits.
+    flushed: list[int] = []
+    monkeypatch.setattr(os, "fsync", flushed.append)
+    written = publish(tmp_path / "site", settings(tmp_path), [published(snapshot())], SiteInfo("D"))
+    assert len(written) == 2 and all(path.is_file() for path in written)
+    assert flushed == []
+    SnapshotCache(tmp_path / "cache").store(snapshot())
+    assert len(flushed) == 1
+    assert [path.name for path in (tmp_path / "site" / "taghistory").rglob(".*")] == []
 
 
 def test_the_feeds_option_off_publishes_nothing(tmp_path: Path) -> None:
