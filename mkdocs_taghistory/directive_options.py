@@ -6,17 +6,19 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
-from mkdocs_taghistory.errors import InvalidReferenceError
+from mkdocs_taghistory.errors import InvalidReferenceError, PatternError
 from mkdocs_taghistory.history import is_valid_tag
-from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import parse_registry
 from mkdocs_taghistory.suggest import did_you_mean
 from mkdocs_taghistory.view import COLUMNS, DEFAULT_COLUMNS
+
+if TYPE_CHECKING:
+    from mkdocs_taghistory.patterns import TagPattern
 
 SORTS = ("newest", "oldest", "tag")
 
@@ -80,6 +82,9 @@ def parse_age(text: str) -> timedelta:
 
 
 def _pattern(key: str, value: str) -> TagPattern:
+    # Only a page with a pattern loads the pattern engine.
+    from mkdocs_taghistory.patterns import compile_pattern  # noqa: PLC0415
+
     try:
         return compile_pattern(value, key)
     except PatternError as error:

@@ -10,6 +10,10 @@ command show the same escaped text and no caller has to remember to.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mkdocs_taghistory.patterns import TagPattern
 
 # C0 and C1 controls but newline and tab: what could move the cursor, retitle the window or
 # clear the screen of whoever reads the output. Its source, compiled at first use (the package
@@ -34,6 +38,29 @@ class TagHistoryError(Exception):
     def __init__(self, *args: object) -> None:
         """As :class:`Exception`, with a text message made printable."""
         super().__init__(*(printable(arg) if isinstance(arg, str) else arg for arg in args))
+
+
+class PatternError(ValueError):
+    """A tag pattern that does not compile; the message says why."""
+
+
+class PatternTooSlowError(TagHistoryError):
+    """A tag pattern whose search over a tag did not end in time (:mod:`.patterns`).
+
+    Here rather than beside the patterns, so that the code that catches it (every table's
+    filter) loads the pattern engine only where a site has patterns.
+
+    Attributes:
+        pattern: the pattern that was too slow, with where it was given.
+    """
+
+    def __init__(self, pattern: TagPattern, tag: str, seconds: float) -> None:
+        """Name the pattern, where it was given, the tag and the time it was allowed."""
+        super().__init__(
+            f"{pattern.label} {pattern.source!r} took more than {seconds:g} s on tag {tag!r}; "
+            "simplify it (nested repetition such as (a|aa)+ backtracks without end)"
+        )
+        self.pattern = pattern
 
 
 class InvalidReferenceError(TagHistoryError):

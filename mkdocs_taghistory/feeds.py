@@ -26,9 +26,9 @@ from urllib.parse import urljoin
 
 from mkdocs_taghistory.dates import format_date
 from mkdocs_taghistory.directive_options import TableOptions
+from mkdocs_taghistory.errors import PatternTooSlowError
 from mkdocs_taghistory.files import write_atomically
 from mkdocs_taghistory.moves import Move, tag_moves
-from mkdocs_taghistory.patterns import PatternTooSlowError
 from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.render import json_rows

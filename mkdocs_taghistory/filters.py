@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mkdocs_taghistory.patterns import PatternTooSlowError, TagPattern
+from mkdocs_taghistory.errors import PatternTooSlowError
 from mkdocs_taghistory.records import Record
 
 if TYPE_CHECKING:
     from mkdocs_taghistory.history import TagSnapshot
+    from mkdocs_taghistory.patterns import TagPattern
 
 # Tags that signing and attestation tools push beside an image (cosign's sha256-<hex>.sig,
 # .att and .sbom, and the referrers fallback's bare sha256-<hex>): noise on a tag page.

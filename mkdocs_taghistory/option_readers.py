@@ -12,13 +12,12 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs_taghistory.dates import DateFormatError, check_date_format
 from mkdocs_taghistory.durations import DurationError, parse_duration
-from mkdocs_taghistory.errors import InvalidReferenceError
+from mkdocs_taghistory.errors import InvalidReferenceError, PatternError
 from mkdocs_taghistory.locales import LocaleError, check_locale, is_english
-from mkdocs_taghistory.patterns import PatternError, TagPattern, compile_pattern
 from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import parse_registry, validate_host
 from mkdocs_taghistory.registry.client_settings import VendorSetting
@@ -32,6 +31,9 @@ from mkdocs_taghistory.settings import (
     require,
 )
 from mkdocs_taghistory.view import COLUMNS
+
+if TYPE_CHECKING:
+    from mkdocs_taghistory.patterns import TagPattern
 
 
 class OptionContext(Record):
@@ -222,6 +224,9 @@ def tag_patterns(name: str, value: Any, context: OptionContext) -> tuple[TagPatt
     if value is None or value == "":
         return ()
     require(isinstance(value, str), name, "expected a regular expression")
+    # Only a site with a pattern loads the pattern engine.
+    from mkdocs_taghistory.patterns import compile_pattern  # noqa: PLC0415
+
     try:
         return (compile_pattern(value, f"option '{name}'"),)
     except PatternError as error:

@@ -12,35 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mkdocs_taghistory.errors import TagHistoryError
+from mkdocs_taghistory.errors import PatternError, PatternTooSlowError
 from mkdocs_taghistory.records import Record
 
 if TYPE_CHECKING:
     import regex
 
+__all__ = ["PatternError", "PatternTooSlowError", "TagPattern", "compile_pattern"]
+
 # Longer than any sane pattern needs for a 128-character tag; short enough that a table of
 # a few hundred tags stops within seconds when the pattern is pathological.
 SEARCH_TIMEOUT_SECONDS = 0.5
 MAX_PATTERN_LENGTH = 1000
-
-
-class PatternError(ValueError):
-    """A pattern that does not compile; the message says why."""
-
-
-class PatternTooSlowError(TagHistoryError):
-    """A pattern whose search over a tag did not end in time.
-
-    Attributes:
-        pattern: the pattern that was too slow, with where it was given.
-    """
-
-    def __init__(self, pattern: TagPattern, tag: str) -> None:
-        super().__init__(
-            f"{pattern.label} {pattern.source!r} took more than {SEARCH_TIMEOUT_SECONDS:g} s on "
-            f"tag {tag!r}; simplify it (nested repetition such as (a|aa)+ backtracks without end)"
-        )
-        self.pattern = pattern
 
 
 class TagPattern(Record):
@@ -64,7 +47,7 @@ class TagPattern(Record):
         try:
             return self.compiled.search(tag, timeout=SEARCH_TIMEOUT_SECONDS) is not None
         except TimeoutError:
-            raise PatternTooSlowError(self, tag) from None
+            raise PatternTooSlowError(self, tag, SEARCH_TIMEOUT_SECONDS) from None
 
 
 def compile_pattern(source: str, label: str) -> TagPattern:

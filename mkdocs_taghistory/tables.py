@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from mkdocs_taghistory.directive_options import TableOptions
 from mkdocs_taghistory.durations import in_words
-from mkdocs_taghistory.errors import DirectiveError
+from mkdocs_taghistory.errors import DirectiveError, PatternTooSlowError
 from mkdocs_taghistory.history import DigestGroup, arrange, group_by_digest
-from mkdocs_taghistory.patterns import PatternTooSlowError
 from mkdocs_taghistory.results import ImageResult
 from mkdocs_taghistory.settings import Settings
 from mkdocs_taghistory.site import PlannedDirective, Target
