@@ -51,13 +51,11 @@ from typing import Any
 
 from bench.datasets import ROOT, S_REPOSITORY, Endpoint, start_servers, stop_servers
 from bench.measurements import progress, seconds
+from bench.results_file import RESULTS_PATH, record_section
 from tests.support.seeding import seed_image
 
 BASELINE = "f6d35db"
 """The last commit of the threads engine (before issue 25)."""
-RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
-SECTION_START = "<!-- bench.engine: start -->"
-SECTION_END = "<!-- bench.engine: end -->"
 XL_NAMESPACE = "xl"
 TARGET_S = {20.0: (0.7, 1.02), 50.0: (1.0, 1.95)}
 """Seconds a cold fetch of S may take at these RTTs (issue 25), and what the threads engine took
@@ -354,14 +352,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = "\n".join(header + lines)
     print(text)
     if arguments.write:
-        existing = RESULTS_PATH.read_text(encoding="utf-8")
-        section = f"{SECTION_START}\n## The fetch engine (issue 25)\n\n{text}\n{SECTION_END}"
-        if SECTION_START in existing:
-            before, _, rest = existing.partition(SECTION_START)
-            existing = before + section + rest.partition(SECTION_END)[2]
-        else:
-            existing = existing.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS_PATH.write_text(existing, encoding="utf-8")
+        record_section("bench.engine", f"## The fetch engine (issue 25)\n\n{text}")
         progress(f"wrote {RESULTS_PATH}")
 
 

@@ -48,8 +48,8 @@ def fetch(command: dict[str, Any]) -> dict[str, Any]:
         results = client.fetch_many(references)
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    counters = getattr(client, "counters", None)
-    http = getattr(client, "http", None)
+    counters: Any = getattr(client, "counters", None)
+    http: Any = getattr(client, "http", None)
     failed = [result for result in results.values() if not isinstance(result, TagSnapshot)]
     first = results[references[0]]
     return {

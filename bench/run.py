@@ -71,7 +71,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.datasets import (
-    ROOT,
     S_REPOSITORY,
     loopback_only_environment,
     seed_site_images,
@@ -89,12 +88,12 @@ from bench.measurements import (
     seconds,
 )
 from bench.report import report
+from bench.results_file import RESULTS_PATH, record_head
 from mkdocs_taghistory.registry.client import ClientSettings
 from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
 from tests.support.seeding import seed_image
 
 DEFAULT_RTT_MS = 50.0
-RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -169,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = report(arguments, at_rtts, direct, site, seeding)
     print(text)
     if arguments.write:
-        RESULTS_PATH.write_text(text, encoding="utf-8")
+        record_head(text)
         progress(f"wrote {RESULTS_PATH}")
 
 

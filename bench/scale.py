@@ -49,6 +49,7 @@ from pathlib import Path
 
 from bench.datasets import ROOT, Endpoint, loopback_only_environment, start_servers, stop_servers
 from bench.measurements import Build, mebibytes, mkdocs_build, progress, seconds
+from bench.results_file import RESULTS_PATH, record_section
 from mkdocs_taghistory.cache import SnapshotCache, snapshot_from_json
 from mkdocs_taghistory.history import TagSnapshot, group_by_digest
 from mkdocs_taghistory.reference import parse_reference
@@ -71,9 +72,6 @@ from tests.support.vendor_apis import (
     VendorTag,
 )
 
-RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
-SECTION_START = "<!-- bench.scale: start -->"
-SECTION_END = "<!-- bench.scale: end -->"
 NAMESPACE = "xl"
 TAGS_PER_DIGEST = 4
 DIGESTS = 5
@@ -354,7 +352,6 @@ def report(results: Results) -> str:
         check=False,
     ).stdout.strip()
     lines = [
-        SECTION_START,
         "## Scale: a 1,000-image site (issue 14)",
         "",
         f"Made by `python -m bench.scale{' --images ' + str(images) if images != 1000 else ''}"
@@ -408,20 +405,8 @@ def report(results: Results) -> str:
         "| source | cold | refresh | how |",
         "|---|---|---|---|",
         *(f"| {name} | {cold} | {warm} | {how} |" for name, cold, warm, how in results.vendors),
-        SECTION_END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def write(section: str) -> None:
-    """Put ``section`` into RESULTS.md, in place of the one before."""
-    text = RESULTS_PATH.read_text(encoding="utf-8")
-    if SECTION_START in text:
-        before, rest = text.split(SECTION_START, 1)
-        text = before + section + rest.split(SECTION_END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS_PATH.write_text(text, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -447,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     section = report(results)
     print(section)
     if arguments.write:
-        write(section)
+        record_section("bench.scale", section)
         progress(f"wrote {RESULTS_PATH}")
 
 

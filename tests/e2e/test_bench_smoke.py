@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -65,3 +66,26 @@ def test_benchmark_runs_on_a_tiny_dataset_and_prints_every_row(tmp_path: Path) -
         assert " met " in rows[label] or " missed " in rows[label], rows[label]
     assert "EXTRAPOLATED from 2 of 20 tags" in rows["S cold fetch, skopeo, RTT 5 ms"]
     assert "## Where the time goes" in completed.stdout
+
+
+def test_the_warm_page_benchmark_measures_both_ways_on_a_small_table() -> None:
+    # scripts/test installs valgrind, which counts the instructions; without it the row would
+    # say "n/a", and this fails rather than passing on the wall time alone.
+    assert shutil.which("valgrind"), "valgrind is needed: apt-get install -y valgrind"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.warm_page", "--runs", "1", "--tags", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    row = next(line for line in completed.stdout.splitlines() if line.startswith("| 10 tags"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    wall, instructions, verdicts = cells[3], cells[5], cells[6]
+    assert re.fullmatch(r"\d+\.\d{3}x \(\d+\.\d{3}-\d+\.\d{3}\)", wall), row
+    assert re.fullmatch(r"\d+\.\d{3}x", instructions), row
+    assert re.fullmatch(r"(met|missed), (met|missed)", verdicts), row
+    assert "the plugin's import:" in completed.stdout
