@@ -289,3 +289,38 @@ def test_builds_sharing_a_cache_while_latest_moves_keep_every_sighting(
     assert sorted(sighting.digest for sighting in sightings) == sorted(digests)
     times = [sighting.first_seen for sighting in sightings]
     assert times == sorted(times)
+
+
+def test_a_warm_build_loads_only_what_its_table_uses(tmp_path: Path) -> None:
+    # Every build pays for what it imports (issue 18): a page whose table comes from a fresh
+    # cache loads no HTTP code, no pattern engine without a pattern, and no code of the other
+    # front ends. (Babel and click are MkDocs' own.)
+    now = utc_now()
+    digest = "sha256:" + "c" * 64
+    SnapshotCache(tmp_path / "cache").store(
+        TagSnapshot(
+            "registry.example/acme/widget",
+            now,
+            {"1.0": TagState(digest, now - timedelta(days=2))},
+            {digest: DigestFacts(created=now - timedelta(days=2))},
+        )
+    )
+    page = '# Widget\n\n<< tag_history "registry.example/acme/widget" >>\n'
+    config = write_site(tmp_path, {"index.md": page}, {"cache_dir": "cache", "ttl": "1d"})
+    script = (
+        "import sys\n"
+        "from mkdocs.commands.build import build\n"
+        "from mkdocs.config import load_config\n"
+        f"build(load_config({str(config)!r}))\n"
+        "unwanted = ('httpx', 'h2', 'ssl', 'regex', 'sphinx', 'docutils',\n"
+        "    'mkdocs_taghistory.patterns', 'mkdocs_taghistory.registry.client',\n"
+        "    'mkdocs_taghistory.sphinx', 'mkdocs_taghistory.cli')\n"
+        "print('loaded:', sorted(name for name in sys.modules if name in unwanted))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "loaded: []" in completed.stdout, completed.stdout
+    built = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert digest in built
