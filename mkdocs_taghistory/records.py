@@ -1,11 +1,13 @@
-"""Typed, immutable records: what ``typing.NamedTuple`` makes, for a fifth of its cost to define.
+"""Typed, immutable records: what ``typing.NamedTuple`` makes, for two fifths of its cost to
+define.
 
 Every build imports the modules on a page's way to its table, and they define some forty
 records. ``typing.NamedTuple`` compiles a constructor from source for each (Python's parser,
-at every import) and builds each class twice; that was a third of the package's import, paid
-by every build (``bench/warm_page.py``). A :class:`Record` is the same kind of class, a
-``tuple`` with a field per annotation, made once: its constructor is one compiled template per
-number of fields, renamed; its other methods are shared.
+at every import), compiles each field's annotation written as a string, and builds each class
+twice; that was a third of the package's import, paid by every build (``bench/warm_page.py``).
+A :class:`Record` is the same kind of class, a ``tuple`` with a field per annotation, made
+once: its constructor is one compiled template per number of fields, renamed; its other
+methods are shared; its annotations are only read.
 
 Type checkers are told a record *is* a ``typing.NamedTuple``, so they check fields, defaults
 and construction as they always have; ``tests/unit/test_records.py`` holds every record of the
@@ -92,24 +94,29 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
 
     @classmethod
     def _make(cls, iterable: Iterable[Any]) -> Any:
+        """A record of the values ``iterable`` yields, one a field."""
         made = tuple.__new__(cls, iterable)
         if len(made) != len(cls._fields):
             raise TypeError(f"Expected {len(cls._fields)} arguments, got {len(made)}")
         return made
 
     def _replace(self, /, **changes: Any) -> Any:
+        """This record with the fields ``changes`` names set to its values."""
         made = self._make(map(changes.pop, self._fields, self))
         if changes:
             raise ValueError(f"Got unexpected field names: {list(changes)!r}")
         return made
 
     def _asdict(self) -> dict[str, Any]:
+        """The fields and their values, in order."""
         return dict(zip(self._fields, self, strict=True))
 
     def __getnewargs__(self) -> tuple[Any, ...]:
+        """What pickle and copy make the record again from."""
         return tuple(self)
 
     def __repr__(self) -> str:
+        """``Name(field=value, ...)``, as a named tuple writes itself."""
         values = ", ".join(
             f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True)
         )
