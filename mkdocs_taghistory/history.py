@@ -3,6 +3,7 @@ digest into rows. No I/O."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -133,6 +134,8 @@ class DigestGroup(Record):
     attached: tuple[str, ...] = ()
 
 
+# A build sorts the same tags several times (each table, the JSON document, the moves).
+@functools.lru_cache(maxsize=65536)
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key that orders ``1.9`` before ``1.10`` and ``1`` before ``1-dev``."""
     return tuple(
