@@ -3,6 +3,8 @@ benchmark owns one section, between two markers, which a later run replaces."""
 
 from __future__ import annotations
 
+import subprocess
+
 from bench.datasets import ROOT
 
 RESULTS_PATH = ROOT / "bench" / "RESULTS.md"
@@ -30,3 +32,14 @@ def record_head(text: str) -> None:
     marker = existing.find("<!-- bench.")
     sections = existing[marker:] if marker >= 0 else ""
     RESULTS_PATH.write_text(text.rstrip("\n") + "\n\n" + sections, encoding="utf-8")
+
+
+def current_commit() -> str:
+    """The checkout's commit, short, for a report's "made at" line ("" outside git)."""
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()

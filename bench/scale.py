@@ -49,7 +49,7 @@ from pathlib import Path
 
 from bench.datasets import ROOT, Endpoint, loopback_only_environment, start_servers, stop_servers
 from bench.measurements import Build, mebibytes, mkdocs_build, progress, seconds
-from bench.results_file import RESULTS_PATH, record_section
+from bench.results_file import RESULTS_PATH, current_commit, record_section
 from mkdocs_taghistory.cache import SnapshotCache, snapshot_from_json
 from mkdocs_taghistory.history import TagSnapshot, group_by_digest
 from mkdocs_taghistory.reference import parse_reference
@@ -344,13 +344,7 @@ def report(results: Results) -> str:
     arguments = results.arguments
     assert results.cold and results.stale and results.warm and results.plain
     images = arguments.images
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = current_commit()
     lines = [
         "## Scale: a 1,000-image site (issue 14)",
         "",

@@ -48,7 +48,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from bench.datasets import ROOT
-from bench.results_file import RESULTS_PATH, record_section
+from bench.results_file import RESULTS_PATH, current_commit, record_section
 from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.history import DigestFacts, Sighting, TagSnapshot, TagState
 from tests.support.site import write_site
@@ -240,15 +240,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines += ["", import_cost()]
     print(lines[-1])
     if arguments.write:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=True,
-        ).stdout.strip()
         made = (
-            f"Made by `python -m bench.warm_page {' '.join(sys.argv[1:])}` at commit {commit} on "
+            f"Made by `python -m bench.warm_page {' '.join(sys.argv[1:])}` at commit "
+            f"{current_commit()} on "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, Python "
             f"{platform.python_version()}; {arguments.runs} rounds. See the docstring of "
             "`bench/warm_page.py`."

@@ -38,15 +38,10 @@ TARGET_ROWS = [
 ]
 
 
-def test_benchmark_runs_on_a_tiny_dataset_and_prints_every_row(tmp_path: Path) -> None:
-    # scripts/test installs skopeo; without it this fails rather than skips, as the registry
-    # tests do, so a CI run cannot pass without having run it.
-    assert shutil.which("skopeo"), "skopeo is needed: apt-get install -y skopeo"
+def _bench(module: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run benchmark ``module`` with ``arguments``; it must succeed."""
     completed = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.run", "--rtt-ms", "5", "--repeat", "1"),
-            *("--pages", "3", "--l-digests", "2", "--s-digests", "4", "--skopeo-tags", "2"),
-        ],
+        [sys.executable, "-m", module, *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -55,6 +50,17 @@ def test_benchmark_runs_on_a_tiny_dataset_and_prints_every_row(tmp_path: Path) -
         check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed
+
+
+def test_benchmark_runs_on_a_tiny_dataset_and_prints_every_row(tmp_path: Path) -> None:
+    # scripts/test installs skopeo; without it this fails rather than skips, as the registry
+    # tests do, so a CI run cannot pass without having run it.
+    assert shutil.which("skopeo"), "skopeo is needed: apt-get install -y skopeo"
+    completed = _bench(
+        *("bench.run", "--rtt-ms", "5", "--repeat", "1", "--pages", "3"),
+        *("--l-digests", "2", "--s-digests", "4", "--skopeo-tags", "2"),
+    )
     rows = {
         line.split("|")[1].strip(): line
         for line in completed.stdout.splitlines()
@@ -72,16 +78,7 @@ def test_the_warm_page_benchmark_measures_both_ways_on_a_small_table() -> None:
     # scripts/test installs valgrind, which counts the instructions; without it the row would
     # say "n/a", and this fails rather than passing on the wall time alone.
     assert shutil.which("valgrind"), "valgrind is needed: apt-get install -y valgrind"
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.warm_page", "--runs", "1", "--tags", "10"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    completed = _bench("bench.warm_page", "--runs", "1", "--tags", "10")
     row = next(line for line in completed.stdout.splitlines() if line.startswith("| 10 tags"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     wall, instructions, verdicts = cells[3], cells[5], cells[6]

@@ -16,7 +16,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from tests.support.seed import ROOT, assert_reproduces_the_seed
-from tests.support.site import copy_example, mkdocs_build, table_rows
+from tests.support.site import copy_example, mkdocs_build, modules_loaded_by_build, table_rows
 
 EXAMPLE = ROOT / "example_site"
 
@@ -137,23 +137,14 @@ def test_a_build_from_the_cache_imports_neither_the_http_code_nor_sphinx(tmp_pat
     """A build whose tables all come from the cache costs no more than its page without the
     plugin: no httpx, no vendor, no TLS (the pattern engine only for the example's patterns);
     and the MkDocs path never loads the Sphinx extension's dependencies."""
-    script = (
-        "import sys\n"
-        "from mkdocs.commands.build import build\n"
-        "from mkdocs.config import load_config\n"
-        f"config = load_config({str(EXAMPLE / 'mkdocs.yml')!r}, "
-        f"site_dir={str(tmp_path / 'site')!r})\n"
-        "build(config)\n"
-        "import mkdocs_taghistory.cli, mkdocs_taghistory.extension\n"
-        "loaded = sorted({name.split('.')[0] for name in sys.modules} & {'sphinx', 'docutils',"
-        " 'myst_parser', 'httpx', 'httpcore', 'h2', 'ssl'})\n"
-        "ours = sorted(name for name in sys.modules if name.startswith("
-        "('mkdocs_taghistory.registry.oci', 'mkdocs_taghistory.registry.session')))\n"
-        "print('loaded:', loaded, ours)\n"
+    loaded = modules_loaded_by_build(
+        EXAMPLE / "mkdocs.yml",
+        [
+            *("sphinx", "docutils", "myst_parser", "httpx", "httpcore", "h2", "ssl"),
+            *("mkdocs_taghistory.registry.oci", "mkdocs_taghistory.registry.session"),
+        ],
+        site_dir=tmp_path / "site",
+        then="import mkdocs_taghistory.cli, mkdocs_taghistory.extension",
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
-    )
-    assert completed.returncode == 0, completed.stderr
-    assert "loaded: [] []" in completed.stdout
+    assert loaded == []
     assert (tmp_path / "site" / "rust" / "index.html").is_file()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,31 @@ def _in_process(arguments: list[str], env: Mapping[str, str] | None, site_dir: P
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         output += "".join(traceback.format_exception(result.exception))
     return Build(result.exit_code, output, site_dir)
+
+
+def modules_loaded_by_build(
+    config_path: Path, names: Iterable[str], *, site_dir: Path | None = None, then: str = ""
+) -> list[str]:
+    """Of the modules ``names`` (each with its submodules), those a real ``mkdocs build`` of
+    ``config_path``, in an interpreter of its own, leaves loaded; ``then`` is Python run after
+    the build (an import whose cost is also in question)."""
+    site = "" if site_dir is None else f", site_dir={str(site_dir)!r}"
+    script = (
+        "import json, sys\n"
+        "from mkdocs.commands.build import build\n"
+        "from mkdocs.config import load_config\n"
+        f"build(load_config({str(config_path)!r}{site}))\n"
+        f"{then}\n"
+        f"names = {sorted(names)!r}\n"
+        "print(json.dumps(sorted(module for module in sys.modules if any(\n"
+        "    module == name or module.startswith(name + '.') for name in names))))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    loaded: list[str] = json.loads(completed.stdout.splitlines()[-1])
+    return loaded
 
 
 def table_rows(soup: BeautifulSoup, index: int = 0) -> list[tuple[list[str], str, str]]:
