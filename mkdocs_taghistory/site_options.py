@@ -25,6 +25,7 @@ from mkdocs_taghistory.reference import DEFAULT_REGISTRY
 from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.tls_settings import DEFAULT_CERTS_DIRS
 from mkdocs_taghistory.settings import Settings, require
+from mkdocs_taghistory.view import COLUMNS
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"
 DEFAULT_EMPTY_MESSAGE = "Currently, there are no versions of this image available in the {title}."
@@ -182,8 +183,7 @@ SITE_OPTIONS: tuple[SiteOption, ...] = (
     SiteOption("short_digests", False, "bool", _LAYOUT, read.as_bool, "site.short_digests",
                "Digests as sha256:<12 hex>..., the full one in the tooltip and copy button"),
     SiteOption("labels", {}, "mapping", _LAYOUT, read.labels, "site.labels",
-               "Column headings in place of the defaults, by column (tags, last_changed, "
-               "digest, pull, architectures, platforms, signatures, source)"),
+               f"Column headings in place of the defaults, by column ({', '.join(COLUMNS)})"),
     SiteOption("as_of_note", True, "note", _LAYOUT, read.note, "site.as_of_note",
                "The note under a table from an earlier fetch: true, false, or your sentence "
                "with {date}"),

@@ -7,6 +7,7 @@ from pathlib import Path
 from mkdocs_taghistory.extension import OPTION_HELP
 from mkdocs_taghistory.mkdocs_schema import TagHistoryConfig
 from mkdocs_taghistory.site_options import DEFAULT_OPTIONS, SITE_OPTIONS
+from mkdocs_taghistory.view import COLUMNS
 from tests.support.registry_server import free_port
 from tests.support.site import mkdocs_build, write_site
 
@@ -86,6 +87,9 @@ def test_readme_lists_every_site_option_with_its_default() -> None:
             break
         name, default = (cell.strip() for cell in line.split("|")[1:3])
         rows[name.strip("`")] = default
+        if name == "`labels`":  # its meaning lists the default headings, which must not drift
+            headings = line.split("|")[3]
+            assert all(f'"{column.heading}"' in headings for column in COLUMNS.values()), line
     assert sorted(rows) == sorted(option.name for option in SITE_OPTIONS)
     for option in SITE_OPTIONS:
         if isinstance(option.default, bool):
