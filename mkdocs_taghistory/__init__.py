@@ -6,26 +6,36 @@ module of the package (the Sphinx extension, the command) loads only what it use
 Where things are, from a page's text to its table:
 
 - ``directive.py`` finds ``<< tag_history ... >>`` in Markdown (``markdown_prose.py`` says
-  which lines are prose, ``near_misses.py`` what was meant as a directive but is none);
+  which lines are prose, ``near_misses.py`` what was meant as a directive but is none) and
+  ``directive_options.py`` checks its options; ``reference.py`` reads image names;
   ``site.py`` plans a site's directives (their images, targets and the tags they show, every
   problem at once) and fetches them in one call;
 - ``service.py`` answers from the registry or the cache by one freshness rule (``results.py``
   holds its answers); ``registry/`` speaks HTTP (``client.py`` runs a fetch);
   ``cache.py`` keeps fetches on disk;
-- ``history.py`` is the model (a snapshot, its digests' facts, rows by digest), ``filters.py``
-  which tags a table shows;
-- ``tables.py`` picks a table's rows, ``view.py`` says what its cells show, ``render.py`` writes
-  it (HTML, Markdown, JSON); ``dates.py`` writes dates;
+- ``history.py`` is the model (a snapshot, rows by digest), ``facts.py`` what is known of
+  each digest and how the cache keeps it, ``filters.py`` which tags a table shows;
+- ``tables.py`` picks a table's rows, ``view.py`` says what its cells show (``cells.py`` the
+  typed pieces), ``render.py`` writes it (HTML, Markdown, JSON); ``dates.py`` writes dates,
+  ``locales.py`` in the site's language;
+- ``feeds.py`` publishes each image's history as JSON and Atom (``moves.py`` works out each
+  tag's moves from the ledger);
 - ``site_options.py`` declares every site option (``option_readers.py`` reads them into
   ``settings.py``'s values);
+- ``errors.py`` holds every error, and the one escaping of outside text for a terminal;
+  ``records.py`` the base of every record;
 - the front ends: ``plugin.py`` and ``mkdocs_schema.py`` (MkDocs), ``extension.py``
-  (Python-Markdown), ``sphinx/`` (Sphinx), each behind ``frontend.py``'s seam; ``cli.py`` is the
-  ``taghistory`` command (``reports.py`` what it says of a refresh and of a cache).
+  (Python-Markdown), ``sphinx/`` (Sphinx), each behind ``frontend.py``'s seam
+  (``mkdocs_site.py`` reads a MkDocs site for the command); ``cli.py`` is the ``taghistory``
+  command (``reports.py`` what it says of a refresh and of a cache; ``cli_history.py`` its
+  ``show --digest``, worked out by ``digest_lookup.py``, and its ``import``, by
+  ``importer.py`` from pages ``tag_pages.py`` reads).
 
 Every build imports the modules on a page's way to its table, so what they do at import every
 build pays (``bench/warm_page.py`` measures it). Two rules keep that small: records are
-``records.Record`` (a ``typing.NamedTuple`` to type checkers, far cheaper to define), and a
-pattern most builds never use is kept as its source, for ``re`` to compile at first use.
+``records.Record`` (a ``typing.NamedTuple`` to type checkers, two fifths of its cost to
+define), and a pattern most builds never use is kept as its source, for ``re`` to compile at
+first use.
 """
 
 from __future__ import annotations
