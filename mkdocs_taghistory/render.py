@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -64,19 +63,25 @@ def search_terms(view: TableView) -> str:
     return f'<p class="taghistory-search" hidden>{" ".join(terms)}</p>'
 
 
-def time_element(moment: datetime, text: str) -> str:
-    """A ``<time>`` element that shows ``text`` and holds the full UTC time."""
-    return (
-        f'<time datetime="{utc_datetime(moment)}" title="{utc_title(moment)}">{escape(text)}</time>'
-    )
+def time_markup(machine_time: str, title: str, text: str) -> str:
+    """A ``<time>`` element that shows ``text``, with ``machine_time`` for tools and ``title``
+    (the full UTC time) as its tooltip: a table's dates here and in the Sphinx writer."""
+    return f'<time datetime="{escape(machine_time)}" title="{escape(title)}">{escape(text)}</time>'
+
+
+def code_markup(text: str, full: str | None = None, css_class: str = "") -> str:
+    """A ``<code>`` element that shows ``text``, with ``full`` (a whole digest) as its tooltip
+    when it is shortened; ``css_class`` for a writer's own classes (Sphinx's literals')."""
+    classes = f' class="{css_class}"' if css_class else ""
+    title = f' title="{escape(full)}"' if full else ""
+    return f"<code{classes}{title}>{escape(text)}</code>"
 
 
 def _html_piece(piece: Piece) -> str:
     if piece.kind == "time" and piece.moment is not None:
-        return time_element(piece.moment, piece.text)
+        return time_markup(utc_datetime(piece.moment), utc_title(piece.moment), piece.text)
     if piece.kind == "code":
-        title = f' title="{escape(piece.full)}"' if piece.full else ""
-        return f"<code{title}>{escape(piece.text)}</code>"
+        return code_markup(piece.text, piece.full)
     if piece.kind == "copy":
         return copy_button(piece.text, piece.full or "Copy")
     if piece.kind == "link" and piece.href and is_web_address(piece.href):

@@ -20,7 +20,14 @@ from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.text import TextTranslator
 
 from mkdocs_taghistory.dates import utc_datetime, utc_title
-from mkdocs_taghistory.render import cell_class, copy_button, plain_text, search_terms
+from mkdocs_taghistory.render import (
+    cell_class,
+    code_markup,
+    copy_button,
+    plain_text,
+    search_terms,
+    time_markup,
+)
 from mkdocs_taghistory.view import Piece, Run, TableView, entries, has_entries, is_web_address
 
 
@@ -88,18 +95,14 @@ def depart_cell_paragraph_text(translator: TextTranslator, node: cell_paragraph)
 
 def visit_tag_time_html(translator: HTML5Translator, node: tag_time) -> None:
     """Write a date as ``<time datetime=... title=...>``."""
-    translator.body.append(
-        f'<time datetime="{escape(node["datetime"])}" title="{escape(node["title"])}">'
-        f"{escape(node.astext())}</time>"
-    )
+    translator.body.append(time_markup(node["datetime"], node["title"], node.astext()))
     raise nodes.SkipNode
 
 
 def visit_short_literal_html(translator: HTML5Translator, node: short_literal) -> None:
     """Write a short digest, its full value in the tooltip."""
     translator.body.append(
-        f'<code class="docutils literal notranslate" title="{escape(node.astext())}">'
-        f"{escape(node['shown'])}</code>"
+        code_markup(node["shown"], node.astext(), css_class="docutils literal notranslate")
     )
     raise nodes.SkipNode
 
