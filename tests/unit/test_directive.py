@@ -63,6 +63,12 @@ def test_directive_in_a_list_item_is_found_with_its_indentation() -> None:
     assert (directive.image, directive.line, directive.indent) == ("rust", 3, "    ")
 
 
+def test_a_list_numbered_in_another_scripts_digits_holds_its_directive() -> None:
+    # Python-Markdown's list pattern takes any decimal digit (\d): this is a list item too.
+    (directive,) = find_directives('\u0661. Step one\n\n    << tag_history "rust" >>\n')
+    assert (directive.line, directive.indent) == (3, "    ")
+
+
 def test_paragraph_after_a_list_ends_it() -> None:
     text = '- item\n\nParagraph.\n\n    << tag_history "code" >>\n'
     assert find_directives(text) == []
