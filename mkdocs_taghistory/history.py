@@ -134,8 +134,10 @@ class DigestGroup(Record):
     attached: tuple[str, ...] = ()
 
 
-# A build sorts the same tags several times (each table, the JSON document, the moves).
-@functools.lru_cache(maxsize=65536)
+# A build sorts the same tags several times (each table, the JSON document, the moves). The
+# cache lives as long as the process (mkdocs serve) and tags come from outside: kept small,
+# so a registry's longest tags cannot hold more than a few tens of MiB.
+@functools.lru_cache(maxsize=4096)
 def natural_key(tag: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key that orders ``1.9`` before ``1.10`` and ``1`` before ``1-dev``."""
     return tuple(

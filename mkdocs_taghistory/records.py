@@ -17,6 +17,7 @@ package to what ``typing.NamedTuple`` would have made of it.
 from __future__ import annotations
 
 import functools
+import importlib
 import types
 from collections.abc import Iterable
 from operator import itemgetter
@@ -58,6 +59,23 @@ def _constructor(
     return types.FunctionType(code, {"_tuple_new": tuple.__new__}, "__new__", defaults or None)
 
 
+def _annotated_names(namespace: dict[str, Any]) -> tuple[str, ...]:
+    """The names a class body annotates, in order: its ``__annotations__`` (Python before
+    3.14, or any module with ``from __future__ import annotations``, as this package's), else
+    what Python 3.14's deferred annotations give, read without evaluating them."""
+    if "__annotations__" in namespace:
+        return tuple(namespace["__annotations__"])
+    try:
+        annotationlib: Any = importlib.import_module("annotationlib")
+    except ImportError:
+        return ()
+    annotate = annotationlib.get_annotate_from_class_namespace(namespace)
+    if annotate is None:
+        return ()
+    forward = annotationlib.Format.FORWARDREF
+    return tuple(annotationlib.call_annotate_function(annotate, forward))
+
+
 class _RecordType(type):
     """Makes each direct subclass of :class:`Record` a tuple of its annotated fields."""
 
@@ -69,7 +87,10 @@ class _RecordType(type):
             isinstance(base, _RecordType) and not hasattr(base, "_fields") for base in bases
         ):
             return super().__new__(cls, name, bases, namespace, **options)
-        fields = tuple(namespace.get("__annotations__", {}))
+        fields = _annotated_names(namespace)
+        if bad := [field for field in fields if field.startswith("_")]:
+            # As typing.NamedTuple: _fields, _make and the like are the record's own.
+            raise ValueError(f"{name}: a field name cannot start with an underscore: {bad[0]!r}")
         defaulted = [field for field in fields if field in namespace]
         if defaulted and fields[-len(defaulted) :] != tuple(defaulted):
             raise TypeError(f"{name}: a field without a default follows {defaulted[0]!r}")
@@ -90,7 +111,8 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
     """What every record shares: the methods ``collections.namedtuple`` writes into each."""
 
     __slots__ = ()
-    _fields: tuple[str, ...]
+    if TYPE_CHECKING:  # each record's own, set by _RecordType (not a field)
+        _fields: tuple[str, ...]
 
     @classmethod
     def _make(cls, iterable: Iterable[Any]) -> Any:
@@ -106,6 +128,11 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
         if changes:
             raise ValueError(f"Got unexpected field names: {list(changes)!r}")
         return made
+
+    # copy.replace (Python 3.13 on) asks for this, as it does of a named tuple.
+    def __replace__(self, /, **changes: Any) -> Any:
+        """This record with the fields ``changes`` names set to its values."""
+        return self._replace(**changes)
 
     def _asdict(self) -> dict[str, Any]:
         """The fields and their values, in order."""

@@ -8,9 +8,11 @@ and defaults: construction, its errors, repr, equality, hashing, ``_replace``, `
 """
 
 import collections
+import copy
 import importlib
 import pickle
 import pkgutil
+import sys
 from typing import Any, NamedTuple
 
 import pytest
@@ -48,7 +50,7 @@ def _outcome(attempt: Any, made: Any) -> object:
     try:
         return attempt(made)
     except (TypeError, ValueError, AttributeError) as error:
-        return type(error)
+        return type(error), str(error)
 
 
 def test_the_package_has_its_records() -> None:
@@ -61,6 +63,8 @@ def test_the_package_has_its_records() -> None:
 @pytest.mark.parametrize("record", RECORDS, ids=lambda record: record.__qualname__)
 def test_a_record_is_made_and_read_as_its_named_tuple_twin(record: Any) -> None:
     twin = _twin(record)
+    # The fields are the class body's annotations, in order (the twin is built from _fields).
+    assert record._fields == tuple(vars(record)["__annotations__"]) != ()
     assert record._fields == twin._fields
     assert record.__match_args__ == twin.__match_args__
     values = _values(record, "a")
@@ -98,6 +102,7 @@ def test_a_record_refuses_what_its_twin_refuses(record: Any) -> None:
         lambda made: made(*values[: required - 1]) if required else TypeError,
         lambda made: made._make((*values, "one too many")),
         lambda made: made(*values)._replace(unexpected=1),
+        lambda made: made(*values, **{made._fields[0]: "twice"}),
     ):
         assert _outcome(attempt, record) == _outcome(attempt, twin)
     made = record(*values)
@@ -147,3 +152,17 @@ def test_a_field_without_a_default_after_one_with_is_refused() -> None:
         class Broken(Record):
             x: int = 0
             y: int  # type: ignore[misc]
+
+
+def test_a_record_is_replaced_as_copy_replace_asks() -> None:
+    point = _Point(1, 2)
+    assert point.__replace__(y=5) == _Point(1, 5)  # type: ignore[attr-defined]
+    if sys.version_info >= (3, 13):  # copy.replace is new in 3.13
+        assert copy.replace(point, x=0) == _Point(0, 2)  # type: ignore[attr-defined]
+
+
+def test_a_field_starting_with_an_underscore_is_refused_as_named_tuples_refuse_it() -> None:
+    with pytest.raises(ValueError, match="underscore: '_fields'"):
+
+        class Clash(Record):
+            _fields: int  # type: ignore[misc]
