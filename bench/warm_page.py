@@ -98,14 +98,21 @@ def sites(root: Path, tags: int, *, feeds: bool = True) -> tuple[Path, Path]:
     return plugin, plain
 
 
+def _build_command(config: Path) -> list[str]:
+    return [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)]
+
+
+def _build_environment() -> dict[str, str]:
+    """This environment without TAGHISTORY_OFFLINE: the plugin's build reads a fresh cache, as
+    a warm build does, whatever the shell says."""
+    return {name: value for name, value in os.environ.items() if name != "TAGHISTORY_OFFLINE"}
+
+
 def build_times(config: Path, report: Path) -> tuple[float, float]:
     """The wall and CPU time of one ``mkdocs build`` of ``config``, as its parent sees them."""
     command = [sys.executable, "-m", "bench.launch", str(report), "--"]
-    command += [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)]
-    environment = {
-        name: value for name, value in os.environ.items() if name != "TAGHISTORY_OFFLINE"
-    }
-    completed = subprocess.run(command, cwd=ROOT, env=environment, check=False)
+    command += _build_command(config)
+    completed = subprocess.run(command, cwd=ROOT, env=_build_environment(), check=False)
     if completed.returncode != 0:
         raise SystemExit(f"mkdocs build -f {config} failed")
     measured = json.loads(report.read_text(encoding="utf-8"))
@@ -140,10 +147,9 @@ def instructions(config: Path) -> int | None:
     if valgrind is None:
         return None
     command = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    command += [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)]
+    command += _build_command(config)
     # A fixed hash seed: string hashing is the one thing that varies the count between runs.
-    environment = {**os.environ, "PYTHONHASHSEED": "0"}
-    environment.pop("TAGHISTORY_OFFLINE", None)
+    environment = {**_build_environment(), "PYTHONHASHSEED": "0"}
     completed = subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, check=True
     )

@@ -28,7 +28,7 @@ def parse_duration(value: object) -> timedelta:
     else:
         # Up to nine ASCII digits, then a unit or none.
         text = str(value).strip()
-        unit = text[-1] if text.endswith(("s", "m", "h", "d", "w")) else ""
+        unit = text[-1] if text and text[-1] in _UNIT_SECONDS else ""
         amount = text[: len(text) - len(unit)]
         valid = amount.isascii() and amount.isdigit() and len(amount) <= 9
         seconds = float(int(amount) * _UNIT_SECONDS[unit]) if valid else -1.0

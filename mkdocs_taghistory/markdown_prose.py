@@ -25,9 +25,8 @@ _CONTAINER_OPEN = (
     r"^ {0,3}(?:[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|(?:!!!|\?\?\?\+?)[ \t]+\S"
     r"|===\+?!?[ \t]+\S|\[\^[^\]]+\]:)"
 )
-_CONTAINER_FIRST = frozenset("-*+0123456789!?=[")
-"""What a container's opening line starts with (after up to three spaces), or a digit of any
-script."""
+_CONTAINER_FIRST = frozenset("-*+!?=[")
+"""What a container's opening line starts with (after up to three spaces), when not a digit."""
 # "* * *", "- - -", "___": a thematic break, not a list item.
 _THEMATIC_BREAK = r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$"
 # A blockquote's marker, which every line of the quote carries (bar lazy continuations).
@@ -169,7 +168,7 @@ def prose_lines(lines: list[str]) -> Iterator[ProseLine]:
             prefix, text = prefix + quote.group(), text[quote.end() :]
         first = text.lstrip(" ")[:1]
         opens = (
-            # \d, as Python-Markdown's own list pattern has it, is any script's digit.
+            # A digit as \d reads it (Python-Markdown's list pattern too): any script's.
             (first in _CONTAINER_FIRST or first.isdecimal())
             and re.match(_CONTAINER_OPEN, text)
             and not re.match(_THEMATIC_BREAK, text)

@@ -130,9 +130,7 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
         return made
 
     # copy.replace (Python 3.13 on) asks for this, as it does of a named tuple.
-    def __replace__(self, /, **changes: Any) -> Any:
-        """This record with the fields ``changes`` names set to its values."""
-        return self._replace(**changes)
+    __replace__ = _replace
 
     def _asdict(self) -> dict[str, Any]:
         """The fields and their values, in order."""
