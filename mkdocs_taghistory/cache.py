@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import string
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,11 +59,8 @@ MAX_FILE_BYTES = 40 * 1024 * 1024
 MAX_JSON_ITEMS = 1_000_000
 # A clock a little behind the one that wrote the file is no reason to distrust it.
 _CLOCK_SKEW = timedelta(minutes=5)
-# Image references are printable ASCII without spaces; nothing else may reach a terminal.
-_IMAGE = re.compile(r"[!-~]{1,512}")
-_SOURCE = re.compile(r"[a-z0-9_-]{1,32}")
-# Printable, no spaces or controls: what an http(s) address in the file may hold.
-_ORIGIN = re.compile(r"(?:https?://[!-~]{1,2040})?")
+# A vendor's name, as the file gives its source: [a-z0-9_-]{1,32}.
+_SOURCE_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "_-")
 
 
 class CacheFormatError(ValueError):
@@ -121,6 +119,21 @@ def _optional_time(value: Any, where: str) -> Any:
         raise CacheFormatError(f"{where}: {error}") from None
 
 
+def _is_graphic_ascii(text: str, longest: int) -> bool:
+    """True for 1 to ``longest`` characters, each printable ASCII but the space ([!-~]): an
+    image reference or an address, and nothing that could move a terminal's cursor."""
+    return 0 < len(text) <= longest and text.isascii() and text.isprintable() and " " not in text
+
+
+def _is_web_address(text: str) -> bool:
+    """True for an http(s) address of at most 2,040 characters after its scheme, as
+    :func:`_is_graphic_ascii` allows them."""
+    return any(
+        text.startswith(scheme) and _is_graphic_ascii(text[len(scheme) :], 2040)
+        for scheme in ("http://", "https://")
+    )
+
+
 def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
     """Read a snapshot back, checking every field.
 
@@ -152,7 +165,7 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
     # The caps of a registry's answer: no fetch writes more.
     if len(tags) > MAX_TAGS or len(digests) > MAX_TAGS:
         raise CacheFormatError(f"more than {MAX_TAGS} tags or digests")
-    if not _IMAGE.fullmatch(image):
+    if not _is_graphic_ascii(image, 512):
         raise CacheFormatError("'image' is not an image reference")
     fetched_at = _optional_time(document.get("fetched_at"), "fetched_at")
     if fetched_at is None:
@@ -161,9 +174,11 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
         # It would be served as fresh until then, never asking the registry again.
         raise CacheFormatError(f"'fetched_at' is in the future ({format_timestamp(fetched_at)})")
     source, origin = document.get("source", "oci"), document.get("origin", "")
-    if not isinstance(source, str) or not _SOURCE.fullmatch(source):
+    if not (
+        isinstance(source, str) and 0 < len(source) <= 32 and _SOURCE_CHARACTERS.issuperset(source)
+    ):
         raise CacheFormatError("'source' is not a vendor name")
-    if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+    if not isinstance(origin, str) or not (origin == "" or _is_web_address(origin)):
         raise CacheFormatError("'origin' is not an http(s) address")
     return TagSnapshot(
         image=image,

@@ -11,8 +11,16 @@ from typing import Any
 from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.timestamps import format_timestamp, parse_timestamp
 
-_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
-_PLATFORM = re.compile(r"[a-z0-9]{1,32}/[a-z0-9_]{1,32}(?:/[a-z0-9.]{1,16})?")
+# The characters of a digest's hex and of each part of a platform (os, architecture, variant),
+# with the longest each part may be. Checked as strings: every digest and platform of a cache
+# file passes here at every build, and a pattern would be compiled at every import too.
+_HEX = frozenset("0123456789abcdef")
+_LOWER_OR_DIGIT = "abcdefghijklmnopqrstuvwxyz0123456789"
+_PLATFORM_PARTS = (
+    (frozenset(_LOWER_OR_DIGIT), 32),
+    (frozenset(_LOWER_OR_DIGIT + "_"), 32),
+    (frozenset(_LOWER_OR_DIGIT + "."), 16),
+)
 # Its source, compiled at first use (the package docstring says why).
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 MAX_LABEL_LENGTH = 512
@@ -26,12 +34,16 @@ fetch within the ttl does not ask again, but not known, so the table says "unkno
 
 def is_digest(text: str) -> bool:
     """True when ``text`` is a ``sha256:`` digest with 64 lowercase hex digits."""
-    return _DIGEST.fullmatch(text) is not None
+    return len(text) == 71 and text.startswith("sha256:") and _HEX.issuperset(text[7:])
 
 
 def is_platform(text: str) -> bool:
     """True for an OCI platform as tables show it: ``os/architecture[/variant]``."""
-    return _PLATFORM.fullmatch(text) is not None
+    parts = text.split("/", 3)
+    return 2 <= len(parts) <= 3 and all(
+        0 < len(part) <= longest and characters.issuperset(part)
+        for part, (characters, longest) in zip(parts, _PLATFORM_PARTS, strict=False)
+    )
 
 
 def is_label(text: str) -> bool:

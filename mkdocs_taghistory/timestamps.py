@@ -23,7 +23,8 @@ LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 # (Go's time.RFC3339Nano), which datetime cannot hold, so the fraction is cut to six.
 _RFC3339 = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?"
-    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,  # digits 0-9 only: RFC 3339 has no others (\d alone takes any script's)
 )
 
 
