@@ -25,11 +25,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
-
 from mkdocs_taghistory.facts import ADDED_LATER
 from mkdocs_taghistory.files import read_regular_file, write_atomically
 from mkdocs_taghistory.history import (
@@ -326,6 +321,12 @@ class SnapshotCache:
             OSError: when the folder cannot be made or opened.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
+        # Imported here: only a fetch writes, and a build from a fresh cache should not load a
+        # C extension module it never calls.
+        try:
+            import fcntl  # noqa: PLC0415
+        except ImportError:  # Windows
+            fcntl = None  # type: ignore[assignment]
         if fcntl is None:
             yield
             return

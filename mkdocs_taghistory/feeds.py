@@ -179,18 +179,19 @@ def _entry(settings: Settings, image: Published, move: Move, when: datetime, lin
     title = f"{move.tag} \u2192 {_short(move.digest)} on {day}"
     platforms = snapshot.digests[move.digest].platforms if move.digest in snapshot.digests else ()
     alternate = f'    <link rel="alternate" type="text/html" href="{escape(link)}"/>'
+    updated = format_timestamp(when)
     lines = [
         f"{name}:{move.tag} \u2192 {move.digest}",
         f"Pull: {name}@{move.digest}",
         *([f"Platforms: {', '.join(platforms)}"] if platforms else []),
-        f"Seen there from: {format_timestamp(when)}",
+        f"Seen there from: {updated}",
     ]
     return "\n".join(
         [
             "  <entry>",
             f"    <id>{_entry_id(name, move)}</id>",
             f"    <title>{escape(title)}</title>",
-            f"    <updated>{format_timestamp(when)}</updated>",
+            f"    <updated>{updated}</updated>",
             *([alternate] if link else []),
             f'    <content type="text">{escape(chr(10).join(lines))}</content>',
             "  </entry>",

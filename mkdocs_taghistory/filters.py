@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 # Tags that signing and attestation tools push beside an image (cosign's sha256-<hex>.sig,
 # .att and .sbom, and the referrers fallback's bare sha256-<hex>): noise on a tag page.
-_SIGNATURE_TAG = re.compile(r"sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?")
+# Its source, compiled at the first such tag (most tag lists have none).
+_SIGNATURE_TAG = r"sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?"
 # Chainguard's per-build tags: a package epoch (1.77.0-r1) or a build date (latest-20240318).
 # Its source, compiled at first use (the package docstring says why).
 _BUILD_TAG = r"-(?:r\d+|\d{8})$"
@@ -42,13 +43,15 @@ class TagFilter(Record):
         Raises:
             PatternTooSlowError: when a pattern's search does not end in time.
         """
-        if self.hide_signatures and _SIGNATURE_TAG.fullmatch(tag):
+        # Every table, feed and fetch asks this of every tag: the common answers first, the
+        # pattern engines only where a pattern is given.
+        if self.hide_signatures and tag.startswith("sha256-") and re.fullmatch(_SIGNATURE_TAG, tag):
             return False
         if self.hide_builds and re.search(_BUILD_TAG, tag):
             return False
-        if not all(pattern.found_in(tag) for pattern in self.include):
+        if self.include and not all(pattern.found_in(tag) for pattern in self.include):
             return False
-        return not any(pattern.found_in(tag) for pattern in self.exclude)
+        return not (self.exclude and any(pattern.found_in(tag) for pattern in self.exclude))
 
     def narrowed(self, include: TagPattern | None, exclude: TagPattern | None) -> TagFilter:
         """This filter with a directive's own patterns added to the site's."""

@@ -52,7 +52,8 @@ MAX_LEDGER_SIGHTINGS = 2 * MAX_TAGS
 hold: tags no longer listed, seen longest ago, give theirs up first."""
 
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
-_COSIGN_TAG = re.compile(r"sha256-(?P<hex>[a-f0-9]{64})\.(?P<kind>sig|att|sbom)")
+# Its source, compiled at the first such tag (most tag lists have none).
+_COSIGN_TAG = r"sha256-(?P<hex>[a-f0-9]{64})\.(?P<kind>sig|att|sbom)"
 _COSIGN_KINDS = {"sig": "signature", "att": "attestation", "sbom": "sbom"}
 
 
@@ -155,7 +156,7 @@ def cosign_attachments(tags: Iterable[str]) -> dict[str, tuple[str, ...]]:
     so it costs no request."""
     found: dict[str, set[str]] = {}
     for tag in tags:
-        match = _COSIGN_TAG.fullmatch(tag)
+        match = re.fullmatch(_COSIGN_TAG, tag) if tag.startswith("sha256-") else None
         if match:
             found.setdefault(f"sha256:{match['hex']}", set()).add(_COSIGN_KINDS[match["kind"]])
     return {

@@ -76,14 +76,10 @@ def from_unix_seconds(seconds: int | float) -> datetime:
 def format_timestamp(moment: datetime) -> str:
     """Write ``moment`` as RFC 3339 in UTC with a ``Z``, to the second unless it has a fraction."""
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    # The year with four digits, always (strftime writes year 500 as "500", which RFC 3339,
-    # and so parse_timestamp, refuses). Fields rather than strftime: a table's JSON writes
-    # thousands, and this is twice as fast.
-    text = (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
-    )
-    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
+    # isoformat writes the year with four digits, always (strftime writes year 500 as "500",
+    # which RFC 3339, and so parse_timestamp, refuses), and the fraction only where there is
+    # one; in C, so the thousands a site's JSON holds cost little.
+    return utc.isoformat()[:-6] + "Z"  # "+00:00" off
 
 
 def utc_now() -> datetime:
