@@ -2,10 +2,14 @@
 
 Two sites of one page each, for a table of ``--tags`` tags (default: 40 and 300, 5 tags a
 digest): the plugin's, whose table comes from a fresh cache (no request, as a site's builds
-mostly are), and its plain twin, the same page with the table written in: the HTML the
+mostly are), and its plain twin, the same site with the table written in: the HTML the
 plugin's build put on the page, pasted into the Markdown, so both pages are the same to every
-other part of the build (the search index among them) and the difference is the plugin's. Both
-have MkDocs' default ``search`` plugin, as a plain site has it; the first adds ``taghistory``.
+other part of the build (the search index among them), and the other files the plugin's build
+writes (its stylesheet and script, linked by ``extra_css``/``extra_javascript``, and with
+feeds the JSON and Atom documents) as static files, which is how a site whose tables are
+written in ships them. Both sites' outputs hold the same files, and the difference is the
+plugin's. Both have MkDocs' default ``search`` plugin, as a plain site has it; the first adds
+``taghistory``.
 Each is a real ``mkdocs build`` started by :mod:`bench.launch`; the package is byte-compiled
 first, as ``pip install`` leaves it (this machine sets ``PYTHONDONTWRITEBYTECODE``).
 
@@ -50,7 +54,10 @@ from bs4 import BeautifulSoup
 from bench.datasets import ROOT
 from bench.results_file import RESULTS_PATH, current_commit, record_section
 from mkdocs_taghistory.cache import SnapshotCache
+from mkdocs_taghistory.feeds import FEED_FOLDER
+from mkdocs_taghistory.frontend import ASSETS
 from mkdocs_taghistory.history import DigestFacts, Sighting, TagSnapshot, TagState
+from mkdocs_taghistory.plugin import SITE_ASSETS
 from tests.support.site import write_site
 
 TARGET = 1.05
@@ -90,11 +97,35 @@ def sites(root: Path, tags: int, *, feeds: bool = True) -> tuple[Path, Path]:
     )
     SnapshotCache(plugin.parent / "cache").store(made)
     build_times(plugin, root / "report.json")
-    built = (plugin.parent / "site" / "index.html").read_text(encoding="utf-8")
+    site = plugin.parent / "site"
+    built = (site / "index.html").read_text(encoding="utf-8")
     table = str(BeautifulSoup(built, "html.parser").select_one("div.taghistory"))
+    # The rest of what the plugin's build writes, as files the plain site copies: what a
+    # site whose tables are written in (by hand or by a nightly job) ships beside them.
+    written = [site / SITE_ASSETS / name for name in ASSETS]
+    written += sorted(path for path in (site / FEED_FOLDER).rglob("*") if path.is_file())
     plain = write_site(
-        root / "plain", {"index.md": f"# Widget\n\n{table}\n"}, {}, plugins=["search"]
+        root / "plain",
+        {"index.md": f"# Widget\n\n{table}\n"},
+        {},
+        plugins=["search"],
+        extra_css=[f"{SITE_ASSETS}/{ASSETS[0]}"],
+        extra_javascript=[{"path": f"{SITE_ASSETS}/{ASSETS[1]}", "defer": True}],
     )
+    for path in written:
+        copy = plain.parent / "docs" / path.relative_to(site)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+    build_times(plain, root / "report.json")
+    outputs = [
+        sorted(
+            str(path.relative_to(config.parent / "site"))
+            for path in config.parent.glob("site/**/*")
+        )
+        for config in (plugin, plain)
+    ]
+    if outputs[0] != outputs[1]:
+        raise SystemExit(f"the plain twin's site is not the plugin's: {outputs}")
     return plugin, plain
 
 
