@@ -103,15 +103,21 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _optional_time(value: Any, where: str) -> Any:
+def _optional_time(value: Any, where: str, tag: str | None = None) -> Any:
+    """``value`` as a time, None for null; ``where`` (with ``tag``) names it in the error.
+
+    The tag is written into the message only when there is one to write: a cache file holds a
+    time for each tag and each sighting, and nearly all of them are fine."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise CacheFormatError(f"{where} is not a timestamp")
-    try:
-        return parse_timestamp(value)
-    except ValueError as error:
-        raise CacheFormatError(f"{where}: {error}") from None
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError as error:
+            problem = f": {error}"
+    else:
+        problem = " is not a timestamp"
+    raise CacheFormatError((where if tag is None else f"{where} {tag!r}") + problem)
 
 
 def _is_graphic_ascii(text: str, longest: int) -> bool:
@@ -205,7 +211,7 @@ def _tag_states(entries: dict[Any, Any]) -> dict[str, TagState]:
             raise CacheFormatError(f"invalid tag name {tag[:80]!r}")
         if not isinstance(entry, dict) or not is_digest(str(entry.get("digest"))):
             raise CacheFormatError(f"tag {tag!r} has no valid digest")
-        changed = _optional_time(entry.get("changed"), f"tag {tag!r}")
+        changed = _optional_time(entry.get("changed"), "tag", tag)
         states[tag] = TagState(digest=entry["digest"], changed=changed)
     return states
 
@@ -255,7 +261,7 @@ def _ledger(entries: Any) -> dict[str, tuple[Sighting, ...]]:
         for sighting in sightings:
             if not isinstance(sighting, dict) or not is_digest(str(sighting.get("digest"))):
                 raise CacheFormatError(f"the ledger of tag {tag!r} has an invalid digest")
-            first_seen = _optional_time(sighting.get("first_seen"), f"ledger of tag {tag!r}")
+            first_seen = _optional_time(sighting.get("first_seen"), "ledger of tag", tag)
             if first_seen is None:
                 raise CacheFormatError(f"the ledger of tag {tag!r} lacks 'first_seen'")
             read.append(Sighting(sighting["digest"], first_seen))

@@ -107,6 +107,29 @@ def test_bad_digest_or_timestamp_in_the_file_is_damage() -> None:
         snapshot_from_json(json.dumps(good))
 
 
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("changed", "March 18th", "tag 'latest': not an RFC 3339 timestamp: 'March 18th'"),
+        ("changed", 1710720000, "tag 'latest' is not a timestamp"),
+        ("first_seen", "yesterday", "ledger of tag 'latest': not an RFC 3339 timestamp"),
+        ("first_seen", [], "ledger of tag 'latest' is not a timestamp"),
+        ("fetched_at", "now", "fetched_at: not an RFC 3339 timestamp: 'now'"),
+    ],
+)
+def test_a_bad_time_in_the_file_names_where_it_is(where: str, value: object, message: str) -> None:
+    document = json.loads(snapshot_to_json(snapshot()))
+    if where == "changed":
+        document["tags"]["latest"]["changed"] = value
+    elif where == "first_seen":
+        document["ledger"] = {"latest": [{"digest": "sha256:" + "a" * 64, "first_seen": value}]}
+    else:
+        document[where] = value
+    with pytest.raises(CacheFormatError) as raised:
+        snapshot_from_json(json.dumps(document))
+    assert str(raised.value).startswith(message)
+
+
 def test_failed_write_leaves_the_previous_file_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
