@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mkdocs_taghistory.facts import ADDED_LATER
+from mkdocs_taghistory.facts import ADDED_LATER, is_graphic_ascii, is_origin_address
 from mkdocs_taghistory.files import read_regular_file, write_atomically
 from mkdocs_taghistory.history import (
     FACTS,
@@ -104,10 +104,8 @@ def snapshot_to_json(snapshot: TagSnapshot) -> str:
 
 
 def _optional_time(value: Any, where: str, tag: str | None = None) -> Any:
-    """``value`` as a time, None for null; ``where`` (with ``tag``) names it in the error.
-
-    The tag is written into the message only when there is one to write: a cache file holds a
-    time for each tag and each sighting, and nearly all of them are fine."""
+    """``value`` as a time, None for null; ``where`` (with ``tag``, formatted only for an
+    error: nearly every time of a file is fine) names it in the error."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -118,21 +116,6 @@ def _optional_time(value: Any, where: str, tag: str | None = None) -> Any:
     else:
         problem = " is not a timestamp"
     raise CacheFormatError((where if tag is None else f"{where} {tag!r}") + problem)
-
-
-def _is_graphic_ascii(text: str, longest: int) -> bool:
-    """True for 1 to ``longest`` characters, each printable ASCII but the space ([!-~]): an
-    image reference or an address, and nothing that could move a terminal's cursor."""
-    return 0 < len(text) <= longest and text.isascii() and text.isprintable() and " " not in text
-
-
-def _is_web_address(text: str) -> bool:
-    """True for an http(s) address of at most 2,040 characters after its scheme, as
-    :func:`_is_graphic_ascii` allows them."""
-    return any(
-        text.startswith(scheme) and _is_graphic_ascii(text[len(scheme) :], 2040)
-        for scheme in ("http://", "https://")
-    )
 
 
 def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
@@ -166,7 +149,7 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
     # The caps of a registry's answer: no fetch writes more.
     if len(tags) > MAX_TAGS or len(digests) > MAX_TAGS:
         raise CacheFormatError(f"more than {MAX_TAGS} tags or digests")
-    if not _is_graphic_ascii(image, 512):
+    if not is_graphic_ascii(image, 512):
         raise CacheFormatError("'image' is not an image reference")
     fetched_at = _optional_time(document.get("fetched_at"), "fetched_at")
     if fetched_at is None:
@@ -179,7 +162,7 @@ def snapshot_from_json(text: str, now: datetime | None = None) -> TagSnapshot:
         isinstance(source, str) and 0 < len(source) <= 32 and _SOURCE_CHARACTERS.issuperset(source)
     ):
         raise CacheFormatError("'source' is not a vendor name")
-    if not isinstance(origin, str) or not (origin == "" or _is_web_address(origin)):
+    if not isinstance(origin, str) or not (origin == "" or is_origin_address(origin)):
         raise CacheFormatError("'origin' is not an http(s) address")
     return TagSnapshot(
         image=image,
@@ -327,8 +310,7 @@ class SnapshotCache:
             OSError: when the folder cannot be made or opened.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
-        # Imported here: only a fetch writes, and a build from a fresh cache should not load a
-        # C extension module it never calls.
+        # Here: only a fetch writes, and a build from a fresh cache needs no C module for it.
         try:
             import fcntl  # noqa: PLC0415
         except ImportError:  # Windows

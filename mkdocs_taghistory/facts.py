@@ -52,6 +52,22 @@ def is_label(text: str) -> bool:
     return len(text) <= MAX_LABEL_LENGTH and re.search(_CONTROL, text) is None
 
 
+def is_graphic_ascii(text: str, longest: int) -> bool:
+    """True for 1 to ``longest`` characters, each printable ASCII but the space ([!-~]): an
+    image reference or an address, and nothing that could move a terminal's cursor."""
+    return 0 < len(text) <= longest and text.isascii() and text.isprintable() and " " not in text
+
+
+def is_origin_address(text: str) -> bool:
+    """True for the address a cache file says its tags came from: http(s), then at most
+    2,040 characters as :func:`is_graphic_ascii` allows them. (What a page may link is
+    :func:`.cells.is_web_address`.)"""
+    return any(
+        text.startswith(scheme) and is_graphic_ascii(text[len(scheme) :], 2040)
+        for scheme in ("http://", "https://")
+    )
+
+
 def without_credentials(address: str) -> str:
     """``address`` with any ``user:password@`` taken out of it: a source written from CI's
     clone address (GitLab's ``https://gitlab-ci-token:TOKEN@host/...``) must not show its
