@@ -15,8 +15,8 @@ from bench.latency_proxy import ProxyProcess
 from mkdocs_taghistory.cache import SnapshotCache
 from mkdocs_taghistory.history import group_by_digest
 from mkdocs_taghistory.registry.client import ClientSettings
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
 from mkdocs_taghistory.render import render_markdown
+from mkdocs_taghistory.settings import HostTls, TlsSettings
 from mkdocs_taghistory.view import table_view
 from tests.support.registry_server import RegistryServer, free_port
 from tests.support.seeding import PushedImage, seed_image

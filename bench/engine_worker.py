@@ -28,7 +28,7 @@ import mkdocs_taghistory
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
+from mkdocs_taghistory.settings import HostTls, TlsSettings
 
 
 def fetch(command: dict[str, Any]) -> dict[str, Any]:

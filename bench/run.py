@@ -90,7 +90,7 @@ from bench.measurements import (
 from bench.report import report
 from bench.results_file import RESULTS_PATH, record_head
 from mkdocs_taghistory.registry.client import ClientSettings
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
+from mkdocs_taghistory.settings import HostTls, TlsSettings
 from tests.support.seeding import seed_image
 
 DEFAULT_RTT_MS = 50.0

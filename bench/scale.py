@@ -54,8 +54,9 @@ from mkdocs_taghistory.cache import SnapshotCache, snapshot_from_json
 from mkdocs_taghistory.history import TagSnapshot, group_by_digest
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.render import render_markdown
+from mkdocs_taghistory.settings import Credentials
 from mkdocs_taghistory.view import table_view
 from tests.support.front import RegistryFront
 from tests.support.seeding import PushedImage, seed_image

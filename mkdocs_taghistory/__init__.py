@@ -21,7 +21,7 @@ Where things are, from a page's text to its table:
 - ``feeds.py`` publishes each image's history as JSON and Atom (``moves.py`` works out each
   tag's moves from the ledger);
 - ``site_options.py`` declares every site option (``option_readers.py`` reads them into
-  ``settings.py``'s values);
+  ``settings.py``'s values, how registries are reached among them);
 - ``errors.py`` holds every error, and the one escaping of outside text for a terminal;
   ``records.py`` the base of every record;
 - the front ends: ``plugin.py`` and ``mkdocs_schema.py`` (MkDocs), ``extension.py``

@@ -20,13 +20,13 @@ from mkdocs_taghistory.errors import InvalidReferenceError, PatternError
 from mkdocs_taghistory.locales import LocaleError, check_locale, is_english
 from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import parse_registry, validate_host
-from mkdocs_taghistory.registry.client_settings import VendorSetting
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings, TlsSetupError
-from mkdocs_taghistory.registry.vendors import VENDOR_NAMES
 from mkdocs_taghistory.settings import (
     ConfigurationError,
+    Credentials,
+    HostTls,
     RegistrySection,
+    TlsSettings,
+    VendorSetting,
     offline_from_environment,
     require,
 )
@@ -121,8 +121,8 @@ def http2_switch(name: str, value: Any, context: OptionContext) -> bool:
     return value is not False
 
 
-def auth(name: str, value: Any, context: OptionContext) -> CredentialSource:
-    """Credentials per host, over Docker's own configuration."""
+def auth(name: str, value: Any, context: OptionContext) -> dict[str, Credentials]:
+    """Credentials per host; Docker's own configuration answers for the others."""
     require(isinstance(value, dict), name, "expected a mapping of host to username/password")
     found = {}
     for host, entry in value.items():
@@ -132,7 +132,7 @@ def auth(name: str, value: Any, context: OptionContext) -> CredentialSource:
             f"{host}: expected 'username' and 'password' (use !ENV to keep them out of the file)",
         )
         found[str(host)] = Credentials(entry["username"], entry["password"])
-    return CredentialSource(found)
+    return found
 
 
 def vendors(name: str, value: Any, context: OptionContext) -> dict[str, VendorSetting]:
@@ -140,6 +140,9 @@ def vendors(name: str, value: Any, context: OptionContext) -> dict[str, VendorSe
     require(isinstance(value, dict), name, "expected a mapping of host to {type, url}")
     found = {}
     for host, entry in value.items():
+        # The names only where a site names a vendor: a site's options load no registry code.
+        from mkdocs_taghistory.registry.vendors import VENDOR_NAMES  # noqa: PLC0415
+
         kind = entry.get("type") if isinstance(entry, dict) else None
         require(
             kind in VENDOR_NAMES, name, f"{host}: 'type' must be one of {', '.join(VENDOR_NAMES)}"
@@ -209,6 +212,7 @@ def tls(name: str, value: Any, context: OptionContext) -> TlsSettings:
         host_tls = HostTls(paths.get("ca_file"), paths.get("cert_file"), paths.get("key_file"))
         # Only a site with a tls entry loads ssl to check it.
         from mkdocs_taghistory.registry.tls import check_host_tls  # noqa: PLC0415
+        from mkdocs_taghistory.registry.tls_files import TlsSetupError  # noqa: PLC0415
 
         try:
             check_host_tls(host_tls)

@@ -22,9 +22,7 @@ from mkdocs_taghistory.locales import site_locale
 from mkdocs_taghistory.option_readers import OptionContext, Reader
 from mkdocs_taghistory.records import Record
 from mkdocs_taghistory.reference import DEFAULT_REGISTRY
-from mkdocs_taghistory.registry.client_settings import ClientSettings
-from mkdocs_taghistory.registry.tls_settings import DEFAULT_CERTS_DIRS
-from mkdocs_taghistory.settings import Settings, require
+from mkdocs_taghistory.settings import DEFAULT_CERTS_DIRS, ClientSettings, Settings, require
 from mkdocs_taghistory.view import COLUMNS
 
 DEFAULT_CACHE_DIR = ".cache/plugin/taghistory"

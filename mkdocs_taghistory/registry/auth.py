@@ -10,7 +10,6 @@ import httpx
 
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.responses import RETRY_STATUSES, parse_json
 from mkdocs_taghistory.registry.sender import Sender
 from mkdocs_taghistory.registry.tokens import (
@@ -19,6 +18,7 @@ from mkdocs_taghistory.registry.tokens import (
     TokenStore,
     parse_bearer_challenge,
 )
+from mkdocs_taghistory.settings import Credentials
 
 _TOKEN_LIFETIME_DEFAULT_SECONDS = 60
 _MAX_TOKEN_LIFETIME = 86_400

@@ -32,7 +32,6 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
 from mkdocs_taghistory.registry.counters import FetchCounters
 from mkdocs_taghistory.registry.event_loop import run_to_completion
 from mkdocs_taghistory.registry.oci import OciVendor
@@ -40,6 +39,7 @@ from mkdocs_taghistory.registry.referrers import look_up_referrers, referred_dig
 from mkdocs_taghistory.registry.session import RegistrySession
 from mkdocs_taghistory.registry.vendor_base import ImageFetch, Vendor, VendorUnavailable
 from mkdocs_taghistory.registry.vendors import VENDOR_CLASSES, load_vendor
+from mkdocs_taghistory.settings import ClientSettings, VendorSetting
 from mkdocs_taghistory.timestamps import utc_now
 
 __all__ = [

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_taghistory.files import read_regular_file
-from mkdocs_taghistory.records import Record
+from mkdocs_taghistory.settings import ClientSettings, Credentials
 
 logger = logging.getLogger(__name__)
 
@@ -33,27 +33,6 @@ _DOCKER_HUB_KEYS = (
 _HELPER_TIMEOUT_SECONDS = 30
 # Far above a real config.json (a few KB, however many registries it logs in to).
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024
-
-
-class Credentials(Record):
-    """A username and a password or token. The secret never appears in ``repr``."""
-
-    username: str
-    password: str
-
-    def __repr__(self) -> str:
-        """The username alone: the secret stays out of logs and tracebacks."""
-        return f"Credentials(username={self.username!r}, password=...)"
-
-    def basic_authorization(self) -> str:
-        """The ``Authorization`` header value for HTTP Basic authentication."""
-        pair = f"{self.username}:{self.password}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
-
-    @property
-    def is_identity_token(self) -> bool:
-        """Docker's marker for an OAuth refresh token in place of a password."""
-        return self.username == "<token>"
 
 
 def docker_config_path() -> Path:
@@ -223,3 +202,13 @@ class CredentialSource:
         with self._guard:
             self._docker_config = config
         return config
+
+
+def credential_source(settings: ClientSettings) -> CredentialSource | None:
+    """Where a fetch by ``settings`` looks up credentials: the caller's own source, a new one
+    over the ``auth`` option's entries (so each fetch reads Docker's configuration afresh), or
+    None for anonymous access only."""
+    given = settings.credentials
+    if given is None or isinstance(given, CredentialSource):
+        return given
+    return CredentialSource(given)

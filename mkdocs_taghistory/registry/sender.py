@@ -50,10 +50,10 @@ from mkdocs_taghistory.registry.tls import (
     describe_tls_failure,
     refused_client_certificate,
 )
-from mkdocs_taghistory.registry.tls_settings import TlsSetupError
+from mkdocs_taghistory.registry.tls_files import TlsSetupError
 
 if TYPE_CHECKING:
-    from mkdocs_taghistory.registry.client_settings import ClientSettings
+    from mkdocs_taghistory.settings import ClientSettings
 
 logger = logging.getLogger(__name__)
 

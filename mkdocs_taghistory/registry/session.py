@@ -27,14 +27,14 @@ import httpx
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import ImageReference
 from mkdocs_taghistory.registry.auth import ApiCall, Authenticator
-from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.counters import FetchCounters
-from mkdocs_taghistory.registry.credentials import Credentials
+from mkdocs_taghistory.registry.credentials import credential_source
 from mkdocs_taghistory.registry.origins import same_origin
 from mkdocs_taghistory.registry.pools import HostPools
 from mkdocs_taghistory.registry.responses import netloc, status_error
 from mkdocs_taghistory.registry.sender import Sender
 from mkdocs_taghistory.registry.tls import TlsContexts
+from mkdocs_taghistory.settings import ClientSettings, Credentials
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class RegistrySession:
         the network), counting in ``counters``; no connection is opened before the first
         request."""
         self.settings = settings
+        self._credentials = credential_source(settings)
         self._tls = TlsContexts(settings.tls)
         # A transport given from outside is its owner's to close, and is not probed around.
         self._pools: HostPools | None = None
@@ -132,7 +133,7 @@ class RegistrySession:
 
     def credentials_for(self, host: str) -> Credentials | None:
         """The credentials known for a registry host, if any."""
-        source = self.settings.credentials
+        source = self._credentials
         return source.for_host(host) if source is not None else None
 
     # --- registry requests -----------------------------------------------------------

@@ -29,12 +29,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from mkdocs_taghistory.registry.tls_settings import (
-    HostTls,
-    TlsSettings,
-    TlsSetupError,
-    checked_tls_file,
-)
+from mkdocs_taghistory.registry.tls_files import TlsSetupError, checked_tls_file
+from mkdocs_taghistory.settings import HostTls, TlsSettings
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.filters import TagDemand
 from mkdocs_taghistory.history import DigestFacts, TagSnapshot, TagState, is_digest, is_valid_tag
 from mkdocs_taghistory.reference import ImageReference
-from mkdocs_taghistory.registry.credentials import Credentials
 from mkdocs_taghistory.registry.listings import (
     MAX_TAGS,
     Listing,
@@ -26,6 +25,7 @@ from mkdocs_taghistory.registry.listings import (
 from mkdocs_taghistory.registry.origins import same_origin
 from mkdocs_taghistory.registry.responses import parse_json, status_error
 from mkdocs_taghistory.registry.session import RegistrySession, VendorUnavailable
+from mkdocs_taghistory.settings import Credentials
 
 __all__ = [
     "MAX_TAGS",

@@ -15,8 +15,10 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
+from mkdocs_taghistory.registry.credentials import CredentialSource
+from mkdocs_taghistory.service import TagHistoryService
+from mkdocs_taghistory.settings import Credentials, HostTls, TlsSettings
+from mkdocs_taghistory.site_options import settings_from_options
 from tests.support.fixtures import GADGET, PASSWORD, USER, WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.site import mkdocs_build, table_rows, write_site
@@ -277,6 +279,28 @@ def test_a_later_docker_login_is_seen_after_forget(docker_config: Path) -> None:
     assert source.for_host("r.example") is None  # remembered...
     source.forget()
     assert source.for_host("r.example") == Credentials("u", "p")  # ...until the next build
+
+
+def test_a_docker_login_between_two_builds_is_used_by_the_second(
+    private_registry: SeededRegistry, docker_config: Path, tmp_path: Path
+) -> None:
+    """As under ``mkdocs serve``: one service, two builds, the site's own options (no
+    ``auth``), and a ``docker login`` in between; the second build's fetch reads it."""
+    settings = settings_from_options({"cache_dir": "", "ttl": 1}, tmp_path)
+    service = TagHistoryService(settings)
+    reference = parse_reference(private_registry.widget_reference)
+    service.start_build()
+    first = service.results_for([reference])[reference]
+    assert first.snapshot is None and first.problem is not None
+    assert "asks for credentials" in first.problem
+    encoded = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    (docker_config / "config.json").write_text(
+        json.dumps({"auths": {private_registry.server.host: {"auth": encoded}}})
+    )
+    service.start_build()
+    second = service.results_for([reference])[reference]
+    assert second.snapshot is not None, second.problem
+    assert len(second.snapshot.tags) == 12
 
 
 def test_creds_store_wins_over_a_stale_inline_entry(tmp_path: Path) -> None:

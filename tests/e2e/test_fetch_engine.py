@@ -24,7 +24,7 @@ from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import ImageReference, parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
 from mkdocs_taghistory.registry.host_slots import HTTP2_SLOTS
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
+from mkdocs_taghistory.settings import HostTls, TlsSettings
 from tests.support.fixtures import GADGET, WIDGET, SeededRegistry
 from tests.support.h2_front import H2Faults, H2Front
 from tests.support.seeding import known_digests

@@ -14,7 +14,8 @@ from mkdocs_taghistory.cli import main
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.credentials import CredentialSource
+from mkdocs_taghistory.settings import Credentials
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.site import mkdocs_build, write_site

@@ -9,9 +9,8 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import RegistryClient
-from mkdocs_taghistory.registry.client_settings import ClientSettings
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
+from mkdocs_taghistory.registry.credentials import CredentialSource
+from mkdocs_taghistory.settings import ClientSettings, Credentials, HostTls, TlsSettings
 from tests.support.fixtures import GADGET, PASSWORD, USER, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.tls import CertificateAuthority

@@ -21,7 +21,7 @@ from mkdocs_taghistory.cli import main
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import RegistryClient
-from mkdocs_taghistory.registry.client_settings import ClientSettings
+from mkdocs_taghistory.settings import ClientSettings
 from tests.support.fixtures import GADGET, SeededRegistry
 from tests.support.site import write_site
 

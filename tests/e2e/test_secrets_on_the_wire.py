@@ -16,8 +16,9 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.registry.proxies import NoProxy, Proxies
+from mkdocs_taghistory.settings import Credentials
 from tests.support.fixtures import PASSWORD, USER, WIDGET, SeededRegistry
 from tests.support.forward_proxy import ForwardProxy
 from tests.support.front import RegistryFront

@@ -22,10 +22,8 @@ from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry import tls
 from mkdocs_taghistory.registry.client import RegistryClient
-from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.host_slots import HTTP1_SLOTS
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings
-from mkdocs_taghistory.settings import ConfigurationError
+from mkdocs_taghistory.settings import ClientSettings, ConfigurationError, HostTls, TlsSettings
 from mkdocs_taghistory.site_options import settings_from_options
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.registry_server import RegistryServer, free_port

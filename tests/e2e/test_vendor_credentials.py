@@ -15,8 +15,8 @@ import pytest
 
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import RegistryClient
-from mkdocs_taghistory.registry.client_settings import ClientSettings, VendorSetting
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.credentials import CredentialSource
+from mkdocs_taghistory.settings import ClientSettings, Credentials, VendorSetting
 from tests.support.vendor_apis import JsonApi, Recorded
 
 HUB_PASSWORD = "docker-hub-password-never-elsewhere"

@@ -19,8 +19,9 @@ from mkdocs_taghistory.registry.client import (
     VendorSetting,
     default_vendor,
 )
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.registry.session import RegistrySession
+from mkdocs_taghistory.settings import Credentials
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
 from tests.support.seeding import sha256

@@ -19,7 +19,8 @@ from pathlib import Path
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
-from mkdocs_taghistory.registry.credentials import Credentials, CredentialSource
+from mkdocs_taghistory.registry.credentials import CredentialSource
+from mkdocs_taghistory.settings import Credentials
 
 
 def peak_mib() -> float:

@@ -30,7 +30,8 @@ from mkdocs_taghistory.history import (
 )
 from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.registry.tls import TlsContexts, check_host_tls
-from mkdocs_taghistory.registry.tls_settings import HostTls, TlsSettings, TlsSetupError
+from mkdocs_taghistory.registry.tls_files import TlsSetupError
+from mkdocs_taghistory.settings import HostTls, TlsSettings
 from tests.support.tls import CertificateAuthority
 
 FETCHED = datetime(2024, 3, 22, 12, tzinfo=UTC)

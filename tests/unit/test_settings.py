@@ -10,8 +10,7 @@ from mkdocs.config.base import Config
 
 from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.mkdocs_schema import schema
-from mkdocs_taghistory.registry.client_settings import ClientSettings
-from mkdocs_taghistory.settings import ConfigurationError, Settings
+from mkdocs_taghistory.settings import ClientSettings, ConfigurationError, Settings
 from mkdocs_taghistory.site_options import SITE_OPTIONS, Renamed, settings_from_options
 
 

@@ -36,10 +36,9 @@ from mkdocs_taghistory.history import (
 )
 from mkdocs_taghistory.patterns import PatternError, PatternTooSlowError, compile_pattern
 from mkdocs_taghistory.reference import parse_reference, parse_registry
-from mkdocs_taghistory.registry.client_settings import ClientSettings
 from mkdocs_taghistory.registry.session import RegistrySession
 from mkdocs_taghistory.registry.tokens import parse_bearer_challenge
-from mkdocs_taghistory.settings import ConfigurationError
+from mkdocs_taghistory.settings import ClientSettings, ConfigurationError
 from mkdocs_taghistory.site_options import settings_from_options
 from mkdocs_taghistory.timestamps import from_unix_seconds, parse_http_date, parse_timestamp
 from tests.support.site import write_site
