@@ -6,8 +6,9 @@ records. ``typing.NamedTuple`` compiles a constructor from source for each (Pyth
 at every import), compiles each field's annotation written as a string, and builds each class
 twice; that was a third of the package's import, paid by every build (``bench/warm_page.py``).
 A :class:`Record` is the same kind of class, a ``tuple`` with a field per annotation, made
-once: its constructor is one compiled template per number of fields, renamed; its other
-methods are shared; its annotations are only read.
+once: its constructor is a template written out for its number of fields (so byte-compiled
+with the package, not compiled at import), renamed; its other methods are shared; its
+annotations are only read.
 
 Type checkers are told a record *is* a ``typing.NamedTuple``, so they check fields, defaults
 and construction as they always have; ``tests/unit/test_records.py`` holds every record of the
@@ -34,10 +35,61 @@ except ImportError:  # pragma: no cover - CPython has it
 __all__ = ["Record"]
 
 
+_tuple_new = tuple.__new__
+
+# The constructors of records of 1 to 20 fields, written out: byte-compiled with the package,
+# where compiling them at import was 7 % of the package's import. Only the number of
+# parameters counts: each record renames them to its fields (the names here are arbitrary).
+# fmt: off
+_WRITTEN_TEMPLATES: tuple[types.CodeType, ...] = tuple(template.__code__ for template in (
+    lambda c, a: _tuple_new(c, (a,)),
+    lambda c, a, b: _tuple_new(c, (a, b)),
+    lambda c, a, b, d: _tuple_new(c, (a, b, d)),
+    lambda c, a, b, d, e: _tuple_new(c, (a, b, d, e)),
+    lambda c, a, b, d, e, f: _tuple_new(c, (a, b, d, e, f)),
+    lambda c, a, b, d, e, f, g: _tuple_new(c, (a, b, d, e, f, g)),
+    lambda c, a, b, d, e, f, g, h: _tuple_new(c, (a, b, d, e, f, g, h)),
+    lambda c, a, b, d, e, f, g, h, i: _tuple_new(c, (a, b, d, e, f, g, h, i)),
+    lambda c, a, b, d, e, f, g, h, i, j: _tuple_new(c, (a, b, d, e, f, g, h, i, j)),
+    lambda c, a, b, d, e, f, g, h, i, j, k: _tuple_new(c, (a, b, d, e, f, g, h, i, j, k)),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m: _tuple_new(c, (a, b, d, e, f, g, h, i, j, k, m)),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p, q: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p, q)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p, q, r: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p, q, r)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t, u: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t, u)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t, u, v: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t, u, v)
+    ),
+    lambda c, a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t, u, v, w: _tuple_new(
+        c, (a, b, d, e, f, g, h, i, j, k, m, n, p, q, r, s, t, u, v, w)
+    ),
+))
+# fmt: on
+
+
 @functools.cache
 def _constructor_template(arity: int) -> types.CodeType:
-    """The code of ``__new__(_cls, _0, ..., _n)`` making a tuple of its arguments: compiled
-    once for each number of fields, renamed for each record."""
+    """The code of ``__new__(_cls, _0, ..., _n)`` making a tuple of its arguments: written
+    above for up to 20 fields, else compiled once for its number; renamed for each record."""
+    if 0 < arity <= len(_WRITTEN_TEMPLATES):
+        return _WRITTEN_TEMPLATES[arity - 1]
     names = ", ".join(f"_{index}" for index in range(arity))
     source = (
         f"def __new__(_cls, {names}):\n    return _tuple_new(_cls, ({names}{',' * (arity == 1)}))\n"
@@ -54,9 +106,9 @@ def _constructor(
     """``__new__`` for a record of ``fields``: positional or keyword arguments, the last
     ones defaulted, and a TypeError naming what is missing or unexpected."""
     code = _constructor_template(len(fields)).replace(
-        co_varnames=("_cls", *fields), co_qualname=f"{qualified_name}.__new__"
+        co_varnames=("_cls", *fields), co_name="__new__", co_qualname=f"{qualified_name}.__new__"
     )
-    return types.FunctionType(code, {"_tuple_new": tuple.__new__}, "__new__", defaults or None)
+    return types.FunctionType(code, {"_tuple_new": _tuple_new}, "__new__", defaults or None)
 
 
 def _annotated_names(namespace: dict[str, Any]) -> tuple[str, ...]:

@@ -112,6 +112,30 @@ def test_a_record_refuses_what_its_twin_refuses(record: Any) -> None:
         made.not_a_field = 1  # no __dict__: a record holds its fields only
 
 
+def _record_of(arity: int) -> Any:
+    """A record of ``arity`` fields, the last one defaulted, kept in this module (as pickle
+    finds a class)."""
+    name = f"_Wide{arity}"
+    namespace: dict[str, Any] = {
+        "__annotations__": {f"field{index}": "str" for index in range(arity)},
+        "__module__": __name__,
+        "__qualname__": name,
+        f"field{arity - 1}": "default",
+    }
+    maker: Any = type(Record)  # the metaclass that makes records of their annotations
+    record = maker(name, (Record,), namespace)
+    globals()[name] = record
+    return record
+
+
+@pytest.mark.parametrize("arity", range(1, 23))
+def test_a_record_of_any_number_of_fields_is_its_twin(arity: int) -> None:
+    # Up to 20 fields a record's constructor is written in records.py; past that, compiled.
+    record = _record_of(arity)
+    test_a_record_is_made_and_read_as_its_named_tuple_twin(record)
+    test_a_record_refuses_what_its_twin_refuses(record)
+
+
 class _Point(Record):
     """A record of this test, with a method and a default."""
 
