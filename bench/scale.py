@@ -54,7 +54,6 @@ from mkdocs_taghistory.cache import SnapshotCache, snapshot_from_json
 from mkdocs_taghistory.history import TagSnapshot, group_by_digest
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
-from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.render import render_markdown
 from mkdocs_taghistory.settings import Credentials
 from mkdocs_taghistory.view import table_view
@@ -271,7 +270,7 @@ def measure_vendors(registry_url: str, registry_host: str, results: Results) -> 
             vendor_settings = ClientSettings(
                 retries=0,
                 vendors={image(host).split("/")[0]: setting},
-                credentials=CredentialSource(credentials or {}),
+                credentials=credentials or {},
             )
             cold, warm = requests_for(image(host), vendor_settings)
         results.vendors.append((name, cold, warm, how))

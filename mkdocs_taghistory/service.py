@@ -91,11 +91,6 @@ class TagHistoryService:
             and result.as_of is None
             and is_fresh(result.snapshot.fetched_at, self.settings, now)
         }
-        credentials = self.settings.client.credentials
-        # A source of the caller's own lives across builds; one over the auth option is made
-        # afresh at each fetch, and so reads Docker's configuration again anyway.
-        if credentials is not None and not isinstance(credentials, Mapping):
-            credentials.forget()
 
     def last_fetched(self, image: str) -> datetime | None:
         """When ``image`` was last fetched into the cache, by any build that shares it; None

@@ -15,14 +15,10 @@ from collections.abc import Mapping
 from datetime import timedelta, tzinfo
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from mkdocs_taghistory.errors import TagHistoryError
 from mkdocs_taghistory.filters import TagFilter
 from mkdocs_taghistory.records import Record
-
-if TYPE_CHECKING:
-    from mkdocs_taghistory.registry.credentials import CredentialSource
 
 OFFLINE_ENVIRONMENT_VARIABLE = "TAGHISTORY_OFFLINE"
 DEFAULT_CERTS_DIRS: tuple[str, ...] = (
@@ -113,11 +109,9 @@ class ClientSettings(Record):
         retries: further attempts after a failure that may pass (connection errors, timeouts,
             HTTP 429 and 5xx).
         backoff: seconds before the first retry; each later one waits about twice as long.
-        credentials: where credentials come from: per host, the ``auth`` option's (Docker's
-            configuration answers for other hosts, read afresh at each fetch); or a
-            :class:`~.registry.credentials.CredentialSource` of the caller's own (tests,
-            embedders: ``mkdocs serve`` has the service forget what it found at each build);
-            None for anonymous access only.
+        credentials: per host, the ``auth`` option's credentials; Docker's configuration
+            answers for the other hosts, read afresh at each fetch (so a ``docker login``
+            between two builds of ``mkdocs serve`` counts). None for anonymous access only.
         vendors: per registry host, the API that gives its tags and times.
         fetch_timeout: seconds one fetch of a build's images may take in all; what is not
             done by then fails as a registry that cannot be reached does.
@@ -131,7 +125,7 @@ class ClientSettings(Record):
     credentials_over_plain_http: frozenset[str] = frozenset()
     retries: int = 3
     backoff: float = 0.5
-    credentials: Mapping[str, Credentials] | CredentialSource | None = None
+    credentials: Mapping[str, Credentials] | None = None
     vendors: Mapping[str, VendorSetting] = MappingProxyType({})
     http2: bool = True
     tls: TlsSettings = TlsSettings()

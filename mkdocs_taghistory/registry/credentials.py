@@ -109,32 +109,25 @@ class CredentialSource:
     Explicit credentials (the ``auth`` option) win. Otherwise Docker's configuration is read as
     the Docker CLI reads it: a ``credHelpers`` entry for the host, else the ``credsStore``
     (which holds the secrets of every ``docker login`` when it is set), else the inline
-    ``auths`` entry. What is found is remembered until :meth:`forget`, which a long-lived
-    caller (``mkdocs serve``) calls per build, so a later ``docker login`` or a short-lived
-    helper token is picked up.
+    ``auths`` entry. What is found is remembered for the source's life: one fetch
+    (:func:`credential_source`), so that the next one, a later build of ``mkdocs serve``, sees
+    a later ``docker login`` or a short-lived helper token.
     """
 
     def __init__(
         self,
         explicit: Mapping[str, Credentials] | None = None,
         *,
-        use_docker_config: bool = True,
         docker_config: Path | None = None,
     ) -> None:
-        """Take explicit credentials per host, and whether to fall back to Docker's config."""
+        """Take explicit credentials per host, and where Docker's configuration is (by default
+        where the Docker CLI keeps it)."""
         self._explicit = dict(explicit or {})
-        self._use_docker_config = use_docker_config
         self._docker_config_path = docker_config
         self._docker_config: dict[str, Any] | None = None
         self._found: dict[str, Credentials | None] = {}
         self._host_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
-
-    def forget(self) -> None:
-        """Drop what was looked up, so the next request reads the configuration again."""
-        with self._guard:
-            self._found.clear()
-            self._docker_config = None
 
     def for_host(self, host: str) -> Credentials | None:
         """The credentials to send to ``host``, or None to stay anonymous."""
@@ -155,7 +148,7 @@ class CredentialSource:
     def _look_up(self, host: str) -> Credentials | None:
         keys = _candidate_keys(host)
         explicit = next((self._explicit[key] for key in keys if key in self._explicit), None)
-        if explicit is not None or not self._use_docker_config:
+        if explicit is not None:
             return explicit
         config = self._read_docker_config()
         helpers = config.get("credHelpers")
@@ -205,10 +198,8 @@ class CredentialSource:
 
 
 def credential_source(settings: ClientSettings) -> CredentialSource | None:
-    """Where a fetch by ``settings`` looks up credentials: the caller's own source, a new one
-    over the ``auth`` option's entries (so each fetch reads Docker's configuration afresh), or
-    None for anonymous access only."""
+    """Where one fetch by ``settings`` looks up credentials: a source of its own over the
+    ``auth`` option's entries, so that each fetch reads Docker's configuration afresh; None
+    for anonymous access only."""
     given = settings.credentials
-    if given is None or isinstance(given, CredentialSource):
-        return given
-    return CredentialSource(given)
+    return None if given is None else CredentialSource(given)

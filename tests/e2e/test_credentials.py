@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,11 @@ from tests.support.tls import CertificateAuthority
 PAGE = '# Private\n\n<< tag_history "{image}" >>\n'
 
 
-def fetch_with(source: CredentialSource | None, image: str) -> TagSnapshot | RegistryError:
+def fetch_with(
+    credentials: Mapping[str, Credentials] | None, image: str
+) -> TagSnapshot | RegistryError:
     reference = parse_reference(image)
-    client = RegistryClient(ClientSettings(credentials=source, retries=0))
+    client = RegistryClient(ClientSettings(credentials=credentials, retries=0))
     return client.fetch_many([reference])[reference]
 
 
@@ -97,8 +100,8 @@ def test_without_credentials_the_error_says_how_to_give_them(
 def test_wrong_password_is_an_authentication_error_naming_the_image(
     private_registry: SeededRegistry,
 ) -> None:
-    source = CredentialSource({private_registry.server.host: Credentials(USER, "wrong")})
-    error = fetch_with(source, private_registry.widget_reference)
+    wrong = {private_registry.server.host: Credentials(USER, "wrong")}
+    error = fetch_with(wrong, private_registry.widget_reference)
     assert isinstance(error, RegistryError)
     assert error.reason == f"authentication failed for {private_registry.widget_reference}"
     assert not error.transient
@@ -112,7 +115,7 @@ def test_docker_config_auths_entry_is_used(
     (docker_config / "config.json").write_text(
         json.dumps({"auths": {private_registry.server.host: {"auth": encoded}}})
     )
-    snapshot = fetch_with(CredentialSource(), private_registry.widget_reference)
+    snapshot = fetch_with({}, private_registry.widget_reference)
     assert isinstance(snapshot, TagSnapshot), snapshot
     assert len(snapshot.tags) == 12
 
@@ -241,7 +244,7 @@ def test_identity_token_is_traded_through_the_oauth_flow_not_sent_as_a_password(
         (docker_config / "config.json").write_text(
             json.dumps({"auths": {front.host: {"identitytoken": "idtoken-secret"}}})
         )
-        snapshot = fetch_with(CredentialSource(), f"{front.host}/acme/gadget")
+        snapshot = fetch_with({}, f"{front.host}/acme/gadget")
         assert isinstance(snapshot, TagSnapshot), snapshot
         (query,) = front.token_requests
         assert query["grant_type"] == ["refresh_token"]
@@ -260,25 +263,24 @@ def test_https_registry_naming_a_plain_http_token_server_gets_no_credentials(
             realm=f"{plain_token_server.url}/token",
         ) as front,
     ):
-        source = CredentialSource({front.host: Credentials(USER, PASSWORD)})
+        credentials = {front.host: Credentials(USER, PASSWORD)}
         tls = TlsSettings({front.host: HostTls(ca_file=test_ca.certificate)}, ())
         reference = parse_reference(f"{front.host}/{GADGET}")
-        client = RegistryClient(ClientSettings(credentials=source, tls=tls))
+        client = RegistryClient(ClientSettings(credentials=credentials, tls=tls))
         result = client.fetch_many([reference])[reference]
         assert isinstance(result, RegistryError)
         assert "token server over plain HTTP" in result.reason
         assert not plain_token_server.requests  # neither credentials nor anything else sent
 
 
-def test_a_later_docker_login_is_seen_after_forget(docker_config: Path) -> None:
+def test_a_source_remembers_what_it_found_for_its_fetch(docker_config: Path) -> None:
     source = CredentialSource()
     assert source.for_host("r.example") is None
     (docker_config / "config.json").write_text(
         json.dumps({"auths": {"r.example": {"auth": base64.b64encode(b"u:p").decode()}}})
     )
-    assert source.for_host("r.example") is None  # remembered...
-    source.forget()
-    assert source.for_host("r.example") == Credentials("u", "p")  # ...until the next build
+    assert source.for_host("r.example") is None  # remembered; the next fetch has a new source
+    assert CredentialSource().for_host("r.example") == Credentials("u", "p")
 
 
 def test_a_docker_login_between_two_builds_is_used_by_the_second(

@@ -14,7 +14,6 @@ from mkdocs_taghistory.cli import main
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient
-from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.settings import Credentials
 from tests.support.fixtures import WIDGET, SeededRegistry
 from tests.support.front import RegistryFront
@@ -109,9 +108,7 @@ def test_a_token_lifetime_of_400_digits_is_read_as_a_day_at_most(
         reference = parse_reference(f"{front.host}/{WIDGET}")
         settings = ClientSettings(
             retries=0,
-            credentials=CredentialSource(
-                {front.host: Credentials("u", "p")}, use_docker_config=False
-            ),
+            credentials={front.host: Credentials("u", "p")},
         )
         snapshot = RegistryClient(settings).fetch_many([reference])[reference]
     assert isinstance(snapshot, TagSnapshot), snapshot  # not "unexpected answer (OverflowError)"

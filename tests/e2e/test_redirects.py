@@ -9,7 +9,6 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import RegistryClient
-from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.settings import ClientSettings, Credentials, HostTls, TlsSettings
 from tests.support.fixtures import GADGET, PASSWORD, USER, SeededRegistry
 from tests.support.front import RegistryFront
@@ -45,7 +44,7 @@ def test_api_calls_redirected_to_another_host_are_followed_with_its_own_anonymou
             token_prefix="first",
         ) as first,
     ):
-        credentials = CredentialSource({first.host: Credentials(USER, PASSWORD)})
+        credentials = {first.host: Credentials(USER, PASSWORD)}
         settings = ClientSettings(credentials=credentials, tls=trusting(test_ca, first, second))
         result = fetch(settings, f"{first.host}/{GADGET}")
 

@@ -16,7 +16,6 @@ from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.history import TagSnapshot
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
-from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.registry.proxies import NoProxy, Proxies
 from mkdocs_taghistory.settings import Credentials
 from tests.support.fixtures import PASSWORD, USER, WIDGET, SeededRegistry
@@ -34,8 +33,10 @@ def fetch(image: str, **settings: object) -> tuple[TagSnapshot | RegistryError, 
     return client.fetch_many([reference])[reference], client.requests_sent
 
 
-def credentials(host: str, user: str = USER, password: str = PASSWORD) -> CredentialSource:
-    return CredentialSource({host: Credentials(user, password)}, use_docker_config=False)
+def credentials(host: str, user: str = USER, password: str = PASSWORD) -> dict[str, Credentials]:
+    # Docker's configuration, which answers for the other hosts, is the docker_config
+    # fixture's: empty.
+    return {host: Credentials(user, password)}
 
 
 # --- cookies ----------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import pytest
 
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import RegistryClient
-from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.settings import ClientSettings, Credentials, VendorSetting
 from tests.support.vendor_apis import JsonApi, Recorded
 
@@ -50,7 +49,7 @@ def sent_to_a_foreign_host(vendor: str, own: Credentials | None) -> str:
     with Recorder() as recorder:
         host = recorder.url.removeprefix("http://")
         settings = ClientSettings(
-            credentials=CredentialSource({host: own} if own else None),
+            credentials={host: own} if own else {},
             vendors={host: VendorSetting(type=vendor)},
             retries=0,
         )

@@ -19,7 +19,6 @@ from mkdocs_taghistory.registry.client import (
     VendorSetting,
     default_vendor,
 )
-from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.registry.session import RegistrySession
 from mkdocs_taghistory.settings import Credentials
 from tests.support.fixtures import WIDGET, SeededRegistry
@@ -51,9 +50,7 @@ def fetch(
     credentials: dict[str, Credentials] | None = None,
 ) -> tuple[TagSnapshot | RegistryError, int]:
     reference = parse_reference(image)
-    settings = ClientSettings(
-        vendors=vendors, retries=0, credentials=CredentialSource(credentials or {})
-    )
+    settings = ClientSettings(vendors=vendors, retries=0, credentials=credentials or {})
     client = RegistryClient(settings)
     return client.fetch_many([reference])[reference], client.requests_sent
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from mkdocs_taghistory.errors import RegistryError
 from mkdocs_taghistory.reference import parse_reference
 from mkdocs_taghistory.registry.client import ClientSettings, RegistryClient, VendorSetting
-from mkdocs_taghistory.registry.credentials import CredentialSource
 from mkdocs_taghistory.settings import Credentials
 
 
@@ -38,10 +37,7 @@ def main(argv: list[str]) -> int:
         retries=0,
         timeout=60,
         # The GitHub API is asked only with a token; the others anonymously.
-        credentials=CredentialSource(
-            {host: Credentials("probe", "probe-token")} if vendor == "ghcr" else {},
-            use_docker_config=False,
-        ),
+        credentials={host: Credentials("probe", "probe-token")} if vendor == "ghcr" else None,
     )
     results = {}
     for mode in modes:
